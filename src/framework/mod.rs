@@ -1,0 +1,4 @@
+//! A small Terraform provider framework: values, schemas, diagnostics and the
+//! tfplugin6 server.
+
+pub mod value;
