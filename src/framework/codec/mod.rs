@@ -26,6 +26,9 @@ mod msgpack;
 mod number;
 mod ty;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::CodecError;
 pub use ty::{type_from_json, type_json_bytes, type_to_json};
 
