@@ -148,44 +148,82 @@ fn service_value() -> Value {
     value
 }
 
-/// Copies of `value` with, in turn, the value itself and each value nested
-/// in it replaced by `replacement`.
-fn each_replaced(value: &Value, replacement: &Value) -> Vec<Value> {
-    let mut out = vec![replacement.clone()];
-    match value {
-        Value::List(items) | Value::Set(items) | Value::Tuple(items) => {
+/// Copies of `value` (of type `ty`) with, in turn, the value itself and
+/// each value nested in it replaced by `make` of its type.
+fn each_replaced(value: &Value, ty: &Type, make: &dyn Fn(&Type) -> Value) -> Vec<Value> {
+    let mut out = vec![make(ty)];
+    let mut each_child = |child: &Value, child_ty: &Type, rebuild: &dyn Fn(Value) -> Value| {
+        for variant in each_replaced(child, child_ty, make) {
+            out.push(rebuild(variant));
+        }
+    };
+    match (value, ty) {
+        (Value::List(items), Type::List(element)) | (Value::Set(items), Type::Set(element)) => {
             for (i, item) in items.iter().enumerate() {
-                for variant in each_replaced(item, replacement) {
+                each_child(item, element, &|variant| {
                     let mut items = items.clone();
                     items[i] = variant;
-                    out.push(match value {
+                    match value {
                         Value::List(_) => Value::List(items),
-                        Value::Set(_) => Value::Set(items),
-                        _ => Value::Tuple(items),
-                    });
-                }
+                        _ => Value::Set(items),
+                    }
+                });
             }
         }
-        Value::Map(entries) | Value::Object(entries) => {
+        (Value::Tuple(items), Type::Tuple(types)) => {
+            for (i, (item, item_ty)) in items.iter().zip(types).enumerate() {
+                each_child(item, item_ty, &|variant| {
+                    let mut items = items.clone();
+                    items[i] = variant;
+                    Value::Tuple(items)
+                });
+            }
+        }
+        (Value::Map(entries), Type::Map(element)) => {
             for (key, item) in entries {
-                for variant in each_replaced(item, replacement) {
+                each_child(item, element, &|variant| {
                     let mut entries = entries.clone();
                     entries.insert(key.clone(), variant);
-                    out.push(match value {
-                        Value::Map(_) => Value::Map(entries),
-                        _ => Value::Object(entries),
-                    });
-                }
+                    Value::Map(entries)
+                });
             }
         }
-        Value::Dynamic(ty, inner) => {
-            for variant in each_replaced(inner, replacement) {
-                out.push(Value::Dynamic(ty.clone(), Box::new(variant)));
+        (Value::Object(entries), Type::Object(attributes)) => {
+            for (key, item) in entries {
+                each_child(item, &attributes[key], &|variant| {
+                    let mut entries = entries.clone();
+                    entries.insert(key.clone(), variant);
+                    Value::Object(entries)
+                });
             }
+        }
+        (Value::Dynamic(concrete, inner), Type::Dynamic) => {
+            each_child(inner, concrete, &|variant| {
+                Value::Dynamic(concrete.clone(), Box::new(variant))
+            });
         }
         _ => {}
     }
     out
+}
+
+/// The richest refinements Terraform allows for a value of type `ty`.
+fn refinements_for(ty: &Type) -> Value {
+    let mut refinements = not_null();
+    match ty {
+        Type::Dynamic => return Value::unknown(),
+        Type::String => refinements.string_prefix = Some("pl-".to_string()),
+        Type::Number => {
+            refinements.number_lower = Some((Number::Int(-1), true));
+            refinements.number_upper = Some((Number::Float(2.5), false));
+        }
+        Type::List(_) | Type::Set(_) | Type::Map(_) => {
+            refinements.length_lower = Some(1);
+            refinements.length_upper = Some(10);
+        }
+        _ => {}
+    }
+    refined(refinements)
 }
 
 /// A small deterministic pseudo-random generator (xorshift64*).
@@ -307,23 +345,17 @@ fn dynamic_values_round_trip_msgpack() {
 
 #[test]
 fn unknowns_round_trip_at_every_depth() {
-    let unknowns = [
-        Value::unknown(),
-        refined(not_null()),
-        refined(Refinements {
-            nullness: Some(false),
-            string_prefix: Some("pl-".to_string()),
-            number_lower: Some((Number::Int(-1), true)),
-            number_upper: Some((Number::Float(2.5), false)),
-            length_lower: Some(1),
-            length_upper: Some(10),
-        }),
-    ];
+    let plain = |_: &Type| Value::unknown();
+    let not_null = |ty: &Type| match ty {
+        Type::Dynamic => Value::unknown(),
+        _ => refined(not_null()),
+    };
+    let makers: [&dyn Fn(&Type) -> Value; 3] = [&plain, &not_null, &refinements_for];
     let value = service_value();
     let ty = service_type();
     let mut variants = 0;
-    for unknown in &unknowns {
-        for variant in each_replaced(&value, unknown) {
+    for make in makers {
+        for variant in each_replaced(&value, &ty, make) {
             msgpack_round_trip(&variant, &ty);
             variants += 1;
         }
@@ -354,13 +386,44 @@ fn plain_unknown_is_fixext1_code_0() {
 
 #[test]
 fn unknown_with_empty_refinements_is_code_0() {
-    // Terraform may not send this, but we never write an empty code 12.
-    let decoded = decode_msgpack(&[0xd4, 0x0c, 0x80], &Type::String).unwrap();
-    assert_eq!(decoded, Value::unknown());
+    let empty = refined(Refinements::default());
     assert_eq!(
-        encode_msgpack(&decoded, &Type::String).unwrap(),
+        encode_msgpack(&empty, &Type::String).unwrap(),
         [0xd4, 0x00, 0x00]
     );
+    // An empty map, or any payload of at most one byte, is a plain unknown
+    // (as in Terraform's decoder), and is written back as code 0.
+    for bytes in [
+        &[0xd4, 0x0c, 0x80][..],
+        &[0xd4, 0x0c, 0xc0],
+        &[0xc7, 0x00, 0x0c],
+    ] {
+        let decoded = decode_msgpack(bytes, &Type::String).unwrap();
+        assert_eq!(decoded, Value::unknown(), "{bytes:02x?}");
+        assert_eq!(
+            encode_msgpack(&decoded, &Type::String).unwrap(),
+            [0xd4, 0x00, 0x00]
+        );
+    }
+}
+
+#[test]
+fn dynamic_unknowns_carry_no_refinements() {
+    let not_null = refined(not_null());
+    assert_eq!(
+        encode_msgpack(&not_null, &Type::Dynamic).unwrap(),
+        [0xd4, 0x00, 0x00]
+    );
+    let bytes = [0xc7, 0x03, 0x0c, 0x81, 0x01, 0xc2];
+    assert_eq!(
+        decode_msgpack(&bytes, &Type::Dynamic).unwrap(),
+        Value::unknown()
+    );
+    // Inside a dynamic value, the concrete type decides.
+    let inner = [&[0x92, 0xc4, 0x08][..], b"\"string\"", &bytes].concat();
+    let value = Value::Dynamic(Type::String, Box::new(not_null));
+    assert_eq!(decode_msgpack(&inner, &Type::Dynamic).unwrap(), value);
+    assert_eq!(encode_msgpack(&value, &Type::Dynamic).unwrap(), inner);
 }
 
 #[test]
@@ -444,6 +507,15 @@ fn each_refinement_has_its_bytes() {
 }
 
 #[test]
+fn bytes_after_the_refinement_map_are_ignored() {
+    let bytes = [0xc7, 0x05, 0x0c, 0x81, 0x01, 0xc2, 0x00, 0xc1];
+    assert_eq!(
+        decode_msgpack(&bytes, &Type::Bool).unwrap(),
+        refined(not_null())
+    );
+}
+
+#[test]
 fn unknown_refinement_keys_are_ignored() {
     // {1: false, 7: [1, {"x": "y"}], 99: "z", -1: nil}
     let payload = [
@@ -484,8 +556,7 @@ fn other_extension_codes_are_plain_unknowns() {
 #[test]
 fn malformed_refinements_are_errors() {
     let cases: &[&[u8]] = &[
-        &[0xc7, 0x00, 0x0c],                                     // empty payload
-        &[0xd4, 0x0c, 0xc0],                                     // nil, not a map
+        &[0xd5, 0x0c, 0xc0, 0xc0],                               // nil, not a map
         &[0xd5, 0x0c, 0x81, 0x01],                               // truncated map
         &[0xc7, 0x03, 0x0c, 0x81, 0x01, 0xa0],                   // nullness not a bool
         &[0xc7, 0x03, 0x0c, 0x81, 0x02, 0x05],                   // prefix not a string
@@ -494,13 +565,55 @@ fn malformed_refinements_are_errors() {
         &[0xc7, 0x06, 0x0c, 0x81, 0x03, 0x92, 0xa1, b'x', 0xc3], // bound not decimal
         &[0xc7, 0x03, 0x0c, 0x81, 0x05, 0xff],                   // negative length
         &[0xc7, 0x04, 0x0c, 0x81, 0xa1, b'a', 0xc2],             // string key
-        &[0xc7, 0x04, 0x0c, 0x81, 0x01, 0xc2, 0x00],             // trailing byte
         &[0xc7, 0x03, 0x0c, 0x81, 0x07, 0xc1],                   // unknown key, bad value
     ];
     for bytes in cases {
         let err = decode_msgpack(bytes, &Type::String).unwrap_err();
         assert!(err.message().contains("refinements"), "{bytes:02x?}: {err}");
     }
+    // Over Terraform's 1 KiB limit.
+    let mut oversize = vec![0xc8, 0x04, 0x01, 0x0c, 0x81, 0x02, 0xda, 0x03, 0xfc];
+    oversize.resize(oversize.len() + 0x3fc, b'a');
+    assert!(decode_msgpack(&oversize, &Type::String).is_err());
+}
+
+#[test]
+fn refinements_must_suit_the_type() {
+    let prefix = [0xc7, 0x05, 0x0c, 0x81, 0x02, 0xa2, b'a', b'b'];
+    let bound = [0xc7, 0x05, 0x0c, 0x81, 0x03, 0x92, 0x00, 0xc3];
+    let length = [0xc7, 0x03, 0x0c, 0x81, 0x05, 0x01];
+    let object = Type::object([("a", Type::String)]);
+    let tuple = Type::Tuple(vec![Type::String]);
+    let cases = [
+        (&prefix[..], Type::String, Type::Number),
+        (&prefix, Type::String, Type::list(Type::String)),
+        (&bound, Type::Number, Type::String),
+        (&length, Type::list(Type::Bool), Type::String),
+        (&length, Type::set(Type::Bool), object.clone()),
+        (&length, Type::map(Type::Bool), tuple.clone()),
+    ];
+    for (bytes, suited, unsuited) in cases {
+        let err = decode_msgpack(bytes, &unsuited).unwrap_err();
+        assert!(
+            err.message().contains("cannot refine"),
+            "{unsuited:?}: {err}"
+        );
+        let value = decode_msgpack(bytes, &suited).unwrap();
+        assert_eq!(encode_msgpack(&value, &suited).unwrap(), bytes);
+        let err = encode_msgpack(&value, &unsuited).unwrap_err();
+        assert!(
+            err.message().contains("cannot refine"),
+            "{unsuited:?}: {err}"
+        );
+    }
+    for ty in [Type::Bool, object, tuple] {
+        msgpack_round_trip(&refined(not_null()), &ty);
+    }
+    let long = refined(Refinements {
+        string_prefix: Some("a".repeat(1100)),
+        ..Refinements::default()
+    });
+    assert!(encode_msgpack(&long, &Type::String).is_err());
 }
 
 #[test]
@@ -993,7 +1106,7 @@ fn json_primitives_convert_like_terraform() {
 fn json_cannot_carry_unknowns() {
     let ty = service_type();
     let value = service_value_json_safe();
-    let variants = each_replaced(&value, &Value::unknown());
+    let variants = each_replaced(&value, &ty, &|_| Value::unknown());
     assert!(variants.len() > 30);
     for variant in variants {
         let err = encode_json(&variant, &ty).unwrap_err();

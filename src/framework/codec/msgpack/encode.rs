@@ -24,7 +24,7 @@ fn write_value(w: &mut Writer, value: &Value, ty: &Type, depth: usize) -> Result
     }
     match value {
         Value::Null => w.nil(),
-        Value::Unknown(refinements) => refine::encode(w, refinements),
+        Value::Unknown(refinements) => refine::encode(w, refinements, ty),
         _ => write_known(w, value, ty, depth),
     }
 }

@@ -36,7 +36,7 @@ fn value(r: &mut Reader<'_>, ty: &Type, depth: usize) -> Result<Value, Fail> {
         Head::Nil => Ok(Value::Null),
         Head::Ext { code, len } => {
             let payload = r.take(len)?;
-            refine::decode(code, payload).map(Value::Unknown)
+            refine::decode(code, payload, ty).map(Value::Unknown)
         }
         _ => known(r, head, ty, depth),
     }
