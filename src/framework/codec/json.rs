@@ -12,7 +12,7 @@ use serde_json::{Map, Value as Json};
 
 use super::error::{Fail, Within};
 use super::ty::{json_kind, type_kind, type_to_json};
-use super::{number, value_kind, MAX_VALUE_DEPTH};
+use super::{check, number};
 use crate::framework::value::{Number, Type, Value};
 
 /// Decodes a JSON document holding one value of type `ty`.
@@ -23,11 +23,7 @@ pub(super) fn decode(bytes: &[u8], ty: &Type) -> Result<Value, Fail> {
 }
 
 fn from_json(json: &Json, ty: &Type, depth: usize) -> Result<Value, Fail> {
-    if depth > MAX_VALUE_DEPTH {
-        return Err(Fail::new(format!(
-            "value nests deeper than {MAX_VALUE_DEPTH} levels"
-        )));
-    }
+    check::depth(depth)?;
     if json.is_null() {
         return Ok(Value::Null);
     }
@@ -109,13 +105,7 @@ fn elements(items: &[Json], ty: &Type, depth: usize) -> Result<Vec<Value>, Fail>
 }
 
 fn tuple(items: &[Json], types: &[Type], depth: usize) -> Result<Value, Fail> {
-    if items.len() != types.len() {
-        return Err(Fail::new(format!(
-            "expected a tuple of {} elements, found {}",
-            types.len(),
-            items.len()
-        )));
-    }
+    check::tuple_len(types, items.len())?;
     items
         .iter()
         .zip(types)
@@ -175,11 +165,7 @@ pub(super) fn encode(value: &Value, ty: &Type) -> Result<Vec<u8>, Fail> {
 }
 
 fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Result<(), Fail> {
-    if depth > MAX_VALUE_DEPTH {
-        return Err(Fail::new(format!(
-            "value nests deeper than {MAX_VALUE_DEPTH} levels"
-        )));
-    }
+    check::depth(depth)?;
     match (ty, value) {
         (_, Value::Null) => out.extend_from_slice(b"null"),
         (_, Value::Unknown(_)) => {
@@ -192,13 +178,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Res
             write_array(out, items.iter().map(|item| (item, &**element)), depth)?
         }
         (Type::Tuple(types), Value::Tuple(items)) => {
-            if types.len() != items.len() {
-                return Err(Fail::new(format!(
-                    "expected a tuple of {} elements, found {}",
-                    types.len(),
-                    items.len()
-                )));
-            }
+            check::tuple_len(types, items.len())?;
             write_array(out, items.iter().zip(types), depth)?
         }
         (Type::Map(element), Value::Map(entries)) => {
@@ -208,9 +188,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Res
             write_object(out, entries, depth, Within::in_key)?
         }
         (Type::Object(attributes), Value::Object(values)) => {
-            if let Some(name) = values.keys().find(|name| !attributes.contains_key(*name)) {
-                return Err(Fail::new(format!("unsupported attribute {name:?}")));
-            }
+            check::attributes(values, attributes)?;
             let entries = attributes
                 .iter()
                 .map(|(name, ty)| (name, values.get(name), ty));
@@ -223,13 +201,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, ty: &Type, depth: usize) -> Res
             write_value(out, inner, concrete, depth + 1)?;
             out.push(b'}');
         }
-        _ => {
-            return Err(Fail::new(format!(
-                "expected {}, found {}",
-                type_kind(ty),
-                value_kind(value)
-            )))
-        }
+        _ => return Err(check::mismatch(ty, value)),
     }
     Ok(())
 }

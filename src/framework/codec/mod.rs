@@ -20,6 +20,7 @@
 //! panic, and nesting and allocation are bounded by [`MAX_TYPE_DEPTH`],
 //! [`MAX_VALUE_DEPTH`] and the input length.
 
+mod check;
 mod error;
 mod json;
 mod msgpack;
@@ -74,21 +75,4 @@ pub fn decode_json(bytes: &[u8], ty: &Type) -> Result<Value, CodecError> {
 /// JSON cannot carry unknown values (nor infinite numbers): they are errors.
 pub fn encode_json(value: &Value, ty: &Type) -> Result<Vec<u8>, CodecError> {
     json::encode(value, ty).map_err(|f| f.into_error(error::Stage::Encode))
-}
-
-/// A short name of a value's kind, for errors.
-fn value_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Unknown(_) => "an unknown value",
-        Value::String(_) => "a string",
-        Value::Number(_) => "a number",
-        Value::Bool(_) => "a bool",
-        Value::List(_) => "a list",
-        Value::Set(_) => "a set",
-        Value::Map(_) => "a map",
-        Value::Object(_) => "an object",
-        Value::Tuple(_) => "a tuple",
-        Value::Dynamic(..) => "a dynamic value",
-    }
 }

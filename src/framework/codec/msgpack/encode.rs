@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use super::refine;
 use super::write::Writer;
+use crate::framework::codec::check;
 use crate::framework::codec::error::{Fail, Within};
-use crate::framework::codec::ty::{type_json_bytes, type_kind};
-use crate::framework::codec::{value_kind, MAX_VALUE_DEPTH};
+use crate::framework::codec::ty::type_json_bytes;
 use crate::framework::value::{Type, Value};
 
 /// Encodes `value` of type `ty`.
@@ -17,11 +17,7 @@ pub(in crate::framework::codec) fn encode(value: &Value, ty: &Type) -> Result<Ve
 }
 
 fn write_value(w: &mut Writer, value: &Value, ty: &Type, depth: usize) -> Result<(), Fail> {
-    if depth > MAX_VALUE_DEPTH {
-        return Err(Fail::new(format!(
-            "value nests deeper than {MAX_VALUE_DEPTH} levels"
-        )));
-    }
+    check::depth(depth)?;
     match value {
         Value::Null => w.nil(),
         Value::Unknown(refinements) => refine::encode(w, refinements, ty),
@@ -39,13 +35,7 @@ fn write_known(w: &mut Writer, value: &Value, ty: &Type, depth: usize) -> Result
             write_elements(w, elements.iter().map(|e| (e, &**element)), depth)
         }
         (Type::Tuple(types), Value::Tuple(elements)) => {
-            if types.len() != elements.len() {
-                return Err(Fail::new(format!(
-                    "expected a tuple of {} elements, found {}",
-                    types.len(),
-                    elements.len()
-                )));
-            }
+            check::tuple_len(types, elements.len())?;
             write_elements(w, elements.iter().zip(types), depth)
         }
         (Type::Map(element), Value::Map(entries)) => write_map(w, entries, element, depth),
@@ -57,7 +47,7 @@ fn write_known(w: &mut Writer, value: &Value, ty: &Type, depth: usize) -> Result
             w.bin(&type_json_bytes(concrete))?;
             write_value(w, inner, concrete, depth + 1)
         }
-        _ => Err(mismatch(ty, value)),
+        _ => Err(check::mismatch(ty, value)),
     }
 }
 
@@ -95,9 +85,7 @@ fn write_object(
     attributes: &BTreeMap<String, Type>,
     depth: usize,
 ) -> Result<(), Fail> {
-    if let Some(name) = values.keys().find(|name| !attributes.contains_key(*name)) {
-        return Err(Fail::new(format!("unsupported attribute {name:?}")));
-    }
+    check::attributes(values, attributes)?;
     w.map_len(attributes.len())?;
     for (name, ty) in attributes {
         w.str(name)?;
@@ -105,17 +93,4 @@ fn write_object(
         write_value(w, value, ty, depth + 1).in_attr(name)?;
     }
     Ok(())
-}
-
-fn mismatch(ty: &Type, value: &Value) -> Fail {
-    let hint = if *ty == Type::Dynamic {
-        " (a dynamic value must be Value::Dynamic with its concrete type)"
-    } else {
-        ""
-    };
-    Fail::new(format!(
-        "expected {}, found {}{hint}",
-        type_kind(ty),
-        value_kind(value)
-    ))
 }

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use read::{Head, Reader};
 
+use super::check;
 use super::error::{Fail, Within};
 use super::ty::type_kind;
-use super::MAX_VALUE_DEPTH;
 use crate::framework::value::{Type, Value};
 
 /// Decodes one value of type `ty` that must span all of `bytes`.
@@ -26,11 +26,7 @@ pub(super) fn decode(bytes: &[u8], ty: &Type) -> Result<Value, Fail> {
 
 /// A value of type `ty`, `depth` levels deep.
 fn value(r: &mut Reader<'_>, ty: &Type, depth: usize) -> Result<Value, Fail> {
-    if depth > MAX_VALUE_DEPTH {
-        return Err(Fail::new(format!(
-            "value nests deeper than {MAX_VALUE_DEPTH} levels"
-        )));
-    }
+    check::depth(depth)?;
     let head = r.head()?;
     match head {
         Head::Nil => Ok(Value::Null),
@@ -78,12 +74,7 @@ fn elements(r: &mut Reader<'_>, n: usize, ty: &Type, depth: usize) -> Result<Vec
 
 /// The elements of a tuple, whose length the type fixes.
 fn tuple(r: &mut Reader<'_>, n: usize, types: &[Type], depth: usize) -> Result<Value, Fail> {
-    if n != types.len() {
-        return Err(Fail::new(format!(
-            "expected a tuple of {} elements, found {n}",
-            types.len()
-        )));
-    }
+    check::tuple_len(types, n)?;
     let mut elements = Vec::with_capacity(n);
     for (index, ty) in types.iter().enumerate() {
         elements.push(value(r, ty, depth + 1).in_index(index)?);
@@ -125,7 +116,7 @@ fn object(
             .string()
             .map_err(|f| f.context("invalid attribute name"))?;
         let Some(ty) = attributes.get(&name) else {
-            return Err(Fail::new(format!("unsupported attribute {name:?}")));
+            return Err(check::unsupported_attribute(&name));
         };
         let value = value(r, ty, depth + 1).in_attr(&name)?;
         if values.insert(name.clone(), value).is_some() {
