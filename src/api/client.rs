@@ -1,0 +1,371 @@
+//! The TiDB Cloud API client: one thin function per operation of the
+//! private link swagger, plus the cluster lookup used for precondition
+//! checks.
+//!
+//! Each operation builds a path and body, sends it through the layer stack
+//! (`Retrying<RateLimited<HttpTransport>>`, see [`transport`](super::transport))
+//! and decodes the answer or classifies the error.
+
+use std::fmt;
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use super::config::{self, ClientConfig, ClientOptions};
+use super::error::ApiError;
+use super::models::{
+    AttachDomain, AttachDomainsBody, AvailabilityZones, Cluster, ConnectionState,
+    CreatePrivateLinkConnectionBody, DetachDomainsBody, ListPrivateLinkConnectionsResponse,
+    PrivateLinkConnection,
+};
+use super::ratelimit::RateLimited;
+use super::retry::Retrying;
+use super::transport::{ApiRequest, ApiResponse, HttpTransport, Transport};
+
+/// Page size used when reading all pages (the API's maximum).
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// Safety net against a server that keeps returning next page tokens.
+const MAX_PAGES: usize = 10_000;
+
+/// A TiDB Cloud API client. Cheap to clone; clones share the connection
+/// pool, the Digest nonce and the rate limit budget.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    endpoint: String,
+    public_key: String,
+    stack: Box<dyn Transport>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("endpoint", &self.inner.endpoint)
+            .field("public_key", &self.inner.public_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A client with default timeouts, retries and rate limit handling.
+    pub fn new(cfg: ClientConfig) -> Result<Client, ApiError> {
+        Client::with_options(cfg, ClientOptions::default())
+    }
+
+    /// A client with explicit tunables.
+    pub fn with_options(cfg: ClientConfig, options: ClientOptions) -> Result<Client, ApiError> {
+        let base = config::validate_endpoint(&cfg.endpoint)?;
+        if cfg.public_key.trim().is_empty() {
+            return Err(ApiError::Config(
+                "the public key is empty: set public_key or TIDBCLOUD_PUBLIC_KEY".into(),
+            ));
+        }
+        if cfg.private_key.is_empty() {
+            return Err(ApiError::Config(
+                "the private key is empty: set private_key or TIDBCLOUD_PRIVATE_KEY".into(),
+            ));
+        }
+        let append = std::env::var(config::APPEND_USER_AGENT_ENV).ok();
+        let user_agent = config::user_agent(cfg.user_agent_suffix.as_deref(), append.as_deref());
+        let http = HttpTransport::new(
+            &base,
+            &cfg.public_key,
+            &cfg.private_key,
+            &user_agent,
+            options.connect_timeout,
+            options.request_timeout,
+        )?;
+        let stack = Retrying::new(RateLimited::new(http, options.rate_limit), options.retry);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                endpoint: base.as_str().trim_end_matches('/').to_string(),
+                public_key: cfg.public_key,
+                stack: Box::new(stack),
+            }),
+        })
+    }
+
+    /// The endpoint in use, e.g. `https://serverless.tidbapi.com`.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// `GET /v1beta1/clusters/{clusterId}`.
+    pub async fn get_cluster(&self, cluster_id: &str) -> Result<Cluster, ApiError> {
+        let path = format!("/v1beta1/clusters/{}", segment(cluster_id));
+        self.call(ApiRequest::new(Method::GET, path)).await
+    }
+
+    /// Every connection of a cluster, following `nextPageToken` with the
+    /// largest page size. Connections in lists carry no `attachedDomains`.
+    pub async fn list_private_link_connections(
+        &self,
+        cluster_id: &str,
+        state: Option<&ConnectionState>,
+    ) -> Result<Vec<PrivateLinkConnection>, ApiError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .list_private_link_connections_page(
+                    cluster_id,
+                    state,
+                    Some(MAX_PAGE_SIZE),
+                    token.as_deref(),
+                )
+                .await?;
+            all.extend(page.private_link_connections);
+            match page.next_page_token {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                Some(_) => {
+                    return Err(ApiError::Decode {
+                        method: "GET".into(),
+                        path: connections_path(cluster_id),
+                        message: "the API returned the same next page token twice".into(),
+                    })
+                }
+                None => return Ok(all),
+            }
+        }
+        Err(ApiError::Decode {
+            method: "GET".into(),
+            path: connections_path(cluster_id),
+            message: format!("more than {MAX_PAGES} pages"),
+        })
+    }
+
+    /// `GET /v1beta1/clusters/{clusterId}/privateLinkConnections`: one page.
+    pub async fn list_private_link_connections_page(
+        &self,
+        cluster_id: &str,
+        state: Option<&ConnectionState>,
+        page_size: Option<u32>,
+        page_token: Option<&str>,
+    ) -> Result<ListPrivateLinkConnectionsResponse, ApiError> {
+        let mut query = Vec::new();
+        if let Some(size) = page_size {
+            query.push(format!("pageSize={size}"));
+        }
+        if let Some(token) = page_token.filter(|t| !t.is_empty()) {
+            query.push(format!("pageToken={}", segment(token)));
+        }
+        if let Some(state) = state {
+            query.push(format!("state={}", segment(state.as_str())));
+        }
+        let mut path = connections_path(cluster_id);
+        if !query.is_empty() {
+            path.push('?');
+            path.push_str(&query.join("&"));
+        }
+        self.call(ApiRequest::new(Method::GET, path)).await
+    }
+
+    /// `GET .../privateLinkConnections/{id}`, with `attachedDomains`.
+    pub async fn get_private_link_connection(
+        &self,
+        cluster_id: &str,
+        id: &str,
+    ) -> Result<PrivateLinkConnection, ApiError> {
+        self.call(ApiRequest::new(
+            Method::GET,
+            connection_path(cluster_id, id),
+        ))
+        .await
+    }
+
+    /// `POST .../privateLinkConnections`. Not idempotent and never retried
+    /// once sent: a 5xx or a lost connection returns [`ApiError::Ambiguous`],
+    /// and the caller must look for the connection before creating again.
+    /// An empty `conn.cluster_id` is filled in from `cluster_id`.
+    pub async fn create_private_link_connection(
+        &self,
+        cluster_id: &str,
+        conn: &PrivateLinkConnection,
+    ) -> Result<PrivateLinkConnection, ApiError> {
+        let mut conn = conn.clone();
+        if conn.cluster_id.is_empty() {
+            conn.cluster_id = cluster_id.to_string();
+        }
+        let request = ApiRequest::new(Method::POST, connections_path(cluster_id)).with_json(
+            &CreatePrivateLinkConnectionBody {
+                private_link_connection: &conn,
+            },
+        )?;
+        self.call(request).await.map_err(|e| {
+            if e.outcome_unknown() {
+                ApiError::Ambiguous {
+                    method: "POST".into(),
+                    path: connections_path(cluster_id),
+                    cause: Box::new(e),
+                }
+            } else {
+                e
+            }
+        })
+    }
+
+    /// `DELETE .../privateLinkConnections/{id}`. Returns once the API has
+    /// accepted the deletion (the connection goes DELETING, then away).
+    pub async fn delete_private_link_connection(
+        &self,
+        cluster_id: &str,
+        id: &str,
+    ) -> Result<(), ApiError> {
+        // The answer is the connection being deleted; nothing in it is needed.
+        self.send(ApiRequest::new(
+            Method::DELETE,
+            connection_path(cluster_id, id),
+        ))
+        .await
+        .map(drop)
+    }
+
+    /// `GET .../privateLinkConnections:getAvailabilityZones`: the TiDB Cloud
+    /// account to allow on the endpoint service and the AZs it can reach.
+    pub async fn get_availability_zones(
+        &self,
+        cluster_id: &str,
+    ) -> Result<AvailabilityZones, ApiError> {
+        let path = format!("{}:getAvailabilityZones", connections_path(cluster_id));
+        self.call(ApiRequest::new(Method::GET, path)).await
+    }
+
+    /// `POST .../privateLinkConnections/{id}:attachDomains`. With
+    /// `validate_only` nothing is attached and the answer previews the
+    /// domains (and a generated unique name). Not retried on 5xx or lost
+    /// connections: the error is returned as is.
+    pub async fn attach_domains(
+        &self,
+        cluster_id: &str,
+        id: &str,
+        domain: &AttachDomain,
+        validate_only: bool,
+    ) -> Result<AttachDomain, ApiError> {
+        let path = format!("{}:attachDomains", connection_path(cluster_id, id));
+        let request = ApiRequest::new(Method::POST, path).with_json(&AttachDomainsBody {
+            attach_domain: domain,
+            validate_only,
+        })?;
+        self.call(request).await
+    }
+
+    /// `POST .../privateLinkConnections/{id}:detachDomains`. Returns once
+    /// the API has accepted the detach (the domains go DELETING, then away).
+    pub async fn detach_domains(
+        &self,
+        cluster_id: &str,
+        id: &str,
+        attach_domain_id: &str,
+    ) -> Result<(), ApiError> {
+        let path = format!("{}:detachDomains", connection_path(cluster_id, id));
+        let request = ApiRequest::new(Method::POST, path)
+            .with_json(&DetachDomainsBody { attach_domain_id })?;
+        self.send(request).await.map(drop)
+    }
+
+    /// Sends a request; any status outside 2xx becomes an [`ApiError`].
+    async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+        let response = self.inner.stack.send(&request).await?;
+        if response.is_success() {
+            Ok(response)
+        } else {
+            Err(ApiError::from_response(
+                request.method.as_str(),
+                &request.path,
+                response.status,
+                &response.body,
+            ))
+        }
+    }
+
+    /// Sends a request and decodes a successful answer.
+    async fn call<T: DeserializeOwned>(&self, request: ApiRequest) -> Result<T, ApiError> {
+        let method = request.method.to_string();
+        let path = request.path.clone();
+        let response = self.send(request).await?;
+        serde_json::from_slice(&response.body).map_err(|e| ApiError::Decode {
+            method,
+            path,
+            message: format!("the body is not the expected JSON: {e}"),
+        })
+    }
+}
+
+/// `/v1beta1/clusters/{clusterId}/privateLinkConnections`.
+fn connections_path(cluster_id: &str) -> String {
+    format!(
+        "/v1beta1/clusters/{}/privateLinkConnections",
+        segment(cluster_id)
+    )
+}
+
+/// `/v1beta1/clusters/{clusterId}/privateLinkConnections/{id}`.
+fn connection_path(cluster_id: &str, id: &str) -> String {
+    format!("{}/{}", connections_path(cluster_id), segment(id))
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters, so an id
+/// can never change the path (`/`, `?`, `#`, `:`) or the query (`&`, `=`).
+fn segment(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_cannot_escape_their_path_segment() {
+        assert_eq!(segment("plc-abc_1.2~"), "plc-abc_1.2~");
+        assert_eq!(segment("../x?y=1&z#"), "..%2Fx%3Fy%3D1%26z%23");
+        assert_eq!(segment("a:b é"), "a%3Ab%20%C3%A9");
+        assert_eq!(
+            connection_path("1", "plc-1"),
+            "/v1beta1/clusters/1/privateLinkConnections/plc-1"
+        );
+    }
+
+    #[test]
+    fn new_checks_configuration() {
+        let cfg = |endpoint: &str, public: &str, private: &str| ClientConfig {
+            endpoint: endpoint.into(),
+            public_key: public.into(),
+            private_key: private.into(),
+            user_agent_suffix: None,
+        };
+        assert!(Client::new(cfg("http://127.0.0.1:1", "p", "s")).is_ok());
+        let err = Client::new(cfg("http://example.com", "p", "s")).unwrap_err();
+        assert!(matches!(err, ApiError::Config(_)));
+        let err = Client::new(cfg("", "", "s")).unwrap_err();
+        assert!(err.to_string().contains("TIDBCLOUD_PUBLIC_KEY"));
+        let err = Client::new(cfg("", "p", "")).unwrap_err();
+        assert!(err.to_string().contains("TIDBCLOUD_PRIVATE_KEY"));
+    }
+
+    #[test]
+    fn debug_of_the_client_hides_the_private_key() {
+        let client = Client::new(ClientConfig {
+            endpoint: "http://localhost:1".into(),
+            public_key: "public-abc".into(),
+            private_key: "private-xyz-123".into(),
+            user_agent_suffix: None,
+        })
+        .unwrap();
+        let shown = format!("{client:?} {:#?}", client.clone());
+        assert!(shown.contains("public-abc"));
+        assert!(!shown.contains("private-xyz-123"), "{shown}");
+    }
+}

@@ -1,0 +1,621 @@
+//! The middle layer: staying under the API's per-key rate limit.
+//!
+//! TiDB Cloud allows a number of requests per minute per API key and reports
+//! the budget on every answer: `X-Ratelimit-Remaining-Minute` (requests left
+//! in the window) and `X-Ratelimit-Reset` (whole seconds until the window
+//! resets). One [`RateLimiter`] is shared by every caller of a client (and
+//! its clones), so concurrent operations coordinate instead of stampeding:
+//!
+//! * While the budget is known, each request takes one unit of it before it
+//!   is sent; at zero, callers sleep until the reset.
+//! * While it is unknown (first request, or a window just reset), a single
+//!   request goes first as a probe and the others wait for its answer.
+//! * A `429` (the key is shared with another process, or our estimate was
+//!   off) means the request was not processed: every caller pauses until the
+//!   advertised reset plus a little jitter (or an exponential backoff when
+//!   no reset is given), then the request is sent again, whatever its method.
+//! * A server that sends no rate limit headers is not throttled at all.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use rand::Rng;
+use reqwest::header::HeaderMap;
+use tokio::sync::Notify;
+
+use super::error::ApiError;
+use super::retry::exponential;
+use super::transport::{ApiRequest, ApiResponse, Transport};
+
+/// Requests left in the current window.
+pub const REMAINING_HEADER: &str = "x-ratelimit-remaining-minute";
+/// Whole seconds until the window resets.
+pub const RESET_HEADER: &str = "x-ratelimit-reset";
+/// Requests allowed per window.
+pub const LIMIT_HEADER: &str = "x-ratelimit-limit-minute";
+
+/// Two answers whose reset times differ by more than this belong to
+/// different windows (reset headers are rounded to whole seconds).
+const SAME_WINDOW_SLACK: Duration = Duration::from_millis(1500);
+
+/// Window assumed when an answer gives a budget but no reset time.
+const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// Tunables of the rate limit layer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitOptions {
+    /// How many `429` answers one request waits out before the error is
+    /// returned to the caller.
+    pub max_429_retries: u32,
+    /// The shortest wait after a `429` (reset headers are rounded down to
+    /// whole seconds, so `0` can mean "almost a second").
+    pub min_429_wait: Duration,
+    /// Backoff after a `429` without a reset header: starts here...
+    pub backoff_initial: Duration,
+    /// ... and doubles up to this.
+    pub backoff_max: Duration,
+    /// A random extra wait of up to this after each reset, so that clients
+    /// sharing a key do not all start again at the same instant.
+    pub reset_jitter: Duration,
+}
+
+impl Default for RateLimitOptions {
+    fn default() -> Self {
+        RateLimitOptions {
+            max_429_retries: 10,
+            min_429_wait: Duration::from_secs(1),
+            backoff_initial: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            reset_jitter: Duration::from_millis(500),
+        }
+    }
+}
+
+/// The rate limit headers of one answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateHeaders {
+    pub limit: Option<u32>,
+    pub remaining: Option<u32>,
+    /// Seconds until the window resets.
+    pub reset_secs: Option<u64>,
+}
+
+impl RateHeaders {
+    /// Reads the headers, ignoring values that are not numbers. A reset
+    /// that looks like a Unix timestamp rather than a delay is converted.
+    pub fn parse(headers: &HeaderMap) -> RateHeaders {
+        let number = |name: &str| -> Option<f64> {
+            let v: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+            (v.is_finite() && v >= 0.0).then_some(v)
+        };
+        let reset_secs = number(RESET_HEADER).map(|v| {
+            let v = v.ceil() as u64;
+            // More than a year is no delay: treat it as an absolute time.
+            if v > 365 * 24 * 3600 {
+                let now = SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map(|d| d.as_secs())
+                    .unwrap_or(0);
+                v.saturating_sub(now)
+            } else {
+                v
+            }
+        });
+        RateHeaders {
+            limit: number(LIMIT_HEADER).map(|v| v.min(u32::MAX as f64) as u32),
+            remaining: number(REMAINING_HEADER).map(|v| v.min(u32::MAX as f64) as u32),
+            reset_secs,
+        }
+    }
+}
+
+/// What this process knows of the key's budget.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Budget {
+    /// Nothing yet, or the window reset: probe with one request.
+    Unknown,
+    /// The server sends no rate limit headers.
+    Unlimited,
+    /// `remaining` requests may start before `reset_at + margin`.
+    Known {
+        remaining: u32,
+        reset_at: Instant,
+        /// This window's jitter, drawn once.
+        margin: Duration,
+    },
+}
+
+/// Shared bookkeeping, behind a mutex held only briefly (never across I/O).
+#[derive(Debug)]
+struct State {
+    budget: Budget,
+    /// Requests sent and not yet answered.
+    in_flight: u32,
+    /// Whether the probe of an unknown budget is out.
+    probing: bool,
+    /// After a `429`, nobody sends before this.
+    blocked_until: Option<Instant>,
+    /// `429`s in a row, for the backoff without a reset header.
+    consecutive_429: u32,
+}
+
+/// Why a caller cannot send yet.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wait {
+    /// Until this instant (or until the state changes).
+    Until(Instant),
+    /// Until the probe's answer arrives.
+    ForProbe,
+}
+
+impl State {
+    fn new() -> Self {
+        State {
+            budget: Budget::Unknown,
+            in_flight: 0,
+            probing: false,
+            blocked_until: None,
+            consecutive_429: 0,
+        }
+    }
+
+    /// Takes a unit of budget; `Ok(true)` when the request is the probe.
+    fn try_acquire(&mut self, now: Instant) -> Result<bool, Wait> {
+        if let Some(until) = self.blocked_until {
+            if now < until {
+                return Err(Wait::Until(until));
+            }
+            self.blocked_until = None;
+        }
+        if let Budget::Known {
+            reset_at, margin, ..
+        } = self.budget
+        {
+            if now >= reset_at + margin {
+                self.budget = Budget::Unknown;
+            }
+        }
+        let probe = match &mut self.budget {
+            Budget::Unlimited => false,
+            Budget::Known {
+                remaining,
+                reset_at,
+                margin,
+            } => {
+                if *remaining == 0 {
+                    return Err(Wait::Until(*reset_at + *margin));
+                }
+                *remaining -= 1;
+                false
+            }
+            Budget::Unknown if self.probing => return Err(Wait::ForProbe),
+            Budget::Unknown => {
+                self.probing = true;
+                true
+            }
+        };
+        self.in_flight += 1;
+        Ok(probe)
+    }
+
+    /// A request ended without an answer (or its caller gave up).
+    fn abandon(&mut self, probe: bool) {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        if probe {
+            self.probing = false;
+        }
+    }
+
+    /// Learns from an answer. Returns how long to pause after a `429`.
+    fn complete(
+        &mut self,
+        probe: bool,
+        status: u16,
+        headers: RateHeaders,
+        now: Instant,
+        options: &RateLimitOptions,
+        jitter: Duration,
+    ) -> Option<Duration> {
+        self.abandon(probe);
+        if status == 429 {
+            self.consecutive_429 += 1;
+            let wait = match headers.reset_secs {
+                Some(secs) => Duration::from_secs(secs).max(options.min_429_wait),
+                None => exponential(
+                    options.backoff_initial,
+                    options.backoff_max,
+                    self.consecutive_429,
+                ),
+            } + jitter;
+            let until = now + wait;
+            self.blocked_until = Some(self.blocked_until.map_or(until, |b| b.max(until)));
+            self.budget = Budget::Unknown;
+            return Some(wait);
+        }
+        self.consecutive_429 = 0;
+        let Some(remaining) = headers.remaining else {
+            if self.budget == Budget::Unknown {
+                self.budget = Budget::Unlimited;
+            }
+            return None;
+        };
+        let reset_at = now
+            + headers
+                .reset_secs
+                .map_or(DEFAULT_WINDOW, Duration::from_secs);
+        match &mut self.budget {
+            Budget::Known {
+                remaining: left,
+                reset_at: known_reset,
+                ..
+            } if reset_at <= *known_reset + SAME_WINDOW_SLACK => {
+                // Same window: the server's count may include other clients
+                // of the key; ours includes our requests still in flight.
+                *left = (*left).min(remaining);
+                *known_reset = (*known_reset).max(reset_at);
+            }
+            _ => {
+                // A new window: requests still in flight may not be counted yet.
+                self.budget = Budget::Known {
+                    remaining: remaining.saturating_sub(self.in_flight),
+                    reset_at,
+                    margin: jitter,
+                };
+            }
+        }
+        None
+    }
+}
+
+/// The rate limit state of one client, shared by all its clones.
+#[derive(Debug)]
+pub struct RateLimiter {
+    state: Mutex<State>,
+    changed: Notify,
+    options: RateLimitOptions,
+}
+
+impl RateLimiter {
+    pub fn new(options: RateLimitOptions) -> Self {
+        RateLimiter {
+            state: Mutex::new(State::new()),
+            changed: Notify::new(),
+            options,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn jitter(&self) -> Duration {
+        let max = self.options.reset_jitter.as_millis() as u64;
+        Duration::from_millis(rand::rng().random_range(0..=max))
+    }
+
+    /// Waits until a request may be sent.
+    async fn acquire(&self) -> Permit<'_> {
+        let mut logged = false;
+        loop {
+            // Register for wake-ups before looking, so none is missed.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let outcome = self.lock().try_acquire(Instant::now());
+            match outcome {
+                Ok(probe) => {
+                    return Permit {
+                        limiter: self,
+                        probe,
+                        done: false,
+                    }
+                }
+                Err(Wait::Until(until)) => {
+                    if !logged {
+                        log::debug!(
+                            "TiDB Cloud API rate limit: waiting {:.1?} for the window to reset",
+                            until.saturating_duration_since(Instant::now())
+                        );
+                        logged = true;
+                    }
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
+                        _ = &mut changed => {}
+                    }
+                }
+                Err(Wait::ForProbe) => changed.await,
+            }
+        }
+    }
+}
+
+/// The right to send one request; returned through
+/// [`complete`](Permit::complete), or released on drop (error, cancellation).
+struct Permit<'a> {
+    limiter: &'a RateLimiter,
+    probe: bool,
+    done: bool,
+}
+
+impl Permit<'_> {
+    fn complete(mut self, response: &ApiResponse) -> Option<Duration> {
+        self.done = true;
+        let limiter = self.limiter;
+        let jitter = limiter.jitter();
+        let pause = limiter.lock().complete(
+            self.probe,
+            response.status,
+            RateHeaders::parse(&response.headers),
+            Instant::now(),
+            &limiter.options,
+            jitter,
+        );
+        limiter.changed.notify_waiters();
+        pause
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.limiter.lock().abandon(self.probe);
+            self.limiter.changed.notify_waiters();
+        }
+    }
+}
+
+/// Wraps a [`Transport`] with a shared [`RateLimiter`].
+#[derive(Debug)]
+pub struct RateLimited<T> {
+    inner: T,
+    limiter: RateLimiter,
+}
+
+impl<T> RateLimited<T> {
+    pub fn new(inner: T, options: RateLimitOptions) -> Self {
+        RateLimited {
+            inner,
+            limiter: RateLimiter::new(options),
+        }
+    }
+}
+
+#[async_trait]
+impl<T: Transport> Transport for RateLimited<T> {
+    async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        let mut answered_429 = 0;
+        loop {
+            let permit = self.limiter.acquire().await;
+            let response = self.inner.send(request).await?;
+            let pause = permit.complete(&response);
+            if response.status != 429 {
+                return Ok(response);
+            }
+            answered_429 += 1;
+            if answered_429 > self.limiter.options.max_429_retries {
+                return Ok(response);
+            }
+            log::debug!(
+                "TiDB Cloud API {} {} -> 429 (rate limited, not processed); sending again in {:.1?}",
+                request.method,
+                request.path,
+                pause.unwrap_or_default()
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+    use reqwest::Method;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Arc;
+
+    fn headers(remaining: Option<&str>, reset: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(LIMIT_HEADER, HeaderValue::from_static("100"));
+        if let Some(r) = remaining {
+            h.insert(REMAINING_HEADER, HeaderValue::from_str(r).unwrap());
+        }
+        if let Some(r) = reset {
+            h.insert(RESET_HEADER, HeaderValue::from_str(r).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn parses_rate_limit_headers() {
+        let h = RateHeaders::parse(&headers(Some("7"), Some("42")));
+        assert_eq!(
+            h,
+            RateHeaders {
+                limit: Some(100),
+                remaining: Some(7),
+                reset_secs: Some(42)
+            }
+        );
+        let h = RateHeaders::parse(&headers(Some(" 0 "), Some("1.2")));
+        assert_eq!((h.remaining, h.reset_secs), (Some(0), Some(2)));
+        let h = RateHeaders::parse(&headers(Some("lots"), Some("-3")));
+        assert_eq!((h.remaining, h.reset_secs), (None, None));
+        assert_eq!(
+            RateHeaders::parse(&HeaderMap::new()),
+            RateHeaders::default()
+        );
+        // A Unix timestamp 30 s ahead instead of a delay.
+        let at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 30;
+        let h = RateHeaders::parse(&headers(None, Some(&at.to_string())));
+        assert!((29..=30).contains(&h.reset_secs.unwrap()), "{h:?}");
+    }
+
+    fn rh(remaining: u32, reset: u64) -> RateHeaders {
+        RateHeaders {
+            limit: Some(20),
+            remaining: Some(remaining),
+            reset_secs: Some(reset),
+        }
+    }
+
+    #[test]
+    fn one_probe_while_the_budget_is_unknown() {
+        let opts = RateLimitOptions::default();
+        let t0 = Instant::now();
+        let mut s = State::new();
+        assert_eq!(s.try_acquire(t0), Ok(true));
+        assert_eq!(s.try_acquire(t0), Err(Wait::ForProbe));
+        // The probe's answer: 19 left. Nothing else in flight.
+        s.complete(true, 200, rh(19, 2), t0, &opts, Duration::ZERO);
+        for _ in 0..19 {
+            assert_eq!(s.try_acquire(t0), Ok(false));
+        }
+        let reset = t0 + Duration::from_secs(2);
+        assert_eq!(s.try_acquire(t0), Err(Wait::Until(reset)));
+        // After the reset, one probe again.
+        assert_eq!(s.try_acquire(reset), Ok(true));
+        assert_eq!(s.try_acquire(reset), Err(Wait::ForProbe));
+        s.abandon(true);
+        assert_eq!(
+            s.try_acquire(reset),
+            Ok(true),
+            "a failed probe frees the way"
+        );
+    }
+
+    #[test]
+    fn new_windows_subtract_requests_in_flight_and_same_windows_take_the_minimum() {
+        let opts = RateLimitOptions::default();
+        let t0 = Instant::now();
+        let mut s = State::new();
+        s.complete(false, 200, rh(10, 60), t0, &opts, Duration::ZERO);
+        assert!(matches!(s.budget, Budget::Known { remaining: 10, .. }));
+        for _ in 0..3 {
+            s.try_acquire(t0).unwrap();
+        }
+        // Another process used the key: the server says fewer than we think.
+        s.complete(false, 200, rh(2, 60), t0, &opts, Duration::ZERO);
+        assert!(matches!(s.budget, Budget::Known { remaining: 2, .. }));
+        // An answer from the next window (reset much later): a fresh budget
+        // minus the one request of ours still in flight.
+        let later = t0 + Duration::from_secs(61);
+        s.complete(false, 200, rh(19, 60), later, &opts, Duration::ZERO);
+        assert_eq!(s.in_flight, 1);
+        assert!(matches!(s.budget, Budget::Known { remaining: 18, .. }));
+    }
+
+    #[test]
+    fn a_429_blocks_everyone_until_the_reset() {
+        let opts = RateLimitOptions::default();
+        let t0 = Instant::now();
+        let mut s = State::new();
+        s.complete(false, 200, rh(50, 60), t0, &opts, Duration::ZERO);
+        s.try_acquire(t0).unwrap();
+        let pause = s.complete(false, 429, rh(0, 5), t0, &opts, Duration::from_millis(100));
+        assert_eq!(pause, Some(Duration::from_millis(5100)));
+        let until = t0 + Duration::from_millis(5100);
+        assert_eq!(s.try_acquire(t0), Err(Wait::Until(until)));
+        assert_eq!(s.try_acquire(until), Ok(true), "then one probe");
+
+        // Reset "0" still waits the minimum; no header backs off exponentially.
+        let mut s = State::new();
+        let pause = s.complete(false, 429, rh(0, 0), t0, &opts, Duration::ZERO);
+        assert_eq!(pause, Some(opts.min_429_wait));
+        let none = RateHeaders::default();
+        let p1 = s
+            .complete(false, 429, none, t0, &opts, Duration::ZERO)
+            .unwrap();
+        let p2 = s
+            .complete(false, 429, none, t0, &opts, Duration::ZERO)
+            .unwrap();
+        assert!(p2 > p1 && p2 <= opts.backoff_max, "{p1:?} {p2:?}");
+    }
+
+    #[test]
+    fn servers_without_headers_are_not_throttled() {
+        let opts = RateLimitOptions::default();
+        let t0 = Instant::now();
+        let mut s = State::new();
+        assert_eq!(s.try_acquire(t0), Ok(true));
+        s.complete(true, 200, RateHeaders::default(), t0, &opts, Duration::ZERO);
+        for _ in 0..1000 {
+            assert_eq!(s.try_acquire(t0), Ok(false));
+        }
+    }
+
+    /// An in-process server with a fixed-window limit, as the API has.
+    struct LimitedServer {
+        limit: u32,
+        window: Duration,
+        state: Mutex<(Instant, u32)>,
+        answered_429: AtomicU32,
+        processed: AtomicU32,
+    }
+
+    #[async_trait]
+    impl Transport for Arc<LimitedServer> {
+        async fn send(&self, _request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            let now = Instant::now();
+            let (status, remaining, reset) = {
+                let mut st = self.state.lock().unwrap();
+                while now >= st.0 + self.window {
+                    st.0 += self.window;
+                    st.1 = 0;
+                }
+                st.1 += 1;
+                let reset = (st.0 + self.window - now).as_secs_f64().ceil() as u64;
+                let status = if st.1 > self.limit { 429 } else { 200 };
+                (status, self.limit.saturating_sub(st.1), reset)
+            };
+            if status == 429 {
+                self.answered_429.fetch_add(1, Ordering::SeqCst);
+            } else {
+                self.processed.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(ApiResponse {
+                status,
+                headers: headers(Some(&remaining.to_string()), Some(&reset.to_string())),
+                body: Vec::new(),
+            })
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_burst_never_surfaces_a_429() {
+        let server = Arc::new(LimitedServer {
+            limit: 10,
+            window: Duration::from_secs(1),
+            state: Mutex::new((Instant::now(), 0)),
+            answered_429: AtomicU32::new(0),
+            processed: AtomicU32::new(0),
+        });
+        let options = RateLimitOptions {
+            reset_jitter: Duration::from_millis(50),
+            ..Default::default()
+        };
+        let layer = Arc::new(RateLimited::new(server.clone(), options));
+        let tasks: Vec<_> = (0..25)
+            .map(|_| {
+                let layer = layer.clone();
+                tokio::spawn(async move {
+                    layer
+                        .send(&ApiRequest::new(Method::GET, "/x"))
+                        .await
+                        .map(|r| r.status)
+                })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(t.await.unwrap().unwrap(), 200);
+        }
+        assert_eq!(server.processed.load(Ordering::SeqCst), 25);
+        // With a ceil-rounded reset and one client, the limiter never overruns.
+        assert_eq!(server.answered_429.load(Ordering::SeqCst), 0);
+    }
+}
