@@ -11,8 +11,11 @@
 //! * [`provider`], [`resources`], [`data_sources`]: the product.
 
 pub mod api;
+pub mod data_sources;
 pub mod framework;
 pub mod plugin;
+pub mod provider;
+pub mod resources;
 
 /// Generated protocol stubs.
 pub mod proto {

@@ -66,7 +66,9 @@ pub enum ServeError {
          Use it from a Terraform configuration, or start it with --debug and attach terraform to it."
     )]
     NotLaunchedByHost(&'static str),
-    #[error("the host speaks plugin protocol versions {offered:?}, this plugin speaks only {ours}")]
+    #[error(
+        "the host speaks plugin protocol versions {offered:?}, this plugin speaks only {ours}"
+    )]
     ProtocolMismatch { offered: String, ours: u32 },
     #[error("{0}")]
     Setup(String),
@@ -230,7 +232,12 @@ pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
         }));
 
     let incoming = accept_loop(listener, tls.as_ref().map(|(_, c)| c.clone()));
-    announce(&mode, plugin.app_protocol_version, addr, tls.as_ref().map(|(id, _)| id))?;
+    announce(
+        &mode,
+        plugin.app_protocol_version,
+        addr,
+        tls.as_ref().map(|(id, _)| id),
+    )?;
 
     let mut stop = shutdown_rx.clone();
     let server = tonic::transport::Server::builder()

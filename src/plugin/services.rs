@@ -18,11 +18,13 @@ type QuietStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
 
 /// A stream that yields nothing and ends when `shutdown` turns true.
 fn quiet_until_shutdown<T: Send + 'static>(mut shutdown: watch::Receiver<bool>) -> QuietStream<T> {
-    Box::pin(futures_util::stream::once(async move {
-        let _ = shutdown.wait_for(|down| *down).await;
-        None
-    })
-    .filter_map(|item: Option<Result<T, Status>>| async move { item }))
+    Box::pin(
+        futures_util::stream::once(async move {
+            let _ = shutdown.wait_for(|down| *down).await;
+            None
+        })
+        .filter_map(|item: Option<Result<T, Status>>| async move { item }),
+    )
 }
 
 use futures_util::StreamExt as _;

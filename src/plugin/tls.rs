@@ -144,6 +144,9 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if dss.scheme == SignatureScheme::ECDSA_NISTP521_SHA512 {
+            return verify_p521(message, cert, dss);
+        }
         crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
@@ -153,12 +156,42 @@ impl ClientCertVerifier for PinnedClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        if dss.scheme == SignatureScheme::ECDSA_NISTP521_SHA512 {
+            return verify_p521(message, cert, dss);
+        }
         crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
+        // go-plugin's client certificates use P-521, which the ring provider
+        // does not verify; that scheme is checked with `p521`.
+        let mut schemes = self.algorithms.supported_schemes();
+        schemes.push(SignatureScheme::ECDSA_NISTP521_SHA512);
+        schemes
     }
+}
+
+/// Verifies an ECDSA P-521 / SHA-512 handshake signature made with the key
+/// of `cert`.
+fn verify_p521(
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    use p521::ecdsa::signature::Verifier as _;
+    use p521::pkcs8::DecodePublicKey as _;
+    let bad = |what: &str| rustls::Error::General(format!("client certificate: {what}"));
+    let parsed = webpki::EndEntityCert::try_from(cert).map_err(|_| bad("unparsable"))?;
+    let spki = parsed.subject_public_key_info();
+    let public =
+        p521::PublicKey::from_public_key_der(spki.as_ref()).map_err(|_| bad("not a P-521 key"))?;
+    let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&public.to_sec1_bytes())
+        .map_err(|_| bad("not a P-521 key"))?;
+    let signature = p521::ecdsa::Signature::from_der(dss.signature())
+        .map_err(|_| bad("malformed signature"))?;
+    key.verify(message, &signature)
+        .map(|()| HandshakeSignatureValid::assertion())
+        .map_err(|_| rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature))
 }
 
 #[cfg(test)]

@@ -1,0 +1,646 @@
+//! `tidbcloud_private_link_domains`: the domains attached to a private link
+//! connection, so that TiDB Cloud reaches Kafka brokers through it.
+//!
+//! Reads top to bottom: schema → validation → plan rules (the dry-run
+//! preview) → create → read → delete → import. Domains are attached once per
+//! connection; any change detaches and attaches again (replacement).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::connection::{api_error, cluster_error};
+use super::convert;
+use super::wait::{self, Poll, WaitError};
+use crate::api::{AttachDomain, Client, DomainType, PrivateLinkConnection as Connection};
+use crate::framework::timeouts;
+use crate::framework::{
+    ApplyOutcome, Attribute, AttributePath, Context, Diagnostic, Diagnostics, PlanChange,
+    ReadOutcome, Resource, Schema, Value,
+};
+use crate::provider::{validate, ProviderData};
+
+pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
+const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_DELETE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+pub struct PrivateLinkDomains;
+
+// ---- schema -------------------------------------------------------------------
+
+fn schema() -> Schema {
+    Schema::new(
+        "Domains attached to a private link connection, so that TiDB Cloud resolves your Kafka brokers through it. `TIDBCLOUD_MANAGED` domains (AWS and Alibaba Cloud) are `*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` per availability zone on AWS and `*.<unique_name>.alicloud.plc.tidbcloud.com` on Alibaba Cloud; `CONFLUENT` domains (AWS only) are `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`.\n\nA connection has at most one attachment; changing any argument detaches the domains and attaches new ones. Creation waits for the connection to be `ACTIVE` (accept it on your endpoint service meanwhile), attaches, and waits for every domain to be `SUCCEEDED`. When the connection exists and `unique_name` is known, the plan lists the exact domains.\n\nImport with `terraform import tidbcloud_private_link_domains.NAME <cluster_id>,<private_link_connection_id>,<attach_domain_id>`.",
+        vec![
+            Attribute::string("id").computed().use_state_for_unknown()
+                .description("`<cluster_id>,<private_link_connection_id>,<attach_domain_id>`."),
+            Attribute::string("cluster_id").required().requires_replace()
+                .description("The ID of the cluster of the connection.")
+                .validate("Invalid cluster ID", validate::cluster_id),
+            Attribute::string("private_link_connection_id").required().requires_replace()
+                .description("The connection to attach the domains to (`tidbcloud_private_link_connection.x.private_link_connection_id`)."),
+            Attribute::string("type").required().requires_replace()
+                .description("`TIDBCLOUD_MANAGED` (domains managed by TiDB Cloud, AWS and Alibaba Cloud) or `CONFLUENT` (a Confluent Cloud cluster's domains, AWS only).")
+                .validate("Invalid domain type", validate::domain_type),
+            Attribute::string("unique_name").optional().computed().requires_replace().use_state_for_unknown()
+                .description("The unique part of the domain names. Required for `CONFLUENT` (the Confluent cluster's network name); for `TIDBCLOUD_MANAGED` TiDB Cloud generates one when it is omitted.")
+                .validate("Invalid unique name", validate::unique_name),
+            Attribute::string("attach_domain_id").computed().use_state_for_unknown()
+                .description("The ID of the attachment."),
+            Attribute::list_nested("domains", convert::domain_attributes()).computed()
+                .description("The attached domains with their states."),
+            Attribute::typed("domains_by_az", convert::domains_by_az_type()).computed()
+                .description("The domain of each availability zone, keyed by AZ ID (AWS); empty on Alibaba Cloud, whose single domain spans zones."),
+            Attribute::string("created_by").computed().use_state_for_unknown()
+                .description("Who attached the domains."),
+            Attribute::string("create_time").computed().use_state_for_unknown()
+                .description("When the domains were attached (RFC 3339)."),
+        ],
+    )
+    .with_block(timeouts::block(&[("create", "30m"), ("delete", "20m")]))
+}
+
+// ---- validation -----------------------------------------------------------------
+
+fn validate_config(config: &Value, diags: &mut Diagnostics) {
+    if config.str_attr("type") == Some("CONFLUENT") && config.attr("unique_name").is_null() {
+        diags.push(
+            Diagnostic::error(
+                "Missing unique name",
+                "CONFLUENT domains need unique_name: the network name of your Confluent Cloud cluster (the part before the region in its domain, as in *.<az_id>.<unique_name>.<region>.aws.confluent.cloud).",
+            )
+            .at(AttributePath::attr("unique_name")),
+        );
+    }
+}
+
+fn domain_type(v: &Value) -> Option<DomainType> {
+    match v.str_attr("type")? {
+        "TIDBCLOUD_MANAGED" => Some(DomainType::TidbcloudManaged),
+        "CONFLUENT" => Some(DomainType::Confluent),
+        _ => None,
+    }
+}
+
+// ---- plan rules --------------------------------------------------------------------
+
+/// Rule 6 at plan time: CONFLUENT exists only on AWS.
+async fn check_cloud(data: &ProviderData, config: &Value, diags: &mut Diagnostics) {
+    let (Some(cluster_id), Some("CONFLUENT")) =
+        (config.str_attr("cluster_id"), config.str_attr("type"))
+    else {
+        return;
+    };
+    let Ok(client) = data.client() else { return };
+    match data.clusters.get(client, cluster_id).await {
+        Ok(cluster) if cluster.cloud_provider().is_some_and(|c| c != "aws") => diags.push(
+            Diagnostic::error(
+                "CONFLUENT domains need an AWS cluster",
+                format!(
+                    "Cluster {cluster_id} runs on {}; Confluent domains exist only on AWS. Use TIDBCLOUD_MANAGED.",
+                    cluster.cloud_provider().unwrap_or_default()
+                ),
+            )
+            .at(AttributePath::attr("type")),
+        ),
+        Ok(_) => {}
+        Err(e) => diags.push(cluster_error(cluster_id, &e).at(AttributePath::attr("cluster_id"))),
+    }
+}
+
+/// When the connection and the unique name are known, a dry run shows the
+/// exact domains in the plan and rejects a taken or invalid name now.
+async fn preview(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+    let config = plan.config;
+    let (Some(cluster_id), Some(connection_id), Some(unique_name), Some(kind)) = (
+        config.str_attr("cluster_id"),
+        config.str_attr("private_link_connection_id"),
+        config.str_attr("unique_name"),
+        domain_type(config),
+    ) else {
+        return;
+    };
+    let request = AttachDomain::new(kind, Some(unique_name.to_string()));
+    match client
+        .attach_domains(cluster_id, connection_id, &request, true)
+        .await
+    {
+        Ok(dry) => {
+            let az_ids = connection_az_ids(client, cluster_id, connection_id).await;
+            let planned_domains: Vec<Value> = dry
+                .domains
+                .iter()
+                .map(|d| {
+                    Value::object([
+                        ("name", Value::string(d.name.as_str())),
+                        ("state", Value::unknown()),
+                        ("message", Value::unknown()),
+                    ])
+                })
+                .collect();
+            plan.planned
+                .set_attr("domains", Value::List(planned_domains));
+            if let Some(az_ids) = az_ids {
+                plan.planned
+                    .set_attr("domains_by_az", convert::domains_by_az(&dry, &az_ids));
+            }
+        }
+        // Not ACTIVE yet, or gone: the domains are decided at apply.
+        Err(e) if e.is_failed_precondition() || e.is_not_found() => {
+            log::debug!("no domain preview for connection {connection_id}: {e}");
+        }
+        Err(e) if e.is_invalid_argument() || e.is_already_exists() => diags.push(
+            Diagnostic::error(
+                "Domains cannot be attached",
+                format!("TiDB Cloud rejected the domains for connection {connection_id}: {e}"),
+            )
+            .at(AttributePath::attr("unique_name")),
+        ),
+        Err(e) => log::warn!("domain preview failed for connection {connection_id}: {e}"),
+    }
+}
+
+async fn connection_az_ids(client: &Client, cluster_id: &str, id: &str) -> Option<Vec<String>> {
+    match wait::find_connection(client, cluster_id, id).await {
+        Ok(Some(c)) => Some(c.availability_zone_ids().to_vec()),
+        _ => None,
+    }
+}
+
+// ---- create -----------------------------------------------------------------------------
+
+fn state_from(a: &AttachDomain, connection: &Connection, base: &Value) -> Value {
+    let cluster_id = base.str_attr("cluster_id").unwrap_or_default();
+    let connection_id = connection.private_link_connection_id.as_str();
+    Value::object([
+        (
+            "id",
+            Value::string(format!(
+                "{cluster_id},{connection_id},{}",
+                a.attach_domain_id
+            )),
+        ),
+        ("cluster_id", Value::string(cluster_id)),
+        ("private_link_connection_id", Value::string(connection_id)),
+        (
+            "type",
+            convert::opt(a.domain_type.as_ref().map(|t| t.as_str())).or(base.attr("type")),
+        ),
+        (
+            "unique_name",
+            convert::opt(a.unique_name.as_deref()).or(base.attr("unique_name")),
+        ),
+        (
+            "attach_domain_id",
+            Value::string(a.attach_domain_id.as_str()),
+        ),
+        ("domains", convert::domains(a)),
+        (
+            "domains_by_az",
+            convert::domains_by_az(a, connection.availability_zone_ids()),
+        ),
+        ("created_by", convert::opt(a.created_by.as_deref())),
+        ("create_time", convert::opt(a.create_time.as_deref())),
+        ("timeouts", base.attr("timeouts").clone()),
+    ])
+}
+
+trait OrValue {
+    fn or(self, other: &Value) -> Value;
+}
+
+impl OrValue for Value {
+    /// This value, or `other` when this one is null (and `other` is known).
+    fn or(self, other: &Value) -> Value {
+        if self.is_null() && other.is_known() {
+            other.clone()
+        } else {
+            self
+        }
+    }
+}
+
+fn already_attached(connection: &Connection) -> Option<Diagnostic> {
+    let existing = connection.attached_domains.first()?;
+    Some(Diagnostic::error(
+        "Domains already attached",
+        format!(
+            "Connection {} already has domains attached (attach_domain_id {}); a connection takes one attachment. Import it (terraform import {TYPE_NAME}.NAME {},{},{}) or detach it first.",
+            connection.private_link_connection_id,
+            existing.attach_domain_id,
+            connection.cluster_id,
+            connection.private_link_connection_id,
+            existing.attach_domain_id
+        ),
+    ))
+}
+
+/// Waits until the connection is ACTIVE (acceptance may happen meanwhile).
+async fn wait_connection_active(
+    ctx: &Context<ProviderData>,
+    client: &Client,
+    cluster_id: &str,
+    connection_id: &str,
+    timeout: Duration,
+) -> Result<Connection, Diagnostic> {
+    let result = wait::until(&ctx.stop, timeout, || async {
+        let Some(c) = wait::find_connection(client, cluster_id, connection_id).await? else {
+            return Err(wait::gone(format!("connection {connection_id}")));
+        };
+        Ok(match wait::connection_status(&c) {
+            "ACTIVE" | "FAILED" | "DELETING" => Poll::Done(c),
+            _ => Poll::Pending(c),
+        })
+    })
+    .await;
+    match result {
+        Ok(c) if wait::connection_status(&c) == "ACTIVE" => Ok(c),
+        Ok(c) => Err(Diagnostic::error(
+            "Private link connection is not usable",
+            format!(
+                "Connection {connection_id} is {}{}; domains can only be attached to an ACTIVE connection.",
+                wait::connection_status(&c),
+                c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+        )),
+        Err(WaitError::Api { error, .. }) if error.is_not_found() => Err(Diagnostic::error(
+            "Private link connection not found",
+            format!("Cluster {cluster_id} has no private link connection {connection_id}."),
+        )),
+        Err(WaitError::Api { error, .. }) => Err(api_error("Could not read the private link connection", &error)),
+        Err(e) => {
+            let state = e.last().map(|c| wait::connection_status(c).to_string()).unwrap_or_default();
+            let why = if matches!(e, WaitError::Stopped { .. }) { "the wait was interrupted" } else { "the create timeout passed" };
+            Err(Diagnostic::error(
+                "Private link connection did not become ACTIVE",
+                format!("Connection {connection_id} is still {state} and {why}; nothing was attached. If it is PENDING_ACCEPTANCE, accept its endpoint on your endpoint service, then apply again."),
+            ))
+        }
+    }
+}
+
+/// Attaches, reconciling a lost answer against the connection's attachments.
+async fn attach(
+    client: &Client,
+    cluster_id: &str,
+    connection_id: &str,
+    request: &AttachDomain,
+) -> Result<AttachDomain, Diagnostic> {
+    match client
+        .attach_domains(cluster_id, connection_id, request, false)
+        .await
+    {
+        Ok(a) => Ok(a),
+        Err(e) if e.is_ambiguous() || e.is_transport() || e.is_server_error() => {
+            // Look before anything is sent again.
+            match wait::find_connection(client, cluster_id, connection_id).await {
+                Ok(Some(c)) => c
+                    .attached_domains
+                    .iter()
+                    .find(|a| a.unique_name == request.unique_name)
+                    .cloned()
+                    .ok_or_else(|| api_error("Could not attach the domains", &e)),
+                _ => Err(Diagnostic::error(
+                    "Outcome of the attach is unknown",
+                    format!("{e}. Looking the attachment up failed too; check the connection's domains in the console and import the attachment if it exists."),
+                )),
+            }
+        }
+        Err(e) => Err(api_error("Could not attach the domains", &e)),
+    }
+}
+
+async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
+    let client = match ctx.data().and_then(ProviderData::client) {
+        Ok(c) => c,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    let (Some(cluster_id), Some(connection_id), Some(kind)) = (
+        planned.str_attr("cluster_id"),
+        planned.str_attr("private_link_connection_id"),
+        domain_type(planned),
+    ) else {
+        return ApplyOutcome::failed(Diagnostic::error(
+            "Incomplete configuration",
+            "cluster_id, private_link_connection_id and type must be known.",
+        ));
+    };
+    let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
+    let started = std::time::Instant::now();
+    let connection =
+        match wait_connection_active(ctx, client, cluster_id, connection_id, timeout).await {
+            Ok(c) => c,
+            Err(d) => return ApplyOutcome::failed(d),
+        };
+    if let Some(d) = already_attached(&connection) {
+        return ApplyOutcome::failed(d);
+    }
+    // The unique name: configured, or generated by a dry run.
+    let unique_name = match planned.str_attr("unique_name") {
+        Some(n) => n.to_string(),
+        None => match client
+            .attach_domains(
+                cluster_id,
+                connection_id,
+                &AttachDomain::new(kind.clone(), None),
+                true,
+            )
+            .await
+        {
+            Ok(dry) => match dry.unique_name.filter(|n| !n.is_empty()) {
+                Some(n) => n,
+                None => {
+                    return ApplyOutcome::failed(Diagnostic::error(
+                        "No unique name",
+                        "TiDB Cloud generated no unique name for the domains; set unique_name.",
+                    ))
+                }
+            },
+            Err(e) => return ApplyOutcome::failed(api_error("Could not prepare the domains", &e)),
+        },
+    };
+    let request = AttachDomain::new(kind, Some(unique_name.clone()));
+    let attached = match attach(client, cluster_id, connection_id, &request).await {
+        Ok(a) => a,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    let attach_id = attached.attach_domain_id.clone();
+    let mut base = planned.clone();
+    base.set_attr("unique_name", Value::string(unique_name.as_str()));
+    let remaining = timeout.saturating_sub(started.elapsed());
+    let settled = wait::until(&ctx.stop, remaining, || async {
+        let Some(c) = wait::find_connection(client, cluster_id, connection_id).await? else {
+            return Err(wait::gone(format!("connection {connection_id}")));
+        };
+        let Some(a) = wait::find_attachment(&c, &attach_id).cloned() else {
+            return Err(wait::gone(format!("attachment {attach_id}")));
+        };
+        Ok(match wait::attachment_status(&a).as_str() {
+            "SUCCEEDED" | "FAILED" => Poll::Done((a, c)),
+            _ => Poll::Pending((a, c)),
+        })
+    })
+    .await;
+    let mut diags = Diagnostics::new();
+    let (attachment, conn) = match settled {
+        Ok((a, c)) => {
+            if wait::attachment_status(&a) == "FAILED" {
+                let failures: Vec<String> = a
+                    .domains
+                    .iter()
+                    .filter(|d| d.state.as_ref().map(|s| s.as_str()) == Some("FAILED"))
+                    .map(|d| {
+                        format!(
+                            "{}: {}",
+                            d.name,
+                            d.message.as_deref().unwrap_or("no reason given")
+                        )
+                    })
+                    .collect();
+                diags.error(
+                    "Domains failed",
+                    format!("Attachment {attach_id} failed ({}). It is kept in the state as tainted; the next apply detaches and attaches again.", failures.join("; ")),
+                );
+            }
+            (a, c)
+        }
+        Err(e) => {
+            let why = match &e {
+                WaitError::Timeout { .. } => {
+                    "the create timeout passed before every domain was SUCCEEDED".to_string()
+                }
+                WaitError::Stopped { .. } => "the wait was interrupted".to_string(),
+                WaitError::Api { error, .. } => error.to_string(),
+            };
+            diags.error(
+                "Domains did not settle",
+                format!("Attachment {attach_id} was made but {why}. It is saved in the state as tainted, so nothing is lost: the next apply replaces it."),
+            );
+            match e.last().cloned() {
+                Some(pair) => pair,
+                None => (attached, connection),
+            }
+        }
+    };
+    ApplyOutcome {
+        state: Some(state_from(&attachment, &conn, &base)),
+        diags,
+    }
+}
+
+// ---- read -------------------------------------------------------------------------------
+
+fn ids(state: &Value) -> Option<(String, String, String)> {
+    Some((
+        state.str_attr("cluster_id")?.to_string(),
+        state.str_attr("private_link_connection_id")?.to_string(),
+        state.str_attr("attach_domain_id")?.to_string(),
+    ))
+}
+
+async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
+    let mut out = ReadOutcome::default();
+    let client = match ctx.data().and_then(ProviderData::client) {
+        Ok(c) => c,
+        Err(d) => {
+            out.diags.push(d);
+            return out;
+        }
+    };
+    let Some((cluster_id, connection_id, attach_id)) = ids(state) else {
+        out.diags.error(
+            "Invalid state",
+            "The state has no cluster_id, private_link_connection_id or attach_domain_id.",
+        );
+        return out;
+    };
+    match wait::find_connection(client, &cluster_id, &connection_id).await {
+        Ok(Some(c)) => match wait::find_attachment(&c, &attach_id) {
+            Some(a) => out.state = Some(state_from(a, &c, state)),
+            None => log::info!("attachment {attach_id} no longer exists; removing it from the state"),
+        },
+        Ok(None) => log::info!("connection {connection_id} no longer exists; removing attachment {attach_id} from the state"),
+        Err(e) => out.diags.push(api_error("Could not read the attached domains", &e)),
+    }
+    out
+}
+
+// ---- delete -------------------------------------------------------------------------------
+
+async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
+    let client = match ctx.data().and_then(ProviderData::client) {
+        Ok(c) => c,
+        Err(d) => return d.into(),
+    };
+    let Some((cluster_id, connection_id, attach_id)) = ids(state) else {
+        return Diagnostic::error(
+            "Invalid state",
+            "The state has no cluster_id, private_link_connection_id or attach_domain_id.",
+        )
+        .into();
+    };
+    match client
+        .detach_domains(&cluster_id, &connection_id, &attach_id)
+        .await
+    {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return Diagnostics::new(),
+        Err(e) if e.is_ambiguous() || e.is_transport() || e.is_server_error() => {
+            log::warn!("detach answer lost ({e}); checking whether the attachment is going away");
+        }
+        Err(e) => return api_error("Could not detach the domains", &e).into(),
+    }
+    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
+    let gone = wait::until(&ctx.stop, timeout, || async {
+        let Some(c) = wait::find_connection(client, &cluster_id, &connection_id).await? else {
+            return Ok(Poll::Done(String::new()));
+        };
+        Ok(match wait::find_attachment(&c, &attach_id) {
+            None => Poll::Done(String::new()),
+            Some(a) => Poll::Pending(wait::attachment_status(a)),
+        })
+    })
+    .await;
+    let mut diags = Diagnostics::new();
+    match gone {
+        Ok(_) => {}
+        Err(WaitError::Timeout { last, .. }) => diags.error(
+            "Timed out waiting for the domains to be detached",
+            format!("Attachment {attach_id} is still {} after the delete timeout; it stays in the state. Apply again to keep waiting.", last.unwrap_or_default()),
+        ),
+        Err(WaitError::Stopped { .. }) => diags.error(
+            "Interrupted while detaching the domains",
+            format!("Detaching {attach_id} was requested but not confirmed; it stays in the state. Apply again to finish."),
+        ),
+        Err(WaitError::Api { error, .. }) => diags.push(api_error("Error while waiting for the domains to be detached", &error)),
+    }
+    diags
+}
+
+// ---- import -----------------------------------------------------------------------------------
+
+async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
+    let parts = match validate::import_id(
+        id,
+        &[
+            "cluster_id",
+            "private_link_connection_id",
+            "attach_domain_id",
+        ],
+    ) {
+        Ok(p) => p,
+        Err(message) => {
+            return ApplyOutcome::failed(Diagnostic::error("Invalid import ID", message))
+        }
+    };
+    let client = match ctx.data().and_then(ProviderData::client) {
+        Ok(c) => c,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    let base = Value::object([("cluster_id", Value::string(parts[0]))]);
+    match wait::find_connection(client, parts[0], parts[1]).await {
+        Ok(Some(c)) => match wait::find_attachment(&c, parts[2]) {
+            Some(a) => ApplyOutcome::ok(state_from(a, &c, &base)),
+            None => ApplyOutcome::failed(Diagnostic::error(
+                "Cannot import domains that are not attached",
+                format!(
+                    "Connection {} has no attachment {}{}.",
+                    parts[1],
+                    parts[2],
+                    c.attached_domains
+                        .first()
+                        .map(|a| format!(" (its attachment is {})", a.attach_domain_id))
+                        .unwrap_or_default()
+                ),
+            )),
+        },
+        Ok(None) => ApplyOutcome::failed(Diagnostic::error(
+            "Cannot import domains of a connection that does not exist",
+            format!(
+                "Cluster {} has no private link connection {}.",
+                parts[0], parts[1]
+            ),
+        )),
+        Err(e) => ApplyOutcome::failed(api_error("Could not read the private link connection", &e)),
+    }
+}
+
+// ---- the resource ------------------------------------------------------------------------------
+
+#[async_trait]
+impl Resource<ProviderData> for PrivateLinkDomains {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        validate_config(config, diags);
+    }
+
+    async fn modify_plan(
+        &self,
+        ctx: &Context<ProviderData>,
+        plan: &mut PlanChange<'_>,
+        diags: &mut Diagnostics,
+    ) {
+        if !plan.is_create() || plan.is_destroy() {
+            return;
+        }
+        let Ok(data) = ctx.data() else { return };
+        check_cloud(data, plan.config, diags).await;
+        if diags.has_errors() {
+            return;
+        }
+        if let Ok(client) = data.client() {
+            preview(client, plan, diags).await;
+        }
+    }
+
+    async fn create(
+        &self,
+        ctx: &Context<ProviderData>,
+        planned: &Value,
+        _config: &Value,
+    ) -> ApplyOutcome {
+        create(ctx, planned).await
+    }
+
+    async fn read(&self, ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
+        read(ctx, state).await
+    }
+
+    async fn delete(&self, ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
+        delete(ctx, state).await
+    }
+
+    async fn import(&self, ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
+        import(ctx, id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn confluent_needs_a_unique_name() {
+        let config = Value::object([
+            ("type", Value::string("CONFLUENT")),
+            ("unique_name", Value::Null),
+        ]);
+        let mut d = Diagnostics::new();
+        validate_config(&config, &mut d);
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("unique_name")));
+        let config = Value::object([
+            ("type", Value::string("CONFLUENT")),
+            ("unique_name", Value::unknown()),
+        ]);
+        let mut d = Diagnostics::new();
+        validate_config(&config, &mut d);
+        assert!(d.is_empty());
+    }
+}

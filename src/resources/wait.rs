@@ -1,0 +1,243 @@
+//! Waiting, in one place: `find…` returns an object or a typed "not found",
+//! `…_status` maps it to a state, and [`until`] polls with backoff and jitter
+//! within a timeout, stopping promptly when Terraform asks the provider to
+//! stop. Resources describe *what* settles; this module decides *when* to
+//! look again.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use rand::Rng as _;
+
+use crate::api::{ApiError, AttachDomain, Client, ErrorResponse, PrivateLinkConnection};
+use crate::framework::StopSignal;
+
+/// What one poll found.
+pub enum Poll<T> {
+    /// The wait is over.
+    Done(T),
+    /// Not yet; `T` is the latest object seen, kept for when the wait ends early.
+    Pending(T),
+}
+
+/// Why a wait ended without a settled object.
+#[derive(Debug)]
+pub enum WaitError<T> {
+    /// The timeout passed; `last` is the latest object seen.
+    Timeout { last: Option<T>, waited: Duration },
+    /// Terraform asked the provider to stop (Ctrl-C).
+    Stopped { last: Option<T> },
+    /// The API answered with an error that waiting will not fix.
+    Api { last: Option<T>, error: ApiError },
+}
+
+impl<T> WaitError<T> {
+    pub fn last(&self) -> Option<&T> {
+        match self {
+            WaitError::Timeout { last, .. }
+            | WaitError::Stopped { last }
+            | WaitError::Api { last, .. } => last.as_ref(),
+        }
+    }
+}
+
+/// The pause before the next poll: it grows from `FIRST` towards
+/// max(1 s, 10% of the time waited so far), so that a settled state is seen
+/// within that bound and the number of polls grows with the logarithm of
+/// the wait. Jitter only shortens the pause, never lengthens it.
+pub fn next_interval(previous: Duration, waited: Duration) -> Duration {
+    const FIRST: Duration = Duration::from_millis(200);
+    let bound = Duration::from_secs(1).max(waited / 10);
+    let grown = if previous.is_zero() {
+        FIRST
+    } else {
+        previous.mul_f64(1.5)
+    };
+    let pause = grown.min(bound);
+    let jitter = rand::rng().random_range(0.8..=1.0);
+    pause.mul_f64(jitter)
+}
+
+/// A not-found error for an object that disappeared during a wait.
+pub fn gone(what: String) -> ApiError {
+    ApiError::NotFound(ErrorResponse {
+        method: "GET".into(),
+        path: String::new(),
+        status: 404,
+        code: Some(5),
+        message: format!("{what} no longer exists"),
+        details: Vec::new(),
+    })
+}
+
+/// API errors worth waiting through (the client already retried them).
+fn is_transient(e: &ApiError) -> bool {
+    e.is_server_error() || e.is_transport() || e.is_rate_limited()
+}
+
+/// Polls `poll` until it reports [`Poll::Done`], the timeout passes, the
+/// provider is stopped, or the API fails in a way waiting cannot fix.
+pub async fn until<T, F, Fut>(
+    stop: &StopSignal,
+    timeout: Duration,
+    mut poll: F,
+) -> Result<T, WaitError<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Poll<T>, ApiError>>,
+{
+    let started = Instant::now();
+    let mut last: Option<T> = None;
+    let mut interval = Duration::ZERO;
+    loop {
+        if stop.is_stopped() {
+            return Err(WaitError::Stopped { last });
+        }
+        let outcome = tokio::select! {
+            outcome = poll() => outcome,
+            () = stop.stopped() => return Err(WaitError::Stopped { last }),
+        };
+        match outcome {
+            Ok(Poll::Done(v)) => return Ok(v),
+            Ok(Poll::Pending(v)) => last = Some(v),
+            Err(e) if is_transient(&e) => log::warn!("polling failed, will retry: {e}"),
+            Err(error) => return Err(WaitError::Api { last, error }),
+        }
+        let waited = started.elapsed();
+        if waited >= timeout {
+            return Err(WaitError::Timeout { last, waited });
+        }
+        interval = next_interval(interval, waited);
+        let pause = interval.min(timeout - waited);
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = stop.stopped() => return Err(WaitError::Stopped { last }),
+        }
+    }
+}
+
+/// The connection, or `None` when the API says it does not exist.
+pub async fn find_connection(
+    client: &Client,
+    cluster_id: &str,
+    id: &str,
+) -> Result<Option<PrivateLinkConnection>, ApiError> {
+    match client.get_private_link_connection(cluster_id, id).await {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The connection's state as the API spells it ("" when absent).
+pub fn connection_status(c: &PrivateLinkConnection) -> &str {
+    c.state.as_ref().map(|s| s.as_str()).unwrap_or("")
+}
+
+/// The attachment `attach_domain_id` of a connection fetched with GET.
+pub fn find_attachment<'a>(
+    c: &'a PrivateLinkConnection,
+    attach_domain_id: &str,
+) -> Option<&'a AttachDomain> {
+    c.attached_domains
+        .iter()
+        .find(|a| a.attach_domain_id == attach_domain_id)
+}
+
+/// An attachment's state: FAILED when any domain failed, SUCCEEDED when all
+/// succeeded, otherwise the first transitional state seen (verbatim).
+pub fn attachment_status(a: &AttachDomain) -> String {
+    let states: Vec<&str> = a
+        .domains
+        .iter()
+        .map(|d| d.state.as_ref().map(|s| s.as_str()).unwrap_or(""))
+        .collect();
+    if states.contains(&"FAILED") {
+        return "FAILED".to_string();
+    }
+    if !states.is_empty() && states.iter().all(|s| *s == "SUCCEEDED") {
+        return "SUCCEEDED".to_string();
+    }
+    states
+        .iter()
+        .find(|s| **s != "SUCCEEDED")
+        .map(|s| if s.is_empty() { "CREATING" } else { s })
+        .unwrap_or("CREATING")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_grow_and_stay_within_the_bound() {
+        let mut interval = Duration::ZERO;
+        let mut waited = Duration::ZERO;
+        let mut polls = 0;
+        while waited < Duration::from_secs(3600) {
+            interval = next_interval(interval, waited);
+            let bound = Duration::from_secs(1).max(waited / 10);
+            assert!(
+                interval <= bound,
+                "{interval:?} above {bound:?} after {waited:?}"
+            );
+            assert!(interval >= Duration::from_millis(150));
+            waited += interval;
+            polls += 1;
+        }
+        // An hour of waiting takes on the order of a hundred polls, not thousands.
+        assert!(polls < 150, "{polls} polls for an hour");
+    }
+
+    #[tokio::test]
+    async fn waits_until_done() {
+        let mut n = 0;
+        let out = until(&StopSignal::never(), Duration::from_secs(10), || {
+            n += 1;
+            let k = n;
+            async move {
+                Ok(if k >= 3 {
+                    Poll::Done(k)
+                } else {
+                    Poll::Pending(k)
+                })
+            }
+        })
+        .await;
+        assert_eq!(out.ok(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn timeout_keeps_the_last_object() {
+        let out: Result<i32, _> =
+            until(&StopSignal::never(), Duration::from_millis(300), || async {
+                Ok(Poll::Pending(7))
+            })
+            .await;
+        match out {
+            Err(WaitError::Timeout { last, .. }) => assert_eq!(last, Some(7)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_ends_the_wait_promptly() {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let stop = StopSignal::new(rx);
+        let waiter = tokio::spawn(async move {
+            until(&stop, Duration::from_secs(600), || async {
+                Ok(Poll::<i32>::Pending(1))
+            })
+            .await
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let _ = tx.send(true);
+        // Without the stop this wait would last ten minutes.
+        let out = tokio::time::timeout(Duration::from_secs(60), waiter)
+            .await
+            .expect("the wait ended after the stop")
+            .expect("join");
+        assert!(matches!(out, Err(WaitError::Stopped { last: Some(1) })));
+    }
+}
