@@ -1,0 +1,177 @@
+//! The provider as Terraform first meets it: schema, validation without
+//! credentials, configuration errors.
+
+use crate::harness::*;
+
+const ALL_TYPES: &str = r#"
+provider "tidbcloud" {}
+
+data "tidbcloud_private_link_availability_zones" "this" {
+  cluster_id = "1000000000000000001"
+}
+
+data "tidbcloud_private_link_connections" "all" {
+  cluster_id = "1000000000000000001"
+  state      = "ACTIVE"
+}
+
+data "tidbcloud_private_link_connection" "one" {
+  cluster_id   = "1000000000000000001"
+  display_name = "kafka"
+}
+
+resource "tidbcloud_private_link_connection" "kafka" {
+  cluster_id   = "1000000000000000001"
+  display_name = "kafka"
+  aws_endpoint_service = {
+    name = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef"
+  }
+  timeouts {
+    create = "10m"
+  }
+}
+
+resource "tidbcloud_private_link_domains" "kafka" {
+  cluster_id                 = tidbcloud_private_link_connection.kafka.cluster_id
+  private_link_connection_id = tidbcloud_private_link_connection.kafka.private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+}
+
+output "principal" {
+  value = provider::tidbcloud::endpoint_service_principal(data.tidbcloud_private_link_availability_zones.this.cloud_provider, data.tidbcloud_private_link_availability_zones.this.account_id)
+}
+
+output "listener" {
+  value = provider::tidbcloud::kafka_advertised_listener("*.usw2-az1.kafka.aws.plc.tidbcloud.com", "b1", 9093)
+}
+"#;
+
+#[test]
+fn schema_lists_every_resource_and_data_source_with_descriptions() {
+    let tf = Tf::new(None);
+    tf.write(ALL_TYPES);
+    let run = tf.ok(&["providers", "schema", "-json"]);
+    let schema: serde_json::Value = serde_json::from_str(&run.stdout).expect("schema JSON");
+    let provider = &schema["provider_schemas"]["terraform.local/tidbcloud/tidbcloud"];
+    let resources = provider["resource_schemas"].as_object().expect("resources");
+    let data_sources = provider["data_source_schemas"]
+        .as_object()
+        .expect("data sources");
+    let mut names: Vec<&str> = resources.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "tidbcloud_private_link_connection",
+            "tidbcloud_private_link_domains"
+        ]
+    );
+    let mut names: Vec<&str> = data_sources.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "tidbcloud_private_link_availability_zones",
+            "tidbcloud_private_link_connection",
+            "tidbcloud_private_link_connections"
+        ]
+    );
+    for (name, s) in resources.iter().chain(data_sources.iter()) {
+        let block = &s["block"];
+        assert!(
+            block["description"].as_str().is_some_and(|d| d.len() > 20),
+            "{name} has no description"
+        );
+        for (attr, a) in block["attributes"].as_object().expect("attributes") {
+            assert!(
+                a["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{name}.{attr} has no description"
+            );
+        }
+    }
+    assert_eq!(
+        provider["provider"]["block"]["attributes"]["private_key"]["sensitive"],
+        true
+    );
+    let functions = provider["functions"].as_object().expect("functions");
+    assert!(functions.contains_key("kafka_advertised_listener"));
+    assert!(functions.contains_key("endpoint_service_principal"));
+}
+
+#[test]
+fn validate_passes_without_credentials() {
+    let tf = Tf::new(None);
+    tf.write(ALL_TYPES);
+    let run = tf.ok(&["validate", "-no-color"]);
+    run.assert_mentions("The configuration is valid");
+}
+
+#[test]
+fn missing_credentials_are_one_clear_error_at_plan() {
+    let tf = Tf::new(None);
+    tf.write(ALL_TYPES);
+    let run = tf.plan();
+    assert_eq!(run.code, Some(1));
+    run.assert_mentions("Missing TiDB Cloud API key");
+    run.assert_mentions("TIDBCLOUD_PRIVATE_KEY");
+}
+
+#[test]
+fn plain_http_endpoints_are_refused_unless_loopback() {
+    let mut tf = Tf::new(None);
+    tf.set_env("TIDBCLOUD_PUBLIC_KEY", "a");
+    tf.set_env("TIDBCLOUD_PRIVATE_KEY", "super-secret-private-key");
+    tf.set_env("TIDBCLOUD_SERVERLESS_ENDPOINT", "http://api.example.com");
+    tf.write(ALL_TYPES);
+    let run = tf.plan();
+    assert_eq!(run.code, Some(1));
+    run.assert_mentions("https");
+    assert!(
+        !run.all().contains("super-secret-private-key"),
+        "the private key leaked:\n{}",
+        run.all()
+    );
+}
+
+#[test]
+fn a_wrong_key_is_reported_without_leaking_it() {
+    let sim = Sim::start(&[]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.set_env("TIDBCLOUD_PRIVATE_KEY", "not-the-right-private-key");
+    tf.write(
+        r#"
+data "tidbcloud_private_link_availability_zones" "this" {
+  cluster_id = "1000000000000000001"
+}
+"#,
+    );
+    let run = tf.plan();
+    assert_eq!(run.code, Some(1));
+    run.assert_mentions("API key was rejected");
+    assert!(!run.all().contains("not-the-right-private-key"));
+}
+
+#[test]
+fn functions_work_in_outputs() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(r#"
+data "tidbcloud_private_link_availability_zones" "this" {
+  cluster_id = "1000000000000000001"
+}
+output "principal" {
+  value = provider::tidbcloud::endpoint_service_principal(data.tidbcloud_private_link_availability_zones.this.cloud_provider, data.tidbcloud_private_link_availability_zones.this.account_id)
+}
+output "listener" {
+  value = provider::tidbcloud::kafka_advertised_listener("*.usw2-az1.kafka.aws.plc.tidbcloud.com", "b1", 9093)
+}
+"#);
+    tf.apply();
+    let out = tf.ok(&["output", "-json"]);
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("outputs");
+    assert_eq!(v["principal"]["value"], "arn:aws:iam::123456789012:root");
+    assert_eq!(
+        v["listener"]["value"],
+        "b1.usw2-az1.kafka.aws.plc.tidbcloud.com:9093"
+    );
+}

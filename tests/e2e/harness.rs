@@ -1,0 +1,362 @@
+//! The parts of an end-to-end test, all real: the `tidbcloud-sim` binary on a
+//! free loopback port, the built provider, and the `terraform` CLI on PATH
+//! finding the provider through a CLI configuration written per test.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const AWS_CLUSTER: &str = "1000000000000000001";
+pub const ALI_CLUSTER: &str = "1000000000000000002";
+pub const PAUSED_CLUSTER: &str = "1000000000000000003";
+pub const AWS_AUTO: &str = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef";
+pub const AWS_MANUAL: &str = "com.amazonaws.vpce.us-west-2.vpce-svc-0fedcba9876543210";
+pub const ALI_AUTO: &str = "com.aliyuncs.privatelink.ap-southeast-1.epsrv-t4n0123456789abcdef";
+pub const PUBLIC_KEY: &str = "demo-public";
+pub const PRIVATE_KEY: &str = "demo-private";
+
+/// The `terraform` binary, or a test failure that says how to get one.
+pub fn terraform_binary() -> PathBuf {
+    let path = std::env::var_os("TERRAFORM")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("PATH").and_then(|paths| {
+                std::env::split_paths(&paths)
+                    .map(|p| p.join("terraform"))
+                    .find(|p| p.is_file())
+            })
+        });
+    match path {
+        Some(p) => p,
+        None => panic!(
+            "the end-to-end tests need the terraform CLI (1.11 or later) on PATH or in $TERRAFORM; none was found"
+        ),
+    }
+}
+
+/// A running simulator, stopped when dropped.
+pub struct Sim {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+    addr: String,
+}
+
+impl Sim {
+    /// A simulator with short transitions and no rate limit; `extra` flags
+    /// come last and win.
+    pub fn start(extra: &[&str]) -> Sim {
+        let mut args = vec![
+            "--listen",
+            "127.0.0.1:0",
+            "--transition-delay-ms",
+            "150",
+            "--rate-limit-rpm",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tidbcloud-sim"))
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tidbcloud-sim");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the simulator's first line");
+        let url = line
+            .trim()
+            .strip_prefix("tidbcloud-sim listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_string();
+        let addr = url.trim_start_matches("http://").to_string();
+        Sim { child, url, addr }
+    }
+
+    /// Calls the control surface (no auth) and returns the JSON answer.
+    pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut stream = TcpStream::connect(&self.addr).expect("connect to the simulator");
+        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .expect("write request");
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).expect("read response");
+        let status: u16 = raw
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("malformed response {raw:?}"));
+        let payload = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let payload = if raw
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(payload)
+        } else {
+            payload.to_string()
+        };
+        (
+            status,
+            serde_json::from_str(&payload).unwrap_or(Value::Null),
+        )
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.control("POST", path, Some(body));
+        assert!(status < 300, "POST {path} answered {status}: {v}");
+        v
+    }
+
+    pub fn accept(&self, service: &str) {
+        self.post(
+            &format!("/_sim/endpoint-services/{service}/accept"),
+            serde_json::json!({}),
+        );
+    }
+
+    pub fn stats(&self) -> Value {
+        self.control("GET", "/_sim/stats", None).1
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Terraform working directory using the built provider.
+pub struct Tf {
+    pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+pub fn provider_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud"))
+        .parent()
+        .expect("binary directory")
+        .to_path_buf()
+}
+
+/// The `terraform { required_providers }` block every configuration starts with.
+pub const HEADER: &str = r#"terraform {
+  required_providers {
+    tidbcloud = {
+      source = "terraform.local/tidbcloud/tidbcloud"
+    }
+  }
+}
+"#;
+
+impl Tf {
+    /// A working directory whose provider talks to `sim` with the default key.
+    pub fn new(sim: Option<&Sim>) -> Tf {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cli_config = dir.path().join("terraform.tfrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"terraform.local/tidbcloud/tidbcloud\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir().display()
+            ),
+        )
+        .expect("write CLI config");
+        let mut env = vec![
+            (
+                "TF_CLI_CONFIG_FILE".to_string(),
+                cli_config.display().to_string(),
+            ),
+            ("CHECKPOINT_DISABLE".to_string(), "1".to_string()),
+            ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
+        ];
+        if let Some(sim) = sim {
+            env.push(("TIDBCLOUD_SERVERLESS_ENDPOINT".into(), sim.url.clone()));
+            env.push(("TIDBCLOUD_PUBLIC_KEY".into(), PUBLIC_KEY.into()));
+            env.push(("TIDBCLOUD_PRIVATE_KEY".into(), PRIVATE_KEY.into()));
+        }
+        Tf { dir, env }
+    }
+
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_string(), value.to_string()));
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `main.tf`: the provider header plus `body`.
+    pub fn write(&self, body: &str) {
+        std::fs::write(self.dir.path().join("main.tf"), format!("{HEADER}\n{body}"))
+            .expect("write main.tf");
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(terraform_binary());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null());
+        for key in [
+            "TF_LOG",
+            "TF_LOG_PROVIDER",
+            "TIDBCLOUD_PUBLIC_KEY",
+            "TIDBCLOUD_PRIVATE_KEY",
+            "TIDBCLOUD_SERVERLESS_ENDPOINT",
+        ] {
+            cmd.env_remove(key);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs terraform and returns what it did.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = self.command(args).output().expect("run terraform");
+        Run::from(output, args)
+    }
+
+    /// Runs terraform and fails the test unless it succeeds.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert!(run.success, "terraform {args:?} failed:\n{}", run.all());
+        run
+    }
+
+    pub fn apply(&self) -> Run {
+        self.ok(&["apply", "-auto-approve", "-no-color", "-input=false"])
+    }
+
+    pub fn destroy(&self) -> Run {
+        self.ok(&["destroy", "-auto-approve", "-no-color", "-input=false"])
+    }
+
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
+    pub fn plan(&self) -> Run {
+        self.run(&["plan", "-detailed-exitcode", "-no-color", "-input=false"])
+    }
+
+    /// Asserts that a plan finds nothing to change.
+    pub fn assert_no_changes(&self) {
+        let run = self.plan();
+        assert_eq!(run.code, Some(0), "expected no changes:\n{}", run.all());
+    }
+
+    /// The state as `terraform show -json` reports it.
+    pub fn state(&self) -> Value {
+        let run = self.ok(&["show", "-json", "-no-color"]);
+        serde_json::from_str(&run.stdout).expect("state JSON")
+    }
+
+    /// The state's resource at `address` (e.g. `tidbcloud_private_link_connection.c`).
+    pub fn resource(&self, address: &str) -> Option<Value> {
+        find_resource(&self.state(), address)
+    }
+}
+
+pub fn find_resource(state: &Value, address: &str) -> Option<Value> {
+    state["values"]["root_module"]["resources"]
+        .as_array()?
+        .iter()
+        .find(|r| r["address"] == address)
+        .cloned()
+}
+
+/// The outcome of one terraform command.
+pub struct Run {
+    pub success: bool,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output, args: &[&str]) -> Run {
+        let run = Run {
+            success: output.status.success(),
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        };
+        if std::env::var_os("E2E_VERBOSE").is_some() {
+            eprintln!("$ terraform {}\n{}", args.join(" "), run.all());
+        }
+        run
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// Asserts that the output mentions `text` (whitespace-insensitive, so
+    /// Terraform's line wrapping does not matter).
+    pub fn assert_mentions(&self, text: &str) {
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let all = squash(&self.all().replace(['│', '╷', '╵'], " "));
+        assert!(
+            all.contains(&squash(text)),
+            "expected {text:?} in:\n{}",
+            self.all()
+        );
+    }
+}
+
+/// Polls `check` until it holds (a bounded wait for an effect, not a timing
+/// assertion).
+pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("gave up waiting for {what}");
+}
+
+/// A connection resource block.
+pub fn aws_connection(name: &str, display_name: &str, service: &str, extra: &str) -> String {
+    format!(
+        r#"
+resource "tidbcloud_private_link_connection" "{name}" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "{display_name}"
+  aws_endpoint_service = {{
+    name = "{service}"
+  }}
+{extra}
+}}
+"#
+    )
+}

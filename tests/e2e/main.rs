@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `terraform` CLI drives the built provider
+//! against `tidbcloud-sim` on a free loopback port.
+
+mod harness;
+
+mod connection;
+mod foundation;
