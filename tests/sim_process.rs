@@ -1,0 +1,149 @@
+//! The simulator as a process: first line, flags, signals, seed files.
+
+mod sim_support;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+
+use sim_support::{command, Sim, AWS};
+
+#[test]
+fn first_line_names_the_real_address() {
+    let sim = Sim::start(&[]);
+    let rest = sim
+        .first_line
+        .strip_prefix("tidbcloud-sim listening on http://127.0.0.1:")
+        .expect("first line format");
+    let port: u16 = rest.parse().expect("a port number");
+    assert_ne!(port, 0);
+    // The socket accepts connections once the line is out.
+    std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+}
+
+#[test]
+fn help_and_bad_flags() {
+    let out = command(&["--help"]).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--listen",
+        "--api-key",
+        "--transition-delay-ms",
+        "--rate-limit-rpm",
+        "--rate-limit-window-s",
+        "--seed",
+    ] {
+        assert!(text.contains(flag), "{flag} missing from --help");
+    }
+    let out = command(&["--bogus"])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bogus"));
+    let out = command(&["--transition-delay-ms", "soon"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+fn signal(sim: &Sim, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &sim.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+#[test]
+fn sigterm_and_sigint_exit_zero_promptly() {
+    for name in ["TERM", "INT"] {
+        let mut sim = Sim::start(&[]);
+        signal(&sim, name);
+        let status = sim.wait_exit(Duration::from_secs(3)).expect("exited");
+        assert_eq!(status.code(), Some(0), "after SIG{name}");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_with_an_open_event_stream() {
+    let mut sim = Sim::start(&[]);
+    let mut events = sim_support::http_client()
+        .get(format!("{}/_sim/events", sim.base))
+        .send()
+        .await
+        .unwrap();
+    let first = events.chunk().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("subscribed"));
+    signal(&sim, "TERM");
+    let status = sim.wait_exit(Duration::from_secs(3)).expect("exited");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn seed_replaces_the_default_world() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        r#"{{"clusters":[{{"cluster_id":"42","display_name":"seeded","cloud_provider":"aws",
+            "region_id":"aws-eu-central-1","state":"ACTIVE","account_id":"111122223333",
+            "az_ids":["euc1-az1","euc1-az2"]}}],
+          "endpoint_services":[{{"name":"com.amazonaws.vpce.eu-central-1.vpce-svc-0123456789abcdef0",
+            "cloud_provider":"aws","region":"eu-central-1","az_ids":["euc1-az2","euc1-az3"],
+            "allowed_principals":["arn:aws:iam::111122223333:root"],"acceptance_required":false}}]}}"#
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap().to_string();
+    let sim = Sim::start(&["--seed", &path]);
+    let api = sim.api();
+    api.get(&format!("/v1beta1/clusters/{AWS}"))
+        .await
+        .expect_error(404, 5);
+    let cluster = api.get("/v1beta1/clusters/42").await.ok();
+    assert_eq!(cluster["displayName"], "seeded");
+    assert_eq!(cluster["region"]["regionId"], "aws-eu-central-1");
+    assert_eq!(cluster["region"]["name"], "regions/aws-eu-central-1");
+    let body = sim_support::aws_body("com.amazonaws.vpce.eu-central-1.vpce-svc-0123456789abcdef0");
+    let created = api.create("42", "seeded-conn", body).await.ok();
+    assert_eq!(created["awsEndpointService"]["region"], "eu-central-1");
+    let id = created["privateLinkConnectionId"].as_str().unwrap();
+    let active = api.wait_state("42", id, "ACTIVE").await;
+    // Only the AZ both sides have.
+    assert_eq!(
+        active["awsEndpointService"]["availabilityZoneIds"],
+        serde_json::json!(["euc1-az2"])
+    );
+}
+
+#[test]
+fn bad_seed_is_refused_at_start() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        r#"{{"clusters":[{{"cluster_id":"1","cloud_provider":"gcp","region_id":"gcp-x","account_id":"1","az_ids":["a"]}}]}}"#
+    )
+    .unwrap();
+    let out = command(&["--seed", file.path().to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cloud_provider"));
+    let out = command(&["--seed", "/nonexistent/seed.json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn busy_port_is_an_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let out = command(&["--listen", &addr])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot listen"));
+}
