@@ -557,3 +557,14 @@ async fn calls_are_logged_without_secrets() {
         "an Authorization header was logged"
     );
 }
+
+#[tokio::test]
+async fn a_loopback_endpoint_bypasses_proxies() {
+    // A proxy that does not exist: used, it would fail every request.
+    // (Set for this process; every endpoint in these tests is loopback.)
+    std::env::set_var("HTTP_PROXY", "http://127.0.0.1:9");
+    std::env::set_var("http_proxy", "http://127.0.0.1:9");
+    let (_server, url) = start().await;
+    let result = client(&url, PASSWORD).get_cluster("1").await;
+    assert!(result.is_ok(), "{result:?}");
+}

@@ -15,6 +15,7 @@ use reqwest::header::{
 };
 use reqwest::{Method, Url};
 
+use super::config::is_loopback;
 use super::digest::{Challenge, DigestAuth, NonceSession};
 use super::error::ApiError;
 
@@ -107,16 +108,21 @@ impl HttpTransport {
         request_timeout: Duration,
     ) -> Result<Self, ApiError> {
         install_crypto_provider();
-        // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (reqwest's default).
-        let http = reqwest::Client::builder()
+        // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (reqwest's
+        // default), except for a loopback endpoint such as a local
+        // simulator, which a proxy could not reach (Go's HTTP client, and so
+        // other Terraform providers, behave the same way).
+        let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| {
-                ApiError::Config(format!("could not set up the HTTP client: {}", chain(&e)))
-            })?;
+            .tcp_nodelay(true);
+        if base.host_str().is_some_and(is_loopback) {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| {
+            ApiError::Config(format!("could not set up the HTTP client: {}", chain(&e)))
+        })?;
         Ok(HttpTransport {
             http,
             base: base.as_str().trim_end_matches('/').to_string(),
