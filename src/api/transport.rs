@@ -87,9 +87,12 @@ pub trait Transport: Send + Sync {
 
 /// HTTP with Digest auth: the bottom of the stack.
 ///
-/// The first request of a client gets a `401` challenge and is sent again
-/// with credentials; later requests reuse the nonce and go through at once.
-/// An expired (`stale`) or replaced nonce costs one extra exchange.
+/// A request without a nonce of its own (the client's first, or one more
+/// concurrent than any before) gets a `401` challenge and is sent again with
+/// credentials; later requests reuse pooled nonces and go through at once
+/// (see [`digest`](super::digest)). An expired or replayed (`stale`) nonce
+/// costs one extra exchange; a second `401` without `stale` means the key is
+/// wrong and is returned as is.
 #[derive(Debug)]
 pub struct HttpTransport {
     http: reqwest::Client,
