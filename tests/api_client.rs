@@ -660,9 +660,11 @@ async fn rate_limited_burst(clients: usize, per_client: usize) {
     let after = sim.stats().await;
     let received = stat(&after, "requests_total") - stat(&before, "requests_total");
     let server_429 = stat(&after, "responses_429") - stat(&before, "responses_429");
+    let challenges = stat(&after, "responses_401") - stat(&before, "responses_401");
     println!(
         "burst with {} client(s): {} calls, {received} requests received by the server, \
-         {server_429} answered 429 by the server, {seen_429} 429s seen by callers, {elapsed:.1?}",
+         {server_429} answered 429 by the server, {seen_429} 429s seen by callers, \
+         {challenges} Digest challenges, {elapsed:.1?}",
         clients.len(),
         clients.len() * per_client,
     );
@@ -682,6 +684,41 @@ async fn rate_limit_burst_from_one_client_never_surfaces_a_429() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn rate_limit_burst_from_two_clients_sharing_a_key_never_surfaces_a_429() {
     rate_limited_burst(2, 30).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn digest_costs_one_round_trip_per_request_after_the_first() {
+    let sim = Sim::start(&[]);
+    let client = sim.client();
+    let before = sim.stats().await;
+    for _ in 0..20 {
+        client.get_cluster(AWS_CLUSTER).await.unwrap();
+    }
+    let after = sim.stats().await;
+    let challenges = stat(&after, "responses_401") - stat(&before, "responses_401");
+    let requests = stat(&after, "requests_total") - stat(&before, "requests_total");
+    assert_eq!(
+        (challenges, requests),
+        (1, 20),
+        "one challenge, then one exchange each"
+    );
+
+    // Concurrent callers each use a nonce of their own, so the simulator's
+    // replay check (nc must grow) never refuses one: at most one challenge
+    // per concurrent caller, and every call succeeds.
+    let tasks: Vec<_> = (0..3 * 10)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.get_cluster(AWS_CLUSTER).await })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let end = sim.stats().await;
+    let challenges = stat(&end, "responses_401") - stat(&after, "responses_401");
+    println!("30 concurrent calls: {challenges} Digest challenges");
+    assert!(challenges <= 30, "{challenges}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

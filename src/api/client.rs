@@ -355,6 +355,36 @@ mod tests {
         assert!(err.to_string().contains("TIDBCLOUD_PRIVATE_KEY"));
     }
 
+    /// The resources call the client from tonic handlers, which need `Send`
+    /// futures; this fails to compile if one is not.
+    #[allow(dead_code)]
+    fn futures_are_send(c: &Client, conn: &PrivateLinkConnection, d: &AttachDomain) {
+        fn send<T: Send>(_: T) {}
+        send(c.get_cluster("1"));
+        send(c.list_private_link_connections("1", None));
+        send(c.list_private_link_connections_page("1", None, None, None));
+        send(c.get_private_link_connection("1", "p"));
+        send(c.create_private_link_connection("1", conn));
+        send(c.delete_private_link_connection("1", "p"));
+        send(c.get_availability_zones("1"));
+        send(c.attach_domains("1", "p", d, true));
+        send(c.detach_domains("1", "p", "a"));
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        shared::<Client>();
+    }
+
+    #[test]
+    fn an_https_client_builds_with_the_ring_provider() {
+        let client = Client::new(ClientConfig {
+            endpoint: String::new(),
+            public_key: "p".into(),
+            private_key: "s".into(),
+            user_agent_suffix: None,
+        })
+        .unwrap();
+        assert_eq!(client.endpoint(), "https://serverless.tidbapi.com");
+    }
+
     #[test]
     fn debug_of_the_client_hides_the_private_key() {
         let client = Client::new(ClientConfig {

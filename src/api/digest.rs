@@ -1,11 +1,16 @@
 //! HTTP Digest access authentication (RFC 7616), client side.
 //!
 //! The API answers an unauthenticated request with `401` and one or more
-//! `WWW-Authenticate: Digest ...` challenges. [`DigestAuth`] keeps the last
-//! challenge and reuses its nonce with an increasing nonce count, so after
-//! the first exchange every request is authorised up front and costs a
-//! single round trip. A challenge with `stale=true` (expired nonce) or any
-//! new challenge replaces the old one.
+//! `WWW-Authenticate: Digest ...` challenges. A nonce may be used for many
+//! requests as long as each carries a higher nonce count (`nc`). Servers that
+//! guard against replays refuse a count that is not higher than the last one
+//! they saw, so two requests sharing a nonce concurrently can fail when they
+//! arrive out of order. [`DigestAuth`] therefore keeps a small pool of nonce
+//! sessions: a request checks one out, uses the next count, and checks it
+//! back in when answered. Requests on one nonce are thus strictly sequential,
+//! and after the first exchange on each concurrent "lane" every request is
+//! authorised up front and costs a single round trip. A challenge with
+//! `stale=true` (expired or replayed nonce) replaces the session's nonce.
 //!
 //! Supported: algorithms `MD5`, `MD5-sess`, `SHA-256`, `SHA-256-sess`
 //! (SHA-256 preferred when offered), `qop=auth` (and the RFC 2069 form when
@@ -288,17 +293,35 @@ fn new_cnonce() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }
 
-/// Digest credentials and the current server nonce, shared by every request
-/// of a client.
+/// Most nonce sessions kept between requests; more concurrent requests
+/// than this simply fetch new nonces.
+const MAX_IDLE_SESSIONS: usize = 64;
+
+/// A server nonce and the last nonce count used with it. Held by one
+/// request at a time.
+#[derive(Debug)]
+pub struct NonceSession {
+    challenge: Challenge,
+    nc: u32,
+}
+
+impl NonceSession {
+    /// A session on a fresh challenge; the first request uses `nc` 1.
+    pub fn new(challenge: Challenge) -> Self {
+        NonceSession { challenge, nc: 0 }
+    }
+
+    pub fn nonce(&self) -> &str {
+        &self.challenge.nonce
+    }
+}
+
+/// Digest credentials and the pool of nonce sessions, shared by every
+/// request of a client.
 pub struct DigestAuth {
     username: String,
     password: String,
-    session: Mutex<Option<Session>>,
-}
-
-struct Session {
-    challenge: Challenge,
-    nc: u32,
+    idle: Mutex<Vec<NonceSession>>,
 }
 
 impl DigestAuth {
@@ -306,48 +329,42 @@ impl DigestAuth {
         DigestAuth {
             username: username.into(),
             password: password.into(),
-            session: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
         }
     }
 
-    /// The `Authorization` header for a request, when a challenge is known;
-    /// each call uses the next nonce count.
-    pub fn authorize(&self, method: &str, uri: &str) -> Option<String> {
-        let (challenge, nc) = {
-            let mut guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
-            let session = guard.as_mut()?;
-            session.nc = session.nc.wrapping_add(1);
-            (session.challenge.clone(), session.nc)
-        };
-        Some(authorization(
-            &challenge,
+    /// Takes the most recently used idle session, if any.
+    pub fn checkout(&self) -> Option<NonceSession> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// Returns a session for later requests.
+    pub fn checkin(&self, session: NonceSession) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() >= MAX_IDLE_SESSIONS {
+            idle.remove(0); // the least recently used
+        }
+        idle.push(session);
+    }
+
+    /// The `Authorization` header for one request on `session`, using its
+    /// next nonce count.
+    pub fn authorize(&self, session: &mut NonceSession, method: &str, uri: &str) -> String {
+        session.nc = session.nc.wrapping_add(1);
+        authorization(
+            &session.challenge,
             &self.username,
             &self.password,
             method,
             uri,
-            nc,
+            session.nc,
             &new_cnonce(),
-        ))
+        )
     }
 
-    /// Adopts a challenge from a `401`; the nonce count restarts at 1.
-    pub fn accept_challenge(&self, challenge: Challenge) {
-        let mut guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        // Keep counting when a concurrent request already adopted this nonce,
-        // so no nonce count is used twice.
-        if let Some(session) = guard.as_mut() {
-            if session.challenge.nonce == challenge.nonce {
-                session.challenge = challenge;
-                return;
-            }
-        }
-        *guard = Some(Session { challenge, nc: 0 });
-    }
-
-    /// The nonce currently in use, if any.
-    pub fn current_nonce(&self) -> Option<String> {
-        let guard = self.session.lock().unwrap_or_else(|p| p.into_inner());
-        guard.as_ref().map(|s| s.challenge.nonce.clone())
+    /// Number of idle sessions (for tests and diagnostics).
+    pub fn idle_sessions(&self) -> usize {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }
 
@@ -498,28 +515,59 @@ mod tests {
     #[test]
     fn nonce_count_increments_and_restarts_on_a_new_nonce() {
         let auth = DigestAuth::new("pub", "secret");
-        assert_eq!(auth.authorize("GET", "/"), None, "no challenge yet");
+        assert!(auth.checkout().is_none(), "no challenge yet");
         let first = Challenge::select([r#"Digest realm="r", nonce="n1", qop="auth""#]).unwrap();
-        auth.accept_challenge(first.clone());
-        let nc = |h: String| param(&h, "nc").unwrap().to_string();
-        assert_eq!(nc(auth.authorize("GET", "/").unwrap()), "00000001");
-        assert_eq!(nc(auth.authorize("GET", "/").unwrap()), "00000002");
-        // The same challenge adopted again (a concurrent 401) keeps counting.
-        auth.accept_challenge(first);
-        assert_eq!(nc(auth.authorize("GET", "/").unwrap()), "00000003");
-        // A stale nonce is replaced by the fresh one and counting restarts.
+        let mut session = NonceSession::new(first);
+        let nc = |h: &str| param(h, "nc").unwrap().to_string();
+        assert_eq!(nc(&auth.authorize(&mut session, "GET", "/")), "00000001");
+        auth.checkin(session);
+        // Checked out again, the session keeps counting.
+        let mut session = auth.checkout().unwrap();
+        assert_eq!(session.nonce(), "n1");
+        assert_eq!(nc(&auth.authorize(&mut session, "GET", "/")), "00000002");
+        let a = auth.authorize(&mut session, "GET", "/");
+        let b = auth.authorize(&mut session, "GET", "/");
+        assert_eq!((nc(&a), nc(&b)), ("00000003".into(), "00000004".into()));
+        assert_ne!(
+            param(&a, "cnonce"),
+            param(&b, "cnonce"),
+            "fresh cnonce per request"
+        );
+
+        // A stale answer brings a fresh nonce: a new session, counting from 1.
         let stale =
             Challenge::select([r#"Digest realm="r", nonce="n2", qop="auth", stale=true"#]).unwrap();
         assert!(stale.stale);
-        auth.accept_challenge(stale);
-        assert_eq!(auth.current_nonce().as_deref(), Some("n2"));
-        let h = auth.authorize("GET", "/").unwrap();
-        assert_eq!(nc(h.clone()), "00000001");
+        let mut session = NonceSession::new(stale);
+        let h = auth.authorize(&mut session, "GET", "/");
+        assert_eq!(nc(&h), "00000001");
         assert_eq!(param(&h, "nonce"), Some("\"n2\""));
-        // Client nonces differ per request.
-        let a = auth.authorize("GET", "/").unwrap();
-        let b = auth.authorize("GET", "/").unwrap();
-        assert_ne!(param(&a, "cnonce"), param(&b, "cnonce"));
+    }
+
+    #[test]
+    fn concurrent_requests_get_distinct_sessions() {
+        let auth = DigestAuth::new("pub", "secret");
+        let challenge = |n: &str| {
+            Challenge::select([format!(r#"Digest realm="r", nonce="{n}", qop="auth""#).as_str()])
+                .unwrap()
+        };
+        auth.checkin(NonceSession::new(challenge("a")));
+        auth.checkin(NonceSession::new(challenge("b")));
+        let one = auth.checkout().unwrap();
+        let two = auth.checkout().unwrap();
+        assert_ne!(one.nonce(), two.nonce());
+        assert!(
+            auth.checkout().is_none(),
+            "a third request fetches its own nonce"
+        );
+        auth.checkin(one);
+        auth.checkin(two);
+        assert_eq!(auth.idle_sessions(), 2);
+        for i in 0..100 {
+            auth.checkin(NonceSession::new(challenge(&i.to_string())));
+        }
+        assert_eq!(auth.idle_sessions(), MAX_IDLE_SESSIONS);
+        assert_eq!(auth.checkout().unwrap().nonce(), "99", "most recent first");
     }
 
     #[test]

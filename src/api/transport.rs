@@ -15,7 +15,8 @@ use reqwest::header::{
 };
 use reqwest::{Method, Url};
 
-use super::digest::{Challenge, DigestAuth};
+use super::config::is_loopback;
+use super::digest::{Challenge, DigestAuth, NonceSession};
 use super::error::ApiError;
 
 /// One API call, before it goes on the wire.
@@ -86,9 +87,12 @@ pub trait Transport: Send + Sync {
 
 /// HTTP with Digest auth: the bottom of the stack.
 ///
-/// The first request of a client gets a `401` challenge and is sent again
-/// with credentials; later requests reuse the nonce and go through at once.
-/// An expired (`stale`) or replaced nonce costs one extra exchange.
+/// A request without a nonce of its own (the client's first, or one more
+/// concurrent than any before) gets a `401` challenge and is sent again with
+/// credentials; later requests reuse pooled nonces and go through at once
+/// (see [`digest`](super::digest)). An expired or replayed (`stale`) nonce
+/// costs one extra exchange; a second `401` without `stale` means the key is
+/// wrong and is returned as is.
 #[derive(Debug)]
 pub struct HttpTransport {
     http: reqwest::Client,
@@ -107,21 +111,33 @@ impl HttpTransport {
         request_timeout: Duration,
     ) -> Result<Self, ApiError> {
         install_crypto_provider();
-        // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (reqwest's default).
-        let http = reqwest::Client::builder()
+        // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (reqwest's
+        // default), except for a loopback endpoint such as a local
+        // simulator, which a proxy could not reach (Go's HTTP client, and so
+        // other Terraform providers, behave the same way).
+        let mut builder = reqwest::Client::builder()
             .user_agent(user_agent)
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
-            .tcp_nodelay(true)
-            .build()
-            .map_err(|e| {
-                ApiError::Config(format!("could not set up the HTTP client: {}", chain(&e)))
-            })?;
+            .tcp_nodelay(true);
+        if base.host_str().is_some_and(is_loopback) {
+            builder = builder.no_proxy();
+        }
+        let http = builder.build().map_err(|e| {
+            ApiError::Config(format!("could not set up the HTTP client: {}", chain(&e)))
+        })?;
         Ok(HttpTransport {
             http,
             base: base.as_str().trim_end_matches('/').to_string(),
             auth: DigestAuth::new(public_key, private_key),
         })
+    }
+
+    /// Returns a request's nonce session to the pool.
+    fn release(&self, session: Option<NonceSession>) {
+        if let Some(s) = session {
+            self.auth.checkin(s);
+        }
     }
 
     /// One HTTP exchange, logged at debug level (never with headers).
@@ -187,6 +203,10 @@ impl HttpTransport {
     }
 }
 
+/// Most exchanges for one request: first contact or a stale nonce each
+/// cost one more.
+const MAX_AUTH_EXCHANGES: usize = 3;
+
 #[async_trait]
 impl Transport for HttpTransport {
     async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
@@ -199,31 +219,52 @@ impl Transport for HttpTransport {
         };
         let method = request.method.as_str();
 
-        let response = self
-            .exchange(request, &url, self.auth.authorize(method, &uri))
-            .await?;
-        if response.status != 401 {
-            return Ok(response);
+        // This request's own nonce session (see `digest`): none on first
+        // contact, in which case the server's 401 brings one.
+        let mut session = self.auth.checkout();
+        let mut exchanges = 0;
+        loop {
+            exchanges += 1;
+            let authorization = session
+                .as_mut()
+                .map(|s| self.auth.authorize(s, method, &uri));
+            let sent_credentials = authorization.is_some();
+            let response = match self.exchange(request, &url, authorization).await {
+                Ok(response) => response,
+                Err(e) => {
+                    // The count was used either way; the next one is higher.
+                    self.release(session);
+                    return Err(e);
+                }
+            };
+            let challenge = (response.status == 401)
+                .then(|| {
+                    Challenge::select(
+                        response
+                            .headers
+                            .get_all(WWW_AUTHENTICATE)
+                            .iter()
+                            .filter_map(|v| v.to_str().ok()),
+                    )
+                })
+                .flatten();
+            let Some(challenge) = challenge else {
+                self.release(session);
+                return Ok(response);
+            };
+            // Sending again helps on first contact and when the nonce was
+            // stale (expired or replayed: the credentials were right).
+            // Otherwise the credentials are wrong.
+            let again = !sent_credentials || challenge.stale;
+            if challenge.stale {
+                log::debug!("TiDB Cloud API nonce was stale; using the fresh one");
+            }
+            session = Some(NonceSession::new(challenge));
+            if !again || exchanges >= MAX_AUTH_EXCHANGES {
+                self.release(session);
+                return Ok(response);
+            }
         }
-        // First contact, an expired (stale) or replaced nonce, or a nonce
-        // count the server saw out of order: adopt the challenge and send
-        // once more. A second 401 means the credentials are wrong.
-        let challenge = Challenge::select(
-            response
-                .headers
-                .get_all(WWW_AUTHENTICATE)
-                .iter()
-                .filter_map(|v| v.to_str().ok()),
-        );
-        let Some(challenge) = challenge else {
-            return Ok(response);
-        };
-        if challenge.stale {
-            log::debug!("TiDB Cloud API nonce expired; using the fresh one");
-        }
-        self.auth.accept_challenge(challenge);
-        self.exchange(request, &url, self.auth.authorize(method, &uri))
-            .await
     }
 }
 
