@@ -2,6 +2,7 @@
 //! the resources, data sources and functions it offers.
 
 mod cluster_cache;
+pub mod docs;
 pub mod functions;
 pub mod validate;
 

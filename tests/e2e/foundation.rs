@@ -175,3 +175,30 @@ output "listener" {
         "b1.usw2-az1.kafka.aws.plc.tidbcloud.com:9093"
     );
 }
+
+#[test]
+fn filesystem_mirror_installs_with_terraform_init() {
+    let tf = Tf::new(None);
+    let mirror = tf
+        .path()
+        .join("mirror/terraform.local/tidbcloud/tidbcloud/0.1.0/linux_amd64");
+    std::fs::create_dir_all(&mirror).expect("mirror dir");
+    std::fs::copy(
+        provider_dir().join("terraform-provider-tidbcloud"),
+        mirror.join("terraform-provider-tidbcloud_v0.1.0"),
+    )
+    .expect("copy provider");
+    std::fs::write(
+        tf.path().join("terraform.tfrc"),
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"terraform.local/*/*\"]\n  }}\n  direct {{\n    exclude = [\"terraform.local/*/*\"]\n  }}\n}}\n",
+            tf.path().join("mirror").display()
+        ),
+    )
+    .expect("CLI config");
+    tf.write(ALL_TYPES);
+    let init = tf.ok(&["init", "-no-color", "-input=false"]);
+    init.assert_mentions("Installing terraform.local/tidbcloud/tidbcloud v0.1.0");
+    assert!(tf.path().join(".terraform.lock.hcl").is_file());
+    tf.ok(&["validate", "-no-color"]);
+}
