@@ -4,6 +4,7 @@
 mod cluster_cache;
 pub mod docs;
 pub mod functions;
+mod snapshots;
 pub mod validate;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 pub use cluster_cache::ClusterCache;
+pub use snapshots::ConnectionSnapshots;
 
 use crate::api;
 use crate::data_sources;
@@ -35,6 +37,8 @@ pub struct ProviderData {
     /// Why there is no client (configuration unknown at plan time).
     unavailable: Option<String>,
     pub clusters: ClusterCache,
+    /// Coalesced reads of connections during refresh.
+    pub connections: ConnectionSnapshots,
 }
 
 impl ProviderData {
@@ -141,6 +145,7 @@ impl Provider for TidbCloudProvider {
                     client: None,
                     unavailable: Some("The provider's API key depends on values known only after apply; operations that call the API run once it is known.".to_string()),
                     clusters: ClusterCache::default(),
+                    connections: ConnectionSnapshots::default(),
                 }),
                 diags,
             );
@@ -157,6 +162,7 @@ impl Provider for TidbCloudProvider {
                                 .to_string(),
                         ),
                         clusters: ClusterCache::default(),
+                        connections: ConnectionSnapshots::default(),
                     }),
                     diags,
                 )
@@ -178,6 +184,7 @@ impl Provider for TidbCloudProvider {
                     client: Some(client),
                     unavailable: None,
                     clusters: ClusterCache::default(),
+                    connections: ConnectionSnapshots::default(),
                 }),
                 diags,
             ),

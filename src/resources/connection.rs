@@ -461,6 +461,9 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     };
     let cluster_id = request.cluster_id.clone();
     let id = created.private_link_connection_id.clone();
+    if let Ok(data) = ctx.data() {
+        data.connections.invalidate(&cluster_id);
+    }
     log::info!("created private link connection {id} on cluster {cluster_id}");
     let wait_for_active = planned.attr("wait_for_active").as_bool().unwrap_or(false);
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
@@ -553,8 +556,8 @@ fn ids(state: &Value) -> Option<(String, String)> {
 
 async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
     let mut out = ReadOutcome::default();
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let (data, client) = match ctx.data().and_then(|d| Ok((d, d.client()?))) {
+        Ok(pair) => pair,
         Err(d) => {
             out.diags.push(d);
             return out;
@@ -567,7 +570,7 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
         );
         return out;
     };
-    match wait::find_connection(client, &cluster_id, &id).await {
+    match data.connections.find(client, &cluster_id, &id).await {
         Ok(None) => {
             log::info!("connection {id} no longer exists; removing it from the state");
         }

@@ -464,3 +464,32 @@ fn import_round_trip_with_generated_configuration() {
     assert!(!run.success);
     run.assert_mentions("<cluster_id>,<private_link_connection_id>");
 }
+
+#[test]
+fn refreshing_many_connections_costs_listings_not_one_call_each() {
+    let sim = Sim::start(&["--transition-delay-ms", "20"]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "many" {{
+  count        = 40
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "kafka-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+"#
+    ));
+    tf.apply();
+    sim.post("/_sim/stats/reset", json!({}));
+    tf.assert_no_changes();
+    let stats = sim.stats();
+    let total = stats["requests_total"].as_u64().expect("requests_total");
+    // One listing (a page holds 100) serves the refresh; a few more are
+    // allowed for reads that start after the listing's window.
+    assert!(
+        total < 10,
+        "refreshing 40 connections took {total} API requests: {stats}"
+    );
+}
