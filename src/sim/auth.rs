@@ -245,20 +245,18 @@ impl DigestAuth {
             return Err(Rejection::new("the Digest uri does not match the request"));
         }
         let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
-        let public = if get("userhash").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
-            keys.keys()
-                .find(|k| algorithm.hash(&format!("{k}:{REALM}")) == username)
-                .map(String::as_str)
+        let found = if get("userhash").is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+            keys.iter()
+                .find(|(k, _)| algorithm.hash(&format!("{k}:{REALM}")) == username)
         } else {
-            keys.contains_key(username).then_some(username)
+            keys.get_key_value(username)
         };
         let bad_key =
             || Rejection::new("the API key is not valid: unknown public key or wrong private key");
-        let public = public.ok_or_else(bad_key)?;
-        let key = &keys[public];
+        let (public, key) = found.ok_or_else(bad_key)?;
         let expected = expected_response(&Credentials {
             algorithm,
-            username: public,
+            username: public.as_str(),
             realm,
             password: &key.private,
             method,
