@@ -153,8 +153,11 @@ fn attribute_kind(a: &Attribute) -> String {
     }
 }
 
+/// Which attributes a section of the schema lists.
+type Section = (&'static str, fn(&Attribute) -> bool);
+
 fn attributes_section(out: &mut String, attributes: &[Attribute], blocks: &[Block]) {
-    let groups: [(&str, fn(&Attribute) -> bool); 3] = [
+    let groups: [Section; 3] = [
         ("Required", |a| a.required),
         ("Optional", |a| a.optional),
         ("Read-Only", |a| a.computed && !a.optional && !a.required),
