@@ -6,3 +6,4 @@ mod harness;
 mod connection;
 mod domains;
 mod foundation;
+mod reliability;
