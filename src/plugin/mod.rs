@@ -242,7 +242,8 @@ pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
     let mut stop = shutdown_rx.clone();
     let server = tonic::transport::Server::builder()
         .tcp_nodelay(true)
-        .http2_adaptive_window(Some(true))
+        .initial_stream_window_size(Some(4 * 1024 * 1024))
+        .initial_connection_window_size(Some(16 * 1024 * 1024))
         .serve_with_incoming_shutdown(routes, incoming, async move {
             let _ = stop.wait_for(|down| *down).await;
         });
