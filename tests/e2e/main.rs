@@ -4,4 +4,5 @@
 mod harness;
 
 mod connection;
+mod data_sources;
 mod foundation;
