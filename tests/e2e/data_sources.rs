@@ -1,9 +1,11 @@
 //! The data sources as users read them: one connection (by id or by name,
 //! with its attached domains), a cluster's connections (every page, optional
 //! state filter) and the availability zones with the principal to allow, on
-//! both clouds; and clear errors.
+//! both clouds; clear errors; and the examples under `examples/`.
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use tidbcloud_provider::api::{Client, ClientConfig, PrivateLinkConnection};
@@ -218,13 +220,22 @@ data "tidbcloud_private_link_availability_zones" "this" {{
     let all = values(&state, "data.tidbcloud_private_link_connections.all");
     assert_eq!(all["id"], AWS_CLUSTER);
     assert_eq!(all["state"], Value::Null);
-    let list = &all["private_link_connections"];
-    assert_eq!(ids_of(list), [kafka_id, pending_id]);
-    assert_same_connection(&list[0], &kafka);
-    assert_same_connection(&list[1], &pending);
-    assert_eq!(list[0]["state"], "ACTIVE");
+    let list = all["private_link_connections"].as_array().expect("list");
+    // Terraform creates the two in parallel: either may be the older.
+    let (first, second) = (&list[0], &list[1]);
+    assert_eq!(list.len(), 2, "{list:?}");
+    assert!(str_of(first, "create_time") <= str_of(second, "create_time"));
+    let listed = |id: &str| {
+        list.iter()
+            .find(|c| c["private_link_connection_id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not listed: {list:?}"))
+    };
+    assert_same_connection(listed(kafka_id), &kafka);
+    assert_same_connection(listed(pending_id), &pending);
+    assert_eq!(listed(kafka_id)["state"], "ACTIVE");
+    assert_eq!(listed(pending_id)["state"], "PENDING_ACCEPTANCE");
     assert!(
-        list[0].get("attached_domains").is_none(),
+        list.iter().all(|c| c.get("attached_domains").is_none()),
         "lists carry no attached domains"
     );
     let active = values(&state, "data.tidbcloud_private_link_connections.active");
@@ -640,4 +651,282 @@ data "tidbcloud_private_link_connection" "on_the_second_page" {{
     // the API's default page of 10 the full list alone would take 12.
     let requests = sim.stats()["requests_total"].as_u64().expect("stats");
     assert!(requests <= 10, "{requests} API requests for four reads");
+}
+
+// ---- examples ---------------------------------------------------------------
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn examples_are_formatted() {
+    let out = Command::new(terraform_binary())
+        .args(["fmt", "-check", "-recursive", "examples/"])
+        .current_dir(repo())
+        .env("CHECKPOINT_DISABLE", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run terraform fmt");
+    assert!(
+        out.status.success(),
+        "terraform fmt -check -recursive examples/ found unformatted files (run `terraform fmt -recursive examples/`):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `examples/<kind>/<type>/<file>` for every type of that kind.
+fn example_files(kind: &str, file: &str) -> Vec<(String, PathBuf)> {
+    let dir = repo().join("examples").join(kind);
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("entry").path())
+        .filter(|p| p.join(file).is_file())
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            (name, p.join(file))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn per_type_examples_exist_and_validate() {
+    // Every resource, data source and function has a copyable example.
+    let tf = Tf::new(None);
+    tf.write("");
+    let schema: Value = serde_json::from_str(&tf.ok(&["providers", "schema", "-json"]).stdout)
+        .expect("schema JSON");
+    let provider = &schema["provider_schemas"]["terraform.local/tidbcloud/tidbcloud"];
+    let keys = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .expect("object")
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let resources = example_files("resources", "resource.tf");
+    let data_sources = example_files("data-sources", "data-source.tf");
+    let functions = example_files("functions", "function.tf");
+    let names = |found: &[(String, PathBuf)]| -> Vec<String> {
+        found.iter().map(|(n, _)| n.clone()).collect()
+    };
+    let mut want = keys(&provider["resource_schemas"]);
+    want.sort();
+    assert_eq!(
+        names(&resources),
+        want,
+        "examples/resources/<type>/resource.tf"
+    );
+    let mut want = keys(&provider["data_source_schemas"]);
+    want.sort();
+    assert_eq!(
+        names(&data_sources),
+        want,
+        "examples/data-sources/<type>/data-source.tf"
+    );
+    let mut want = keys(&provider["functions"]);
+    want.sort();
+    assert_eq!(
+        names(&functions),
+        want,
+        "examples/functions/<name>/function.tf"
+    );
+
+    // Each is valid on its own with the provider's required_providers block
+    // (the one thing a reader adds).
+    for (_, path) in resources.iter().chain(&data_sources).chain(&functions) {
+        let text = std::fs::read_to_string(path).expect("example");
+        let tf = Tf::new(None);
+        tf.write(&text);
+        let run = tf.run(&["validate", "-no-color"]);
+        assert!(
+            run.success,
+            "{} is not valid:\n{}",
+            path.display(),
+            run.all()
+        );
+    }
+}
+
+/// The `hashicorp/aws` provider in a local filesystem mirror
+/// (`$TF_PLUGIN_MIRROR`, else `/opt/tf-plugins`): `(version, platform, binary)`.
+fn local_aws_provider() -> Option<(String, String, PathBuf)> {
+    let mirror = std::env::var_os("TF_PLUGIN_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    let platform = format!("{}_{arch}", std::env::consts::OS);
+    let versions = mirror.join("registry.terraform.io/hashicorp/aws");
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(versions)
+        .ok()?
+        .filter_map(|entry| {
+            let version = entry.ok()?.path();
+            let binary = std::fs::read_dir(version.join(&platform))
+                .ok()?
+                .filter_map(|f| f.ok().map(|f| f.path()))
+                .find(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("terraform-provider-aws"))
+                })?;
+            let name = version.file_name()?.to_string_lossy().into_owned();
+            Some((name, binary))
+        })
+        .collect();
+    found.sort();
+    let (version, binary) = found.pop()?;
+    Some((version, platform, binary))
+}
+
+/// `terraform test` for examples/aws-kafka: AWS mocked (its schema from the
+/// real provider), TiDB Cloud the simulator, acceptance given as the
+/// accepter would.
+const AWS_KAFKA_TEST: &str = r#"
+mock_provider "aws" {
+  mock_resource "aws_lb" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:us-west-2:111122223333:loadbalancer/net/kafka/0123456789abcdef"
+    }
+  }
+  mock_resource "aws_lb_target_group" {
+    defaults = {
+      arn = "arn:aws:elasticloadbalancing:us-west-2:111122223333:targetgroup/kafka/0123456789abcdef"
+    }
+  }
+  override_resource {
+    target = aws_vpc_endpoint_service.kafka
+    values = {
+      id           = "vpce-svc-0fedcba9876543210"
+      service_name = "com.amazonaws.vpce.us-west-2.vpce-svc-0fedcba9876543210"
+    }
+  }
+}
+
+variables {
+  cluster_id = "1000000000000000001"
+  vpc_id     = "vpc-0123456789abcdef0"
+  subnet_ids_by_az = {
+    "usw2-az1" = "subnet-01"
+    "usw2-az2" = "subnet-02"
+    "usw2-az3" = "subnet-03"
+  }
+}
+
+run "kafka_over_private_link" {
+  assert {
+    condition     = aws_vpc_endpoint_service.kafka.allowed_principals == toset(["arn:aws:iam::123456789012:root"])
+    error_message = "allowed_principals: ${jsonencode(aws_vpc_endpoint_service.kafka.allowed_principals)}"
+  }
+  assert {
+    condition     = aws_lb.kafka.subnets == toset(["subnet-01", "subnet-02", "subnet-03"])
+    error_message = "NLB subnets: ${jsonencode(aws_lb.kafka.subnets)}"
+  }
+  assert {
+    condition     = startswith(aws_vpc_endpoint_connection_accepter.kafka.vpc_endpoint_id, "vpce-") && aws_vpc_endpoint_connection_accepter.kafka.vpc_endpoint_id == tidbcloud_private_link_connection.kafka.aws_endpoint_service.endpoint_id
+    error_message = "the accepter accepts ${aws_vpc_endpoint_connection_accepter.kafka.vpc_endpoint_id}"
+  }
+  assert {
+    condition     = length(output.domains) == 3
+    error_message = "domains: ${jsonencode(output.domains)}"
+  }
+  assert {
+    condition     = length(regexall("^b1\\.usw2-az1\\.[a-z0-9-]+\\.aws\\.plc\\.tidbcloud\\.com:9093$", output.advertised_listeners["b1"])) == 1
+    error_message = "b1 advertises ${output.advertised_listeners["b1"]}"
+  }
+  assert {
+    condition     = length(regexall("^b3\\.usw2-az3\\.[a-z0-9-]+\\.aws\\.plc\\.tidbcloud\\.com:9095$", output.advertised_listeners["b3"])) == 1
+    error_message = "b3 advertises ${output.advertised_listeners["b3"]}"
+  }
+}
+"#;
+
+#[test]
+fn aws_kafka_example_runs_against_the_simulator_with_aws_mocked() {
+    let Some((aws_version, platform, aws_binary)) = local_aws_provider() else {
+        eprintln!(
+            "SKIPPED: no hashicorp/aws provider in $TF_PLUGIN_MIRROR or /opt/tf-plugins; \
+             examples/aws-kafka is only checked by terraform fmt"
+        );
+        return;
+    };
+    let sim = Sim::start(&["--transition-delay-ms", "50"]);
+    let mut tf = Tf::new(Some(&sim));
+
+    // A filesystem mirror with that AWS provider and this provider (init
+    // does not work with dev_overrides), and nothing from the network.
+    let mirror = tf.path().join("mirror");
+    let link = |target: &Path, dir: PathBuf, name: &str| {
+        std::fs::create_dir_all(&dir).expect("mirror dir");
+        std::os::unix::fs::symlink(target, dir.join(name)).expect("symlink");
+    };
+    link(
+        &aws_binary,
+        mirror.join(format!(
+            "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
+        )),
+        &aws_binary.file_name().expect("name").to_string_lossy(),
+    );
+    link(
+        Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")),
+        mirror.join(format!(
+            "terraform.local/tidbcloud/tidbcloud/0.0.1/{platform}"
+        )),
+        "terraform-provider-tidbcloud_v0.0.1",
+    );
+    let cli_config = tf.path().join("mirror.tfrc");
+    std::fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            mirror.display()
+        ),
+    )
+    .expect("CLI config");
+    tf.set_env("TF_CLI_CONFIG_FILE", &cli_config.display().to_string());
+
+    let example = repo().join("examples/aws-kafka");
+    for entry in std::fs::read_dir(&example).expect("examples/aws-kafka") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, tf.path().join(path.file_name().expect("name")))
+                .expect("copy example");
+        }
+    }
+    std::fs::create_dir_all(tf.path().join("tests")).expect("tests dir");
+    std::fs::write(tf.path().join("tests/simulator.tftest.hcl"), AWS_KAFKA_TEST)
+        .expect("test file");
+
+    tf.ok(&["init", "-no-color", "-input=false"]);
+    // The mocked accepter accepts nothing: accept as AWS would once it ran.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let run = std::thread::scope(|s| {
+        s.spawn(|| {
+            // Never panics, so that terraform is never left waiting.
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let world = sim.control("GET", "/_sim/world", None).1.to_string();
+                if world.contains("PENDING_ACCEPTANCE") {
+                    sim.control(
+                        "POST",
+                        &format!("/_sim/endpoint-services/{AWS_MANUAL}/accept"),
+                        Some(json!({})),
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        });
+        let run = tf.run(&["test", "-no-color"]);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        run
+    });
+    assert!(run.success, "terraform test failed:\n{}", run.all());
+    run.assert_mentions("1 passed, 0 failed");
+    // Torn down: nothing left in TiDB Cloud.
+    let world = sim.control("GET", "/_sim/world", None).1;
+    assert_eq!(world["private_link_connections"], json!([]), "{world}");
 }
