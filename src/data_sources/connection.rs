@@ -10,7 +10,7 @@ use crate::framework::{
     Value,
 };
 use crate::provider::{validate, ProviderData};
-use crate::resources::connection::api_error;
+use crate::resources::connection::{api_error, cluster_error};
 use crate::resources::convert;
 
 pub struct PrivateLinkConnectionDataSource;
@@ -22,8 +22,10 @@ fn schema() -> Schema {
         .validate("Invalid cluster ID", validate::cluster_id)];
     for a in connection_attributes() {
         let a = match a.name.as_str() {
-            "private_link_connection_id" => a.optional().description("The connection's ID (`plc-...`). Exactly one of `private_link_connection_id` and `display_name` must be set."),
-            "display_name" => a.optional().description("The connection's name. Exactly one of `private_link_connection_id` and `display_name` must be set; a name shared by several connections is an error that lists them."),
+            "private_link_connection_id" => a.optional().description("The connection's ID (`plc-...`). Exactly one of `private_link_connection_id` and `display_name` must be set.")
+                .validate("Invalid private link connection ID", connection_id),
+            "display_name" => a.optional().description("The connection's name. Exactly one of `private_link_connection_id` and `display_name` must be set; a name shared by several connections is an error that lists them.")
+                .validate("Invalid display name", validate::display_name),
             "cluster_id" => continue,
             _ => a,
         };
@@ -43,6 +45,20 @@ fn schema() -> Schema {
         "Reads one private link connection of a cluster, by ID or by display name, with every field and its attached domains.",
         attributes,
     )
+}
+
+/// `private_link_connection_id`: an ID as the API assigns them (`plc-...`).
+fn connection_id(v: &Value) -> Result<(), String> {
+    let s = v.as_str().unwrap_or_default();
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not a private link connection ID. Use the connection's private_link_connection_id (\"plc-...\"), not the resource's id (\"<cluster_id>,<private_link_connection_id>\")."))
+    }
 }
 
 #[async_trait]
@@ -74,8 +90,8 @@ impl DataSource<ProviderData> for PrivateLinkConnectionDataSource {
 
     async fn read(&self, ctx: &Context<ProviderData>, config: &Value) -> ReadOutcome {
         let mut out = ReadOutcome::default();
-        let client = match ctx.data().and_then(ProviderData::client) {
-            Ok(c) => c,
+        let (data, client) = match ctx.data().and_then(|data| Ok((data, data.client()?))) {
+            Ok(dc) => dc,
             Err(d) => {
                 out.diags.push(d);
                 return out;
@@ -116,8 +132,7 @@ impl DataSource<ProviderData> for PrivateLinkConnectionDataSource {
                     }
                     Err(e) if e.is_not_found() => {
                         out.diags.push(
-                            crate::resources::connection::cluster_error(cluster_id, &e)
-                                .at(AttributePath::attr("cluster_id")),
+                            cluster_error(cluster_id, &e).at(AttributePath::attr("cluster_id")),
                         );
                         return out;
                     }
@@ -147,10 +162,17 @@ impl DataSource<ProviderData> for PrivateLinkConnectionDataSource {
                 );
                 out.state = Some(Value::Object(fields));
             }
-            Err(e) if e.is_not_found() => out.diags.push(Diagnostic::error(
-                "Private link connection not found",
-                format!("Cluster {cluster_id} has no private link connection {id:?} (or the cluster does not exist)."),
-            ).at(AttributePath::attr("private_link_connection_id"))),
+            // The API answers 404 both for an unknown connection and for an
+            // unknown cluster: say which it is.
+            Err(e) if e.is_not_found() => match data.clusters.get(client, cluster_id).await {
+                Err(ce) if ce.is_not_found() => out
+                    .diags
+                    .push(cluster_error(cluster_id, &ce).at(AttributePath::attr("cluster_id"))),
+                _ => out.diags.push(Diagnostic::error(
+                    "Private link connection not found",
+                    format!("Cluster {cluster_id} has no private link connection {id:?}. Check private_link_connection_id; the tidbcloud_private_link_connections data source lists the cluster's connections."),
+                ).at(AttributePath::attr("private_link_connection_id"))),
+            },
             Err(e) => out.diags.push(api_error("Could not read the private link connection", &e)),
         }
         out

@@ -4,6 +4,7 @@
 mod harness;
 
 mod connection;
+mod data_sources;
 mod domains;
 mod foundation;
 mod reliability;

@@ -1,0 +1,18 @@
+terraform {
+  # Provider-defined functions (provider::tidbcloud::...) need Terraform 1.8.
+  required_version = ">= 1.8"
+
+  required_providers {
+    alicloud = {
+      source = "aliyun/alicloud"
+      # user_arn of alicloud_privatelink_vpc_endpoint_service_user
+      version = ">= 1.232.0"
+    }
+    tidbcloud = {
+      # The address this repository's provider is installed under with a
+      # dev_overrides block in the Terraform CLI configuration (see the
+      # README). Change it to wherever you publish the provider.
+      source = "terraform.local/tidbcloud/tidbcloud"
+    }
+  }
+}
