@@ -64,10 +64,18 @@ pub fn render_all(root: &Path) -> Vec<(PathBuf, String)> {
             .collect();
         let _ = write!(
             out,
-            "{}) {}\n```\n\n## Arguments\n\n",
+            "{}) {}\n```\n\n",
             sig.join(", "),
             type_name(&f.return_type())
         );
+        let example = read_example(
+            root,
+            &format!("examples/functions/{}/function.tf", f.name()),
+        );
+        if let Some(example) = example {
+            let _ = write!(out, "## Example Usage\n\n```terraform\n{example}```\n\n");
+        }
+        out.push_str("## Arguments\n\n");
         for (i, p) in params.iter().enumerate() {
             let _ = writeln!(
                 out,
