@@ -1,0 +1,748 @@
+//! Performance figures for docs/performance.md, each next to a baseline
+//! measured in the same run:
+//!
+//! ```text
+//! cargo bench --bench provider -- [--runs 50] [--rpcs 500] [--resources 200] [--tf-runs 5] [--skip-terraform]
+//! ```
+//!
+//! Prints a markdown table. Nothing here asserts on time; tests assert
+//! behaviour, this reports numbers.
+//!
+//! To add a Terraform scenario (for example a plan against `tidbcloud-sim`),
+//! push a [`Scenario`] in [`scenarios`]: it names the command, writes the
+//! configuration under test and its baseline, may carry environment variables
+//! (the simulator's endpoint and keys) and a `setup` hook that runs once per
+//! working directory before timing (for example `terraform apply` so that a
+//! plan has state to refresh).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::grpc::{ClientIdentity, Curve};
+use support::provider::{self, Managed};
+use tidbcloud_provider::proto::tfplugin6 as pb;
+use tidbcloud_provider::proto::tfplugin6::provider_client::ProviderClient;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::HealthCheckRequest;
+
+const SOURCE: &str = "terraform.local/tidbcloud/tidbcloud";
+
+struct Options {
+    runs: usize,
+    rpcs: usize,
+    resources: usize,
+    tf_runs: usize,
+    terraform: bool,
+}
+
+fn options() -> Options {
+    let mut o = Options {
+        runs: 50,
+        rpcs: 500,
+        resources: 200,
+        tf_runs: 5,
+        terraform: true,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut number = |name: &str| -> usize {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .filter(|n| *n > 0)
+                .unwrap_or_else(|| fail(&format!("{name} needs a positive number")))
+        };
+        match a.as_str() {
+            "--runs" => o.runs = number("--runs"),
+            "--rpcs" => o.rpcs = number("--rpcs"),
+            "--resources" => o.resources = number("--resources"),
+            "--tf-runs" => o.tf_runs = number("--tf-runs"),
+            "--skip-terraform" => o.terraform = false,
+            // cargo bench passes --bench to harness-less benchmarks.
+            "--bench" => {}
+            other => fail(&format!(
+                "unknown argument {other:?}; use --runs N --rpcs N --resources N --tf-runs N --skip-terraform"
+            )),
+        }
+    }
+    o
+}
+
+fn fail(message: &str) -> ! {
+    eprintln!("bench: {message}");
+    std::process::exit(2)
+}
+
+// ---- statistics and formatting -----------------------------------------------------------
+
+fn quantile(samples: &[Duration], q: f64) -> Duration {
+    let mut s = samples.to_vec();
+    s.sort();
+    // Nearest rank.
+    let rank = ((q * s.len() as f64).ceil() as usize).clamp(1, s.len());
+    s[rank - 1]
+}
+
+fn median(samples: &[Duration]) -> Duration {
+    let mut s = samples.to_vec();
+    s.sort();
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2
+    }
+}
+
+fn ms(d: Duration) -> String {
+    let v = d.as_secs_f64() * 1000.0;
+    if v >= 100.0 {
+        format!("{v:.0} ms")
+    } else if v >= 10.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.2} ms")
+    }
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn ratio(a: Duration, b: Duration) -> String {
+    if b.is_zero() {
+        return "—".to_string();
+    }
+    format!("{:.1}x", a.as_secs_f64() / b.as_secs_f64())
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+struct Row {
+    what: String,
+    subject: String,
+    baseline: String,
+    ratio: String,
+    target: String,
+}
+
+impl Row {
+    fn new(what: impl Into<String>, subject: impl Into<String>) -> Row {
+        Row {
+            what: what.into(),
+            subject: subject.into(),
+            baseline: "—".into(),
+            ratio: "—".into(),
+            target: "—".into(),
+        }
+    }
+    fn baseline(mut self, b: impl Into<String>, ratio: impl Into<String>) -> Row {
+        self.baseline = b.into();
+        self.ratio = ratio.into();
+        self
+    }
+    fn target(mut self, t: impl Into<String>) -> Row {
+        self.target = t.into();
+        self
+    }
+}
+
+// ---- process start to handshake line --------------------------------------------------------
+
+/// Spawns `cmd` and times until the first line (or end) of its stdout.
+fn time_to_first_line(mut cmd: Command) -> (Duration, String) {
+    use std::io::BufRead as _;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let start = Instant::now();
+    let mut child = cmd.spawn().expect("spawn");
+    let mut out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    out.read_line(&mut line).expect("read stdout");
+    let elapsed = start.elapsed();
+    let _ = child.kill();
+    let _ = child.wait();
+    (elapsed, line)
+}
+
+fn bench_start(o: &Options, rows: &mut Vec<Row>) {
+    let pem = ClientIdentity::generate(Curve::P521).pem();
+    let true_bin = ["/bin/true", "/usr/bin/true"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .unwrap_or_else(|| fail("no /bin/true for the spawn baseline"));
+    // Warm the page cache, then alternate provider and baseline runs so that
+    // drift in the machine's load affects both alike.
+    let _ = time_to_first_line(provider::managed_command(&pem));
+    let _ = time_to_first_line(Command::new(true_bin));
+    let mut provider_times = Vec::with_capacity(o.runs);
+    let mut true_times = Vec::with_capacity(o.runs);
+    for _ in 0..o.runs {
+        let (t, line) = time_to_first_line(provider::managed_command(&pem));
+        if !line.starts_with("1|6|tcp|") {
+            fail(&format!("unexpected handshake line {line:?}"));
+        }
+        provider_times.push(t);
+        true_times.push(time_to_first_line(Command::new(true_bin)).0);
+    }
+    let (pm, tm) = (median(&provider_times), median(&true_times));
+    let (p90, t90) = (quantile(&provider_times, 0.9), quantile(&true_times, 0.9));
+    rows.push(
+        Row::new(
+            format!("process start → handshake line, median of {}", o.runs),
+            ms(pm),
+        )
+        .baseline(format!("{} (`{true_bin}`)", ms(tm)), ratio(pm, tm))
+        .target("≤ 3 ms"),
+    );
+    rows.push(
+        Row::new(
+            format!("process start → handshake line, p90 of {}", o.runs),
+            ms(p90),
+        )
+        .baseline(format!("{} (`{true_bin}`)", ms(t90)), ratio(p90, t90)),
+    );
+}
+
+// ---- RPCs over mTLS ----------------------------------------------------------------------------
+
+async fn bench_rpcs(o: &Options, rows: &mut Vec<Row>) {
+    // Connecting and the first schema: what Terraform pays per launch. The
+    // baseline connects the same way and asks for health instead, so the
+    // difference is building and sending the schema.
+    let mut first = Vec::new();
+    let mut first_health = Vec::new();
+    let mut first_health_p256 = Vec::new();
+    for _ in 0..o.runs.clamp(1, 20) {
+        let p = Managed::start(Curve::P521);
+        let start = Instant::now();
+        let mut c = ProviderClient::new(p.channel().await);
+        c.get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .expect("GetProviderSchema");
+        first.push(start.elapsed());
+        drop(p);
+        first_health.push(connect_and_check(Curve::P521).await);
+        first_health_p256.push(connect_and_check(Curve::P256).await);
+    }
+    let (fm, hm) = (median(&first), median(&first_health));
+    rows.push(
+        Row::new(
+            format!(
+                "handshake → mTLS connect + first GetProviderSchema, median of {}",
+                first.len()
+            ),
+            ms(fm),
+        )
+        .baseline(
+            format!("{} (mTLS connect + Health.Check)", ms(hm)),
+            ratio(fm, hm),
+        ),
+    );
+    let pm = median(&first_health_p256);
+    rows.push(
+        Row::new(
+            format!(
+                "handshake → mTLS connect + Health.Check, P-521 client certificate (Terraform's), median of {}",
+                first.len()
+            ),
+            ms(hm),
+        )
+        .baseline(format!("{} (P-256 client certificate)", ms(pm)), ratio(hm, pm)),
+    );
+
+    let p = Managed::start(Curve::P521);
+    let channel = p.channel().await;
+    let mut c = ProviderClient::new(channel.clone());
+    let mut h = HealthClient::new(channel);
+    let config = connection_config_msgpack();
+    let validate = || pb::validate_resource_config::Request {
+        type_name: "tidbcloud_private_link_connection".to_string(),
+        config: Some(pb::DynamicValue {
+            msgpack: config.clone(),
+            json: Vec::new(),
+        }),
+        client_capabilities: None,
+    };
+    let check = || HealthCheckRequest {
+        service: "plugin".to_string(),
+    };
+    // Warm up both paths.
+    for _ in 0..20 {
+        c.validate_resource_config(validate())
+            .await
+            .expect("validate");
+        h.check(check()).await.expect("health");
+    }
+    let mut rpc = Vec::with_capacity(o.rpcs);
+    let mut base = Vec::with_capacity(o.rpcs);
+    for _ in 0..o.rpcs {
+        let t = Instant::now();
+        let r = c
+            .validate_resource_config(validate())
+            .await
+            .expect("validate")
+            .into_inner();
+        rpc.push(t.elapsed());
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+        let t = Instant::now();
+        h.check(check()).await.expect("health");
+        base.push(t.elapsed());
+    }
+    let (rm, bm) = (median(&rpc), median(&base));
+    rows.push(
+        Row::new(
+            format!("ValidateResourceConfig round trip, median of {}", o.rpcs),
+            us(rm),
+        )
+        .baseline(
+            format!("{} (Health.Check, same channel)", us(bm)),
+            ratio(rm, bm),
+        ),
+    );
+    let (r90, b90) = (quantile(&rpc, 0.9), quantile(&base, 0.9));
+    rows.push(
+        Row::new(
+            format!("ValidateResourceConfig round trip, p90 of {}", o.rpcs),
+            us(r90),
+        )
+        .baseline(format!("{} (Health.Check)", us(b90)), ratio(r90, b90)),
+    );
+}
+
+/// Starts a provider, then times connecting over mTLS with a client
+/// certificate on `curve` and one health check.
+async fn connect_and_check(curve: Curve) -> Duration {
+    let p = Managed::start(curve);
+    let start = Instant::now();
+    HealthClient::new(p.channel().await)
+        .check(HealthCheckRequest {
+            service: "plugin".to_string(),
+        })
+        .await
+        .expect("health");
+    start.elapsed()
+}
+
+/// A valid `tidbcloud_private_link_connection` configuration, as Terraform
+/// encodes it.
+fn connection_config_msgpack() -> Vec<u8> {
+    let mut out = Vec::new();
+    let s = |out: &mut Vec<u8>, v: &str| rmp::encode::write_str(out, v).expect("str");
+    rmp::encode::write_map_len(&mut out, 6).expect("map");
+    s(&mut out, "cluster_id");
+    s(&mut out, "10289172581962871234");
+    s(&mut out, "display_name");
+    s(&mut out, "kafka");
+    s(&mut out, "aws_endpoint_service");
+    rmp::encode::write_map_len(&mut out, 4).expect("map");
+    s(&mut out, "name");
+    s(
+        &mut out,
+        "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef",
+    );
+    for k in ["region", "endpoint_id", "availability_zone_ids"] {
+        s(&mut out, k);
+        rmp::encode::write_nil(&mut out).expect("nil");
+    }
+    for k in ["alicloud_endpoint_service", "wait_for_active", "timeouts"] {
+        s(&mut out, k);
+        rmp::encode::write_nil(&mut out).expect("nil");
+    }
+    out
+}
+
+// ---- Terraform scenarios ----------------------------------------------------------------------
+
+/// Prepares a working directory before timing (e.g. `terraform apply`).
+type Setup = dyn Fn(&Path, &TerraformEnv) -> Result<(), String>;
+
+/// A Terraform command run on a configuration that uses the provider and on a
+/// baseline configuration of as many built-in `terraform_data` resources.
+struct Scenario {
+    /// What the row says, e.g. "terraform validate".
+    name: String,
+    /// Arguments to `terraform`.
+    args: Vec<&'static str>,
+    /// `main.tf` for the provider, given the resource count.
+    subject: Box<dyn Fn(usize) -> String>,
+    /// `main.tf` for the baseline.
+    baseline: Box<dyn Fn(usize) -> String>,
+    /// Extra environment for both runs (e.g. a simulator's endpoint).
+    env: Vec<(String, String)>,
+    /// Runs once per working directory before timing, e.g. an apply.
+    setup: Option<Box<Setup>>,
+}
+
+const REQUIRED_PROVIDERS: &str = r#"terraform {
+  required_providers {
+    tidbcloud = { source = "terraform.local/tidbcloud/tidbcloud" }
+  }
+}
+"#;
+
+fn connections(n: usize) -> String {
+    let mut s = String::from(REQUIRED_PROVIDERS);
+    for i in 0..n {
+        let _ = write!(
+            s,
+            r#"
+resource "tidbcloud_private_link_connection" "c{i}" {{
+  cluster_id           = "10289172581962871234"
+  display_name         = "kafka-{i}"
+  aws_endpoint_service = {{ name = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef" }}
+}}
+"#
+        );
+    }
+    s
+}
+
+fn terraform_data(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "\nresource \"terraform_data\" \"d{i}\" {{\n  input = \"b{i}.usw2-az1.kafka.example.com:9093\"\n}}\n"
+        );
+    }
+    s
+}
+
+fn terraform_data_from_function(n: usize) -> String {
+    let mut s = String::from(REQUIRED_PROVIDERS);
+    for i in 0..n {
+        let _ = write!(
+            s,
+            "\nresource \"terraform_data\" \"d{i}\" {{\n  input = provider::tidbcloud::kafka_advertised_listener(\"*.usw2-az1.kafka.example.com\", \"b{i}\", 9093)\n}}\n"
+        );
+    }
+    s
+}
+
+/// The scenarios measured, in order. Add new ones here.
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "terraform providers schema -json".into(),
+            args: vec!["providers", "schema", "-json"],
+            subject: Box::new(connections),
+            baseline: Box::new(terraform_data),
+            env: Vec::new(),
+            setup: None,
+        },
+        Scenario {
+            name: "terraform validate".into(),
+            args: vec!["validate", "-no-color"],
+            subject: Box::new(connections),
+            baseline: Box::new(terraform_data),
+            env: Vec::new(),
+            setup: None,
+        },
+        Scenario {
+            name: "terraform plan, inputs from a provider function".into(),
+            args: vec![
+                "plan",
+                "-input=false",
+                "-refresh=false",
+                "-lock=false",
+                "-no-color",
+            ],
+            subject: Box::new(terraform_data_from_function),
+            baseline: Box::new(terraform_data),
+            env: Vec::new(),
+            setup: None,
+        },
+    ]
+}
+
+/// What every Terraform run gets: a CLI configuration with `dev_overrides`
+/// for this provider and no network.
+struct TerraformEnv {
+    _dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    provider_bin: PathBuf,
+}
+
+impl TerraformEnv {
+    fn new() -> TerraformEnv {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let provider_bin = std::fs::canonicalize(provider::binary()).expect("provider binary");
+        let plugin_dir = provider_bin.parent().expect("binary directory");
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"{SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                plugin_dir.display()
+            ),
+        )
+        .expect("write CLI configuration");
+        TerraformEnv {
+            _dir: dir,
+            cli_config,
+            provider_bin,
+        }
+    }
+
+    fn command(&self, dir: &Path, args: &[&str], env: &[(String, String)]) -> Command {
+        let mut cmd = Command::new("terraform");
+        cmd.args(args)
+            .current_dir(dir)
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("CHECKPOINT_DISABLE", "1")
+            .env("TF_IN_AUTOMATION", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for k in [
+            "TF_LOG",
+            "TF_LOG_PROVIDER",
+            "TF_LOG_PATH",
+            "TF_REATTACH_PROVIDERS",
+            "TF_CLI_ARGS",
+            "TF_DATA_DIR",
+            "TF_PLUGIN_CACHE_DIR",
+        ] {
+            cmd.env_remove(k);
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs one command to completion; with `watch_rss`, also samples the
+    /// peak RSS of every provider process Terraform starts.
+    fn run(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        env: &[(String, String)],
+        watch_rss: bool,
+    ) -> Result<Run, String> {
+        let start = Instant::now();
+        let mut child = self
+            .command(dir, args, env)
+            .spawn()
+            .map_err(|e| format!("terraform: {e}"))?;
+        let mut peaks: HashMap<u32, u64> = HashMap::new();
+        let status = loop {
+            if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+                break status;
+            }
+            if watch_rss {
+                sample_provider_rss(child.id(), &self.provider_bin, &mut peaks);
+                std::thread::sleep(Duration::from_millis(1));
+            } else {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        };
+        let elapsed = start.elapsed();
+        if !status.success() {
+            let mut err = String::new();
+            if let Some(mut e) = child.stderr.take() {
+                use std::io::Read as _;
+                let _ = e.read_to_string(&mut err);
+            }
+            return Err(format!(
+                "terraform {} failed in {}: {err}",
+                args.join(" "),
+                dir.display()
+            ));
+        }
+        Ok(Run {
+            elapsed,
+            launches: peaks.len(),
+            peak_rss: peaks.values().copied().max(),
+        })
+    }
+}
+
+struct Run {
+    elapsed: Duration,
+    launches: usize,
+    peak_rss: Option<u64>,
+}
+
+/// Records `VmHWM` (peak resident set) of each child of `parent` that runs
+/// `binary`. Sampling can miss growth in a process's last millisecond.
+fn sample_provider_rss(parent: u32, binary: &Path, peaks: &mut HashMap<u32, u64>) {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_string())
+        };
+        if field("PPid:").and_then(|p| p.parse::<u32>().ok()) != Some(parent) {
+            continue;
+        }
+        if std::fs::read_link(format!("/proc/{pid}/exe"))
+            .ok()
+            .as_deref()
+            != Some(binary)
+        {
+            continue;
+        }
+        if let Some(kb) =
+            field("VmHWM:").and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            let peak = peaks.entry(pid).or_insert(0);
+            *peak = (*peak).max(kb * 1024);
+        }
+    }
+}
+
+fn workspace(root: &Path, name: &str, main_tf: &str) -> PathBuf {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("workspace");
+    std::fs::write(dir.join("main.tf"), main_tf).expect("main.tf");
+    dir
+}
+
+fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
+    let tf = TerraformEnv::new();
+    let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let n = o.resources;
+    for (i, s) in scenarios().into_iter().enumerate() {
+        let subject_dir = workspace(root.path(), &format!("s{i}-provider"), &(s.subject)(n));
+        let baseline_dir = workspace(root.path(), &format!("s{i}-baseline"), &(s.baseline)(n));
+        if let Some(setup) = &s.setup {
+            setup(&subject_dir, &tf)?;
+            setup(&baseline_dir, &tf)?;
+        }
+        // One untimed run each: page cache, and a check that both succeed.
+        tf.run(&subject_dir, &s.args, &s.env, false)?;
+        tf.run(&baseline_dir, &s.args, &s.env, false)?;
+        let mut subject = Vec::new();
+        let mut baseline = Vec::new();
+        for _ in 0..o.tf_runs {
+            subject.push(tf.run(&subject_dir, &s.args, &s.env, false)?.elapsed);
+            baseline.push(tf.run(&baseline_dir, &s.args, &s.env, false)?.elapsed);
+        }
+        let (sm, bm) = (median(&subject), median(&baseline));
+        rows.push(
+            Row::new(
+                format!("{}, {n} resources, median of {}", s.name, o.tf_runs),
+                ms(sm),
+            )
+            .baseline(format!("{} (`terraform_data`)", ms(bm)), ratio(sm, bm)),
+        );
+        // Memory in a separate run: sampling /proc costs CPU the timed runs
+        // should not share.
+        let watched = tf.run(&subject_dir, &s.args, &s.env, true)?;
+        if let Some(peak) = watched.peak_rss {
+            rows.push(
+                Row::new(
+                    format!(
+                        "peak RSS of the provider during {} ({} launch{})",
+                        s.name,
+                        watched.launches,
+                        if watched.launches == 1 { "" } else { "es" }
+                    ),
+                    mib(peak),
+                )
+                .target("≤ 20 MB"),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn terraform_version() -> Option<String> {
+    let out = Command::new("terraform")
+        .arg("version")
+        .env("CHECKPOINT_DISABLE", "1")
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .map(str::to_string)
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|l| l.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), Linux {kernel}")
+}
+
+fn main() {
+    let o = options();
+    let mut rows = Vec::new();
+
+    bench_start(&o, &mut rows);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(bench_rpcs(&o, &mut rows));
+    drop(runtime);
+
+    let size = std::fs::metadata(provider::binary())
+        .expect("provider binary")
+        .len();
+    rows.push(Row::new("release binary size", mib(size)).target("≤ 12 MB"));
+
+    let tf_version = if o.terraform {
+        let Some(v) = terraform_version() else {
+            fail("terraform is not on PATH; install Terraform 1.11.4 or pass --skip-terraform");
+        };
+        if let Err(e) = bench_terraform(&o, &mut rows) {
+            fail(&e);
+        }
+        Some(v)
+    } else {
+        None
+    };
+
+    println!("Machine: {}", machine());
+    if let Some(v) = tf_version {
+        println!("Terraform: {v}");
+    }
+    println!("Provider: {} (release profile)", provider::binary());
+    println!();
+    println!("| measurement | provider | baseline | ratio | target |");
+    println!("| --- | --- | --- | --- | --- |");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.what, r.subject, r.baseline, r.ratio, r.target
+        );
+    }
+}
