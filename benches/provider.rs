@@ -428,8 +428,77 @@ fn terraform_data_from_function(n: usize) -> String {
     s
 }
 
+fn sim_connections(n: usize) -> String {
+    let mut s = String::from(REQUIRED_PROVIDERS);
+    let _ = write!(
+        s,
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  count                = {n}
+  cluster_id           = "1000000000000000001"
+  display_name         = "kafka-${{count.index}}"
+  aws_endpoint_service = {{ name = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef" }}
+}}
+"#
+    );
+    s
+}
+
+/// A `tidbcloud-sim` for the plan scenario, stopped when dropped.
+struct Simulator {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Simulator {
+    fn start() -> Result<Simulator, String> {
+        use std::io::BufRead as _;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tidbcloud-sim"))
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--transition-delay-ms",
+                "10",
+                "--rate-limit-rpm",
+                "0",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("tidbcloud-sim: {e}"))?;
+        let mut line = String::new();
+        let stdout = child.stdout.take().ok_or("tidbcloud-sim: no stdout")?;
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .map_err(|e| format!("tidbcloud-sim: {e}"))?;
+        let url = line
+            .trim()
+            .strip_prefix("tidbcloud-sim listening on ")
+            .ok_or_else(|| format!("tidbcloud-sim: unexpected first line {line:?}"))?
+            .to_string();
+        Ok(Simulator { child, url })
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("TIDBCLOUD_SERVERLESS_ENDPOINT".into(), self.url.clone()),
+            ("TIDBCLOUD_PUBLIC_KEY".into(), "demo-public".into()),
+            ("TIDBCLOUD_PRIVATE_KEY".into(), "demo-private".into()),
+        ]
+    }
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The scenarios measured, in order. Add new ones here.
-fn scenarios() -> Vec<Scenario> {
+fn scenarios(sim_env: &[(String, String)]) -> Vec<Scenario> {
+    let apply_env = sim_env.to_vec();
     vec![
         Scenario {
             name: "terraform providers schema -json".into(),
@@ -460,6 +529,22 @@ fn scenarios() -> Vec<Scenario> {
             baseline: Box::new(terraform_data),
             env: Vec::new(),
             setup: None,
+        },
+        Scenario {
+            name: "terraform plan of connections against tidbcloud-sim (refresh included)".into(),
+            args: vec!["plan", "-input=false", "-lock=false", "-no-color"],
+            subject: Box::new(sim_connections),
+            baseline: Box::new(terraform_data),
+            env: sim_env.to_vec(),
+            setup: Some(Box::new(move |dir: &Path, tf: &TerraformEnv| {
+                tf.run(
+                    dir,
+                    &["apply", "-auto-approve", "-input=false", "-no-color"],
+                    &apply_env,
+                    false,
+                )
+                .map(|_| ())
+            })),
         },
     ]
 }
@@ -626,7 +711,8 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
     let tf = TerraformEnv::new();
     let root = tempfile::tempdir().map_err(|e| e.to_string())?;
     let n = o.resources;
-    for (i, s) in scenarios().into_iter().enumerate() {
+    let sim = Simulator::start()?;
+    for (i, s) in scenarios(&sim.env()).into_iter().enumerate() {
         let subject_dir = workspace(root.path(), &format!("s{i}-provider"), &(s.subject)(n));
         let baseline_dir = workspace(root.path(), &format!("s{i}-baseline"), &(s.baseline)(n));
         if let Some(setup) = &s.setup {

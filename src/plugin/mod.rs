@@ -173,6 +173,7 @@ fn ignore_interrupts() {
 
 /// Serves `plugin` until the host shuts it down.
 pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
+    ignore_interrupts();
     let env = HostEnvironment::from_process();
     let tls = match &mode {
         Mode::Managed => {
@@ -210,8 +211,6 @@ pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
         .map_err(|e| ServeError::Setup(format!("listen: {e}")))?;
     let listener =
         TcpListener::from_std(listener).map_err(|e| ServeError::Setup(format!("listen: {e}")))?;
-
-    ignore_interrupts();
 
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (health, health_service) = tonic_health::server::health_reporter();
