@@ -148,7 +148,7 @@ fn build_catalog<P: Provider>(provider: &P) -> Catalog<P::Data> {
 fn capabilities() -> pb::ServerCapabilities {
     pb::ServerCapabilities {
         plan_destroy: false,
-        get_provider_schema_optional: false,
+        get_provider_schema_optional: true,
         move_resource_state: false,
     }
 }
