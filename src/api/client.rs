@@ -237,8 +237,9 @@ impl Client {
 
     /// `POST .../privateLinkConnections/{id}:attachDomains`. With
     /// `validate_only` nothing is attached and the answer previews the
-    /// domains (and a generated unique name). Not retried on 5xx or lost
-    /// connections: the error is returned as is.
+    /// domains (and a generated unique name). A real attach is not retried
+    /// on 5xx or lost connections (the error is returned as is); a dry run is
+    /// retried like a read.
     pub async fn attach_domains(
         &self,
         cluster_id: &str,
@@ -247,10 +248,14 @@ impl Client {
         validate_only: bool,
     ) -> Result<AttachDomain, ApiError> {
         let path = format!("{}:attachDomains", connection_path(cluster_id, id));
-        let request = ApiRequest::new(Method::POST, path).with_json(&AttachDomainsBody {
+        let mut request = ApiRequest::new(Method::POST, path).with_json(&AttachDomainsBody {
             attach_domain: domain,
             validate_only,
         })?;
+        if validate_only {
+            // A dry run changes nothing: retry it like a read.
+            request = request.read_only();
+        }
         self.call(request).await
     }
 

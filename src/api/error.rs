@@ -254,6 +254,11 @@ impl ApiError {
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, ApiError::Ambiguous { .. })
     }
+    /// Errors that may go away by themselves (the client already retried
+    /// what it safely could): server errors, transport errors, rate limits.
+    pub fn is_transient(&self) -> bool {
+        self.is_server_error() || self.is_transport() || self.is_rate_limited()
+    }
 
     /// Whether a request that failed this way may have changed something on
     /// the server (5xx, or a connection lost after sending).

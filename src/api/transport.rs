@@ -28,6 +28,9 @@ pub struct ApiRequest {
     pub path: String,
     /// JSON body.
     pub body: Option<Vec<u8>>,
+    /// Set for a POST that changes nothing (a dry run), so that it may be
+    /// retried like a GET.
+    pub read_only: bool,
 }
 
 impl ApiRequest {
@@ -36,7 +39,14 @@ impl ApiRequest {
             method,
             path: path.into(),
             body: None,
+            read_only: false,
         }
+    }
+
+    /// Marks a request that changes nothing on the server.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
     }
 
     pub fn with_json<T: serde::Serialize>(mut self, body: &T) -> Result<Self, ApiError> {
@@ -48,10 +58,11 @@ impl ApiRequest {
 
     /// GET, HEAD, PUT and DELETE may be repeated without changing the outcome.
     pub fn is_idempotent(&self) -> bool {
-        matches!(
-            self.method,
-            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
-        )
+        self.read_only
+            || matches!(
+                self.method,
+                Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+            )
     }
 
     /// A transport error for this request.
@@ -302,6 +313,9 @@ mod tests {
         assert!(ApiRequest::new(Method::GET, "/").is_idempotent());
         assert!(ApiRequest::new(Method::DELETE, "/").is_idempotent());
         assert!(!ApiRequest::new(Method::POST, "/").is_idempotent());
+        assert!(ApiRequest::new(Method::POST, "/")
+            .read_only()
+            .is_idempotent());
     }
 
     #[test]

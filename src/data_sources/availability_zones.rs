@@ -9,8 +9,8 @@ use crate::framework::{
 };
 use crate::provider::functions::principal;
 use crate::provider::{validate, ProviderData};
-use crate::resources::connection::{api_error, cluster_error};
 use crate::resources::convert;
+use crate::resources::errors::{api_error, cluster_error};
 
 pub struct AvailabilityZonesDataSource;
 

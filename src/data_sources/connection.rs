@@ -10,8 +10,8 @@ use crate::framework::{
     Value,
 };
 use crate::provider::{validate, ProviderData};
-use crate::resources::connection::{api_error, cluster_error};
 use crate::resources::convert;
+use crate::resources::errors::{api_error, cluster_error};
 
 pub struct PrivateLinkConnectionDataSource;
 

@@ -7,8 +7,8 @@ use super::connection_attributes;
 use crate::api::ConnectionState;
 use crate::framework::{Attribute, AttributePath, Context, DataSource, ReadOutcome, Schema, Value};
 use crate::provider::{validate, ProviderData};
-use crate::resources::connection::{api_error, cluster_error};
 use crate::resources::convert;
+use crate::resources::errors::{api_error, cluster_error};
 
 pub struct PrivateLinkConnectionsDataSource;
 

@@ -56,7 +56,7 @@ fn mark_computed_unknown(attributes: &[Attribute], planned: &mut Value, config: 
     for attr in attributes {
         let configured = config.attr(&attr.name);
         let Some(slot) = planned.attr_mut(&attr.name) else {
-            return;
+            continue;
         };
         if attr.computed && configured.is_null() {
             *slot = Value::unknown();
@@ -86,7 +86,7 @@ fn use_state_for_unknown(attributes: &[Attribute], planned: &mut Value, prior: &
     for attr in attributes {
         let before = prior.attr(&attr.name);
         let Some(slot) = planned.attr_mut(&attr.name) else {
-            return;
+            continue;
         };
         if attr.has_modifier(PlanModifier::UseStateForUnknown)
             && slot.is_unknown()

@@ -3,7 +3,6 @@
 //! modifiers) and the descriptions that become the documentation.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::codec;
 use super::diag::{AttributePath, Diagnostics};
@@ -351,6 +350,18 @@ fn validate_attributes(
     for attr in attributes {
         let value = object.attr(&attr.name);
         let path = base.then(&attr.name);
+        // Terraform accepts an explicit null for a required argument
+        // (`name = var.unset`); rejecting it is the provider's job.
+        if attr.required && value.is_null() && !object.is_null() && !object.is_unknown() {
+            diags.error_at(
+                path.clone(),
+                "Missing required argument",
+                format!(
+                    "The argument {:?} is required, but its value is null.",
+                    attr.name
+                ),
+            );
+        }
         if value.is_known() {
             for v in &attr.validators {
                 if let Err(message) = (v.check)(value) {
@@ -371,5 +382,53 @@ fn validate_attributes(
     }
 }
 
-/// Shared handle to a schema built once.
-pub type SharedSchema = Arc<Schema>;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Schema {
+        Schema::new(
+            "test",
+            vec![
+                Attribute::string("name")
+                    .required()
+                    .validate("Invalid name", |v| {
+                        if v.as_str() == Some("bad") {
+                            Err("bad name".into())
+                        } else {
+                            Ok(())
+                        }
+                    }),
+                Attribute::single_nested("svc", vec![Attribute::string("name").required()])
+                    .optional(),
+            ],
+        )
+    }
+
+    #[test]
+    fn explicit_null_for_a_required_argument_is_an_error_with_its_path() {
+        let mut d = Diagnostics::new();
+        schema().validate(
+            &Value::object([("name", Value::Null), ("svc", Value::Null)]),
+            &mut d,
+        );
+        assert_eq!(d.0.len(), 1, "{d:?}");
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("name")));
+        let mut d = Diagnostics::new();
+        let svc = Value::object([("name", Value::Null)]);
+        schema().validate(
+            &Value::object([("name", Value::string("a")), ("svc", svc)]),
+            &mut d,
+        );
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("svc").then("name")));
+    }
+
+    #[test]
+    fn validators_run_on_known_values_only() {
+        let mut d = Diagnostics::new();
+        schema().validate(&Value::object([("name", Value::unknown())]), &mut d);
+        assert!(d.is_empty());
+        schema().validate(&Value::object([("name", Value::string("bad"))]), &mut d);
+        assert_eq!(d.0[0].summary, "Invalid name");
+    }
+}

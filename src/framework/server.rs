@@ -49,19 +49,24 @@ pub struct ProviderServer<P: Provider> {
     provider: Arc<P>,
     catalog: OnceLock<Arc<Catalog<P::Data>>>,
     data: RwLock<Option<Arc<P::Data>>>,
-    stop_tx: watch::Sender<bool>,
-    stop: StopSignal,
+    /// The stop signal of the operations running now. `StopProvider` fires it
+    /// and installs a fresh one, so that a process that outlives a stopped
+    /// run (debug mode) serves the next run normally.
+    stop: RwLock<(watch::Sender<bool>, StopSignal)>,
+}
+
+fn stop_pair() -> (watch::Sender<bool>, StopSignal) {
+    let (tx, rx) = watch::channel(false);
+    (tx, StopSignal::new(rx))
 }
 
 impl<P: Provider> ProviderServer<P> {
     pub fn new(provider: P) -> ProviderServer<P> {
-        let (stop_tx, stop_rx) = watch::channel(false);
         ProviderServer {
             provider: Arc::new(provider),
             catalog: OnceLock::new(),
             data: RwLock::new(None),
-            stop_tx,
-            stop: StopSignal::new(stop_rx),
+            stop: RwLock::new(stop_pair()),
         }
     }
 
@@ -73,7 +78,12 @@ impl<P: Provider> ProviderServer<P> {
 
     fn context(&self) -> Context<P::Data> {
         let data = self.data.read().map(|d| d.clone()).unwrap_or(None);
-        Context::new(data, self.stop.clone())
+        let stop = self
+            .stop
+            .read()
+            .map(|s| s.1.clone())
+            .unwrap_or_else(|p| p.into_inner().1.clone());
+        Context::new(data, stop)
     }
 
     /// The `GetProviderSchema` answer (also used to generate documentation).
@@ -450,7 +460,14 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
                 .map_err(|e| Diagnostic::error("Invalid stored state", e.to_string())),
             respond
         );
-        let upgraded = try_diag!(entry.resource.upgrade_state(req.version, state), respond);
+        let upgraded = try_diag!(
+            guarded("UpgradeResourceState", async {
+                entry.resource.upgrade_state(req.version, state)
+            })
+            .await
+            .and_then(|r| r),
+            respond
+        );
         let encoded = try_diag!(encode(&upgraded, &entry.ty), respond);
         Ok(Response::new(pb::upgrade_resource_state::Response {
             upgraded_state: Some(encoded),
@@ -632,17 +649,21 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
                 Err(d) => (prior.clone(), d),
             }
         };
-        if new_state.contains_unknown() {
+        // Unknowns left after apply are a provider bug; keep the object (as
+        // Terraform itself would) with them as null, so nothing is lost.
+        let (new_state, diags) = if new_state.contains_unknown() {
             let mut diags = diags;
             diags.push(Diagnostic::error(
                 "Provider returned an unknown value after apply",
                 format!(
-                    "{} left a value unknown after apply. This is a bug in the provider.",
+                    "{} left a value unknown after apply; it is saved as null. This is a bug in the provider.",
                     req.type_name
                 ),
             ));
-            return Ok(Response::new(respond(diags_to_proto(&diags))));
-        }
+            (new_state.unknown_as_null(), diags)
+        } else {
+            (new_state, diags)
+        };
         let encoded = try_diag!(encode(&new_state, &entry.ty), respond);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(encoded),
@@ -867,7 +888,9 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         _request: Request<pb::stop_provider::Request>,
     ) -> Result<Response<pb::stop_provider::Response>, Status> {
         log::info!("stop requested: in-flight operations return what they have");
-        let _ = self.stop_tx.send(true);
+        let mut current = self.stop.write().unwrap_or_else(|p| p.into_inner());
+        let _ = current.0.send(true);
+        *current = stop_pair();
         Ok(Response::new(pb::stop_provider::Response {
             error: String::new(),
         }))

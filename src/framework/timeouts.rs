@@ -54,8 +54,9 @@ fn invalid(text: &str) -> String {
     )
 }
 
-/// The `timeouts` block with the given operations (e.g. `["create", "delete"]`).
-pub fn block(operations: &[(&str, &str)]) -> Block {
+/// The `timeouts` block: its description and the operations it covers with
+/// their defaults (e.g. `[("create", "30m"), ("delete", "30m")]`).
+pub fn block(description: &str, operations: &[(&str, &str)]) -> Block {
     let attributes = operations
         .iter()
         .map(|(op, default)| {
@@ -69,11 +70,7 @@ pub fn block(operations: &[(&str, &str)]) -> Block {
                 })
         })
         .collect();
-    Block::single(
-        "timeouts",
-        "How long operations may wait for TiDB Cloud before giving up.",
-        attributes,
-    )
+    Block::single("timeouts", description, attributes)
 }
 
 /// The configured timeout for `operation`, or `default` when unset.

@@ -172,6 +172,28 @@ impl Value {
         }
     }
 
+    /// This value with every unknown, at any depth, replaced by null.
+    pub fn unknown_as_null(&self) -> Value {
+        match self {
+            Value::Unknown(_) => Value::Null,
+            Value::List(v) => Value::List(v.iter().map(Value::unknown_as_null).collect()),
+            Value::Set(v) => Value::Set(v.iter().map(Value::unknown_as_null).collect()),
+            Value::Tuple(v) => Value::Tuple(v.iter().map(Value::unknown_as_null).collect()),
+            Value::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.unknown_as_null()))
+                    .collect(),
+            ),
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| (k.clone(), v.unknown_as_null()))
+                    .collect(),
+            ),
+            Value::Dynamic(t, v) => Value::Dynamic(t.clone(), Box::new(v.unknown_as_null())),
+            other => other.clone(),
+        }
+    }
+
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -271,5 +293,24 @@ impl From<bool> for Value {
 impl From<i64> for Value {
     fn from(i: i64) -> Value {
         Value::Number(Number::Int(i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknowns_become_null_at_every_depth() {
+        let v = Value::object([
+            ("a", Value::unknown()),
+            ("b", Value::List(vec![Value::string("x"), Value::unknown()])),
+            ("c", Value::object([("d", Value::unknown())])),
+        ]);
+        let n = v.unknown_as_null();
+        assert!(!n.contains_unknown());
+        assert_eq!(n.attr("a"), &Value::Null);
+        assert_eq!(n.attr("b").as_elements().map(|e| e.len()), Some(2));
+        assert_eq!(n.attr("c").attr("d"), &Value::Null);
     }
 }

@@ -173,7 +173,11 @@ fn ignore_interrupts() {
 
 /// Serves `plugin` until the host shuts it down.
 pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
-    ignore_interrupts();
+    // Launched by Terraform, Ctrl-C is Terraform's to handle; started by a
+    // person with --debug, Ctrl-C ends the process as usual.
+    if matches!(mode, Mode::Managed) {
+        ignore_interrupts();
+    }
     let env = HostEnvironment::from_process();
     let tls = match &mode {
         Mode::Managed => {

@@ -17,10 +17,6 @@ pub struct ClusterCache {
     entries: Mutex<HashMap<String, Lookup>>,
 }
 
-fn is_transient(e: &ApiError) -> bool {
-    e.is_server_error() || e.is_transport() || e.is_rate_limited()
-}
-
 impl ClusterCache {
     /// The cluster, looked up at most once per process (errors that may go
     /// away are retried on the next call).
@@ -33,9 +29,13 @@ impl ClusterCache {
             .get_or_init(|| async { client.get_cluster(cluster_id).await })
             .await
             .clone();
-        if let Err(e) = &result {
-            if is_transient(e) {
-                let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if result.as_ref().is_err_and(ApiError::is_transient) {
+            // Forget this failed lookup, unless a newer one already replaced it.
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            if entries
+                .get(cluster_id)
+                .is_some_and(|c| Arc::ptr_eq(c, &cell))
+            {
                 entries.remove(cluster_id);
             }
         }

@@ -53,12 +53,6 @@ impl ProviderData {
             )
         })
     }
-
-    /// True when API calls can be made now (false while the provider's own
-    /// configuration depends on values known only after apply).
-    pub fn online(&self) -> bool {
-        self.client.is_some()
-    }
 }
 
 /// The `tidbcloud` provider.

@@ -3,19 +3,13 @@
 
 use crate::framework::Value;
 
-/// `endpoint`: an absolute http(s) URL.
+/// `endpoint`: the rules the API client enforces (https, or http to a
+/// loopback host), checked at validate time so the error points at the
+/// attribute.
 pub fn endpoint(v: &Value) -> Result<(), String> {
-    let s = v.as_str().unwrap_or_default();
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .ok_or_else(|| {
-            format!("{s:?} is not an http(s) URL; expected e.g. \"https://serverless.tidbapi.com\"")
-        })?;
-    if rest.is_empty() || rest.starts_with('/') {
-        return Err(format!("{s:?} has no host"));
-    }
-    Ok(())
+    crate::api::config::validate_endpoint(v.as_str().unwrap_or_default())
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// `display_name`: 1 to 64 characters, no leading or trailing spaces.
@@ -305,5 +299,6 @@ mod tests {
         assert!(endpoint(&s("http://127.0.0.1:8090")).is_ok());
         assert!(endpoint(&s("serverless.tidbapi.com")).is_err());
         assert!(endpoint(&s("https://")).is_err());
+        assert!(endpoint(&s("http://api.example.com")).is_err());
     }
 }

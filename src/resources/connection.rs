@@ -11,12 +11,13 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 
 use super::convert;
+use super::errors::{api_error, cluster_error};
 use super::wait::{self, Poll, WaitError};
 use crate::api::{ApiError, Client, Cluster, PrivateLinkConnection as Connection};
 use crate::framework::timeouts;
 use crate::framework::{
     ApplyOutcome, Attribute, AttributePath, Context, Diagnostic, Diagnostics, PlanChange,
-    ReadOutcome, Resource, Schema, Value,
+    ReadOutcome, Resource, Schema, StopSignal, Value,
 };
 use crate::provider::{validate, ProviderData};
 
@@ -88,7 +89,9 @@ fn schema() -> Schema {
                 .description("When the connection last changed (RFC 3339), if it did."),
         ],
     )
-    .with_block(timeouts::block(&[("create", "30m"), ("delete", "30m")]))
+    .with_block(timeouts::block(
+        "How long operations may wait for TiDB Cloud before giving up.",
+        &[("create", "30m"), ("delete", "30m")]))
 }
 
 // ---- validation -------------------------------------------------------------------
@@ -207,20 +210,6 @@ fn connection_type(cloud: Cloud) -> &'static str {
     match cloud {
         Cloud::Aws => "AWS_ENDPOINT_SERVICE",
         Cloud::Alicloud => "ALICLOUD_ENDPOINT_SERVICE",
-    }
-}
-
-pub(crate) fn cluster_error(cluster_id: &str, e: &ApiError) -> Diagnostic {
-    if e.is_not_found() {
-        Diagnostic::error(
-            "Cluster not found",
-            format!("There is no cluster {cluster_id:?} visible to this API key. Check cluster_id, and that the key belongs to the cluster's organization and project."),
-        )
-    } else {
-        Diagnostic::error(
-            "Could not look up the cluster",
-            format!("Looking up cluster {cluster_id:?} failed: {e}"),
-        )
     }
 }
 
@@ -375,7 +364,11 @@ async fn reconcile(
 
 /// Sends the create, reconciling lost answers so that exactly one
 /// connection exists afterwards.
-async fn send_create(client: &Client, request: &Connection) -> Result<Connection, Diagnostic> {
+async fn send_create(
+    client: &Client,
+    request: &Connection,
+    stop: &StopSignal,
+) -> Result<Connection, Diagnostic> {
     const ATTEMPTS: usize = 3;
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
@@ -389,7 +382,15 @@ async fn send_create(client: &Client, request: &Connection) -> Result<Connection
                 log::warn!(
                     "create answer lost ({e}); looking the connection up before sending again"
                 );
-                match reconcile(client, request, since).await {
+                let Some(found) =
+                    wait::unless_stopped(stop, reconcile(client, request, since)).await
+                else {
+                    return Err(Diagnostic::error(
+                        "Interrupted: outcome of the create is unknown",
+                        format!("{e}. The provider was stopped before it could look the connection up; nothing was sent again. Check the cluster's connections in the console and import the connection if it exists."),
+                    ));
+                };
+                match found {
                     Ok(Reconciled::Adopted(c)) => return Ok(*c),
                     Ok(Reconciled::NotCreated) => last_error = Some(e),
                     Ok(Reconciled::Several(ids)) => {
@@ -427,11 +428,6 @@ async fn send_create(client: &Client, request: &Connection) -> Result<Connection
     ))
 }
 
-/// One diagnostic for an API error, with the API's own message.
-pub(crate) fn api_error(summary: &str, e: &ApiError) -> Diagnostic {
-    Diagnostic::error(summary, e.to_string())
-}
-
 fn pending_warning(c: &Connection) -> Diagnostic {
     let endpoint = c.endpoint_id().unwrap_or("(not yet assigned)");
     let service = c.endpoint_service_name().unwrap_or_default();
@@ -455,7 +451,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
         ));
     };
-    let created = match send_create(client, &request).await {
+    let created = match send_create(client, &request, &ctx.stop).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
@@ -470,7 +466,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     let started = Instant::now();
     let settled = wait::until(&ctx.stop, timeout, || async {
         let Some(c) = wait::find_connection(client, &cluster_id, &id).await? else {
-            return Err(wait::gone(format!("connection {id}")));
+            return Ok(Poll::Gone(format!("connection {id}")));
         };
         Ok(match wait::connection_status(&c) {
             "ACTIVE" | "FAILED" => Poll::Done(c),
@@ -513,9 +509,9 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
                     "Interrupted while waiting for the private link connection",
                     format!("the wait was interrupted while it was {status}"),
                 ),
-                WaitError::Api { error, .. } if error.is_not_found() => (
-                    "Private link connection disappeared",
-                    "it was deleted while being created".to_string(),
+                WaitError::Gone { .. } => (
+                    "Private link connection not found while waiting",
+                    "the API then reported it missing; it stays in the state so that the next plan checks it again rather than forgetting it".to_string(),
                 ),
                 WaitError::Api { error, .. } => (
                     "Error while waiting for the private link connection",
@@ -526,9 +522,6 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
                 summary,
                 format!("Connection {id} was created but {why}. Its ID is saved in the state as tainted, so nothing is lost: the next apply replaces it (or run terraform untaint after it settles)."),
             ));
-            if matches!(&e, WaitError::Api { error, .. } if error.is_not_found()) {
-                return ApplyOutcome { state: None, diags };
-            }
             e.last().cloned().unwrap_or(created)
         }
     };
@@ -574,18 +567,8 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
         Ok(None) => {
             log::info!("connection {id} no longer exists; removing it from the state");
         }
-        Ok(Some(c)) => {
-            if wait::connection_status(&c) == "FAILED" {
-                out.diags.warning(
-                    "Private link connection failed",
-                    format!(
-                        "Connection {id} is FAILED: {}. The plan replaces it.",
-                        c.message.as_deref().unwrap_or("no reason given")
-                    ),
-                );
-            }
-            out.state = Some(state_from(&c, state));
-        }
+        // A FAILED connection is reported by the plan, which replaces it.
+        Ok(Some(c)) => out.state = Some(state_from(&c, state)),
         Err(e) => out
             .diags
             .push(api_error("Could not read the private link connection", &e)),
@@ -624,12 +607,21 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
         )
         .into();
     };
-    match wait::find_connection(client, &cluster_id, &id).await {
+    let Some(found) =
+        wait::unless_stopped(&ctx.stop, wait::find_connection(client, &cluster_id, &id)).await
+    else {
+        return Diagnostic::error(
+            "Interrupted before deleting the private link connection",
+            format!("Nothing was deleted; connection {id} stays in the state."),
+        )
+        .into();
+    };
+    let already_deleting = match found {
         Ok(None) => return diags,
         Ok(Some(c)) if !c.attached_domains.is_empty() => {
             return blocked_by_domains(&c, &cluster_id).into()
         }
-        Ok(Some(_)) => {}
+        Ok(Some(c)) => wait::connection_status(&c) == "DELETING",
         Err(e) => {
             return api_error(
                 "Could not read the private link connection before deleting it",
@@ -637,11 +629,16 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
             )
             .into()
         }
-    }
-    match client
-        .delete_private_link_connection(&cluster_id, &id)
-        .await
-    {
+    };
+    // A delete interrupted earlier may have been accepted already: then only wait.
+    let deleted = if already_deleting {
+        Ok(())
+    } else {
+        client
+            .delete_private_link_connection(&cluster_id, &id)
+            .await
+    };
+    match deleted {
         Ok(()) => {}
         Err(e) if e.is_not_found() => return diags,
         Err(e) if e.is_failed_precondition() => {
@@ -675,6 +672,7 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
             format!("Deletion of connection {id} was requested but not confirmed; it stays in the state. Apply again to finish."),
         ),
         Err(WaitError::Api { error, .. }) => diags.push(api_error("Error while waiting for the private link connection to be deleted", &error)),
+        Err(WaitError::Gone { .. }) => {}
     }
     diags
 }

@@ -89,16 +89,20 @@ pub fn domains(a: &AttachDomain) -> Value {
     Value::List(a.domains.iter().map(domain).collect())
 }
 
-/// AZ id → domain name, for the AZ-scoped domain patterns
-/// (`*.<az_id>.<unique_name>...`); empty for Alibaba Cloud's single domain.
-pub fn domains_by_az(a: &AttachDomain, az_ids: &[String]) -> Value {
+/// AZ id → domain name, for the AZ-scoped patterns on AWS
+/// (`*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` and
+/// `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`); empty for Alibaba
+/// Cloud's single domain, which spans zones.
+pub fn domains_by_az(a: &AttachDomain) -> Value {
     let mut m = BTreeMap::new();
     for d in &a.domains {
-        let second = d
+        let az_scoped =
+            d.name.ends_with(".aws.plc.tidbcloud.com") || d.name.ends_with(".aws.confluent.cloud");
+        let az = d
             .name
             .strip_prefix("*.")
             .and_then(|rest| rest.split('.').next());
-        if let Some(az) = second.filter(|az| az_ids.iter().any(|z| z == az)) {
+        if let (true, Some(az)) = (az_scoped, az) {
             m.insert(az.to_string(), Value::string(d.name.as_str()));
         }
     }

@@ -5,4 +5,5 @@
 pub mod connection;
 pub mod convert;
 pub mod domains;
+pub mod errors;
 pub mod wait;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng as _;
 
-use crate::api::{ApiError, AttachDomain, Client, ErrorResponse, PrivateLinkConnection};
+use crate::api::{ApiError, AttachDomain, Client, PrivateLinkConnection};
 use crate::framework::StopSignal;
 
 /// What one poll found.
@@ -18,6 +18,8 @@ pub enum Poll<T> {
     Done(T),
     /// Not yet; `T` is the latest object seen, kept for when the wait ends early.
     Pending(T),
+    /// The object waited for no longer exists (named for the message).
+    Gone(String),
 }
 
 /// Why a wait ended without a settled object.
@@ -29,6 +31,8 @@ pub enum WaitError<T> {
     Stopped { last: Option<T> },
     /// The API answered with an error that waiting will not fix.
     Api { last: Option<T>, error: ApiError },
+    /// The object disappeared while being waited for.
+    Gone { last: Option<T>, what: String },
 }
 
 impl<T> WaitError<T> {
@@ -36,7 +40,8 @@ impl<T> WaitError<T> {
         match self {
             WaitError::Timeout { last, .. }
             | WaitError::Stopped { last }
-            | WaitError::Api { last, .. } => last.as_ref(),
+            | WaitError::Api { last, .. }
+            | WaitError::Gone { last, .. } => last.as_ref(),
         }
     }
 }
@@ -58,23 +63,6 @@ pub fn next_interval(previous: Duration, waited: Duration) -> Duration {
     pause.mul_f64(jitter)
 }
 
-/// A not-found error for an object that disappeared during a wait.
-pub fn gone(what: String) -> ApiError {
-    ApiError::NotFound(ErrorResponse {
-        method: "GET".into(),
-        path: String::new(),
-        status: 404,
-        code: Some(5),
-        message: format!("{what} no longer exists"),
-        details: Vec::new(),
-    })
-}
-
-/// API errors worth waiting through (the client already retried them).
-fn is_transient(e: &ApiError) -> bool {
-    e.is_server_error() || e.is_transport() || e.is_rate_limited()
-}
-
 /// Polls `poll` until it reports [`Poll::Done`], the timeout passes, the
 /// provider is stopped, or the API fails in a way waiting cannot fix.
 pub async fn until<T, F, Fut>(
@@ -93,14 +81,21 @@ where
         if stop.is_stopped() {
             return Err(WaitError::Stopped { last });
         }
+        // A single poll may itself retry and wait out rate limits: bound it
+        // by the time left and by the stop signal.
+        let left = timeout.saturating_sub(started.elapsed());
         let outcome = tokio::select! {
-            outcome = poll() => outcome,
+            outcome = tokio::time::timeout(left, poll()) => match outcome {
+                Ok(outcome) => outcome,
+                Err(_) => return Err(WaitError::Timeout { last, waited: started.elapsed() }),
+            },
             () = stop.stopped() => return Err(WaitError::Stopped { last }),
         };
         match outcome {
             Ok(Poll::Done(v)) => return Ok(v),
             Ok(Poll::Pending(v)) => last = Some(v),
-            Err(e) if is_transient(&e) => log::warn!("polling failed, will retry: {e}"),
+            Ok(Poll::Gone(what)) => return Err(WaitError::Gone { last, what }),
+            Err(e) if e.is_transient() => log::warn!("polling failed, will retry: {e}"),
             Err(error) => return Err(WaitError::Api { last, error }),
         }
         let waited = started.elapsed();
@@ -113,6 +108,15 @@ where
             () = tokio::time::sleep(pause) => {}
             () = stop.stopped() => return Err(WaitError::Stopped { last }),
         }
+    }
+}
+
+/// Runs a call that changes nothing unless Terraform asks the provider to
+/// stop first; `None` when it did.
+pub async fn unless_stopped<T>(stop: &StopSignal, call: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        out = call => Some(out),
+        () = stop.stopped() => None,
     }
 }
 
