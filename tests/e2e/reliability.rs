@@ -87,3 +87,81 @@ resource "tidbcloud_private_link_connection" "many" {{
     tf.destroy();
     assert!(api_connection_ids(&sim).is_empty());
 }
+
+#[test]
+fn ctrl_c_at_any_point_leaves_no_orphans() {
+    use std::os::unix::process::CommandExt as _;
+    // Interrupt applies at a spread of moments; after each, the state holds
+    // everything the API created.
+    for delay_ms in [150u64, 400, 900] {
+        let sim = Sim::start(&["--transition-delay-ms", "300"]);
+        let tf = Tf::new(Some(&sim));
+        tf.write(&format!(
+            r#"
+resource "tidbcloud_private_link_connection" "many" {{
+  count        = 6
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "interrupted-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_MANUAL}"
+  }}
+  wait_for_active = true
+}}
+"#
+        ));
+        let mut cmd = tf.command(&["apply", "-auto-approve", "-no-color", "-parallelism=3"]);
+        cmd.process_group(0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().expect("apply");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let pgid = child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", "--", &format!("-{pgid}")])
+            .status();
+        let status = child.wait().expect("apply ended");
+        assert!(
+            !status.success(),
+            "the apply waits for acceptance, so only the interrupt ends it"
+        );
+        let api = api_connection_ids(&sim);
+        let state = state_connection_ids(&tf);
+        assert_eq!(
+            api, state,
+            "after Ctrl-C at {delay_ms} ms the state and the API disagree"
+        );
+    }
+}
+
+#[test]
+fn a_low_rate_limit_slows_apply_down_but_never_fails_it() {
+    let sim = Sim::start(&[
+        "--rate-limit-rpm",
+        "15",
+        "--rate-limit-window-s",
+        "2",
+        "--transition-delay-ms",
+        "20",
+    ]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "many" {{
+  count        = 8
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "limited-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+"#
+    ));
+    tf.apply();
+    tf.assert_no_changes();
+    let stats = sim.stats();
+    assert!(
+        stats["requests_total"].as_u64().unwrap_or(0) > 15,
+        "the limit was not exercised: {stats}"
+    );
+    assert_eq!(state_connection_ids(&tf).len(), 8);
+}
