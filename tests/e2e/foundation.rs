@@ -202,3 +202,84 @@ fn filesystem_mirror_installs_with_terraform_init() {
     assert!(tf.path().join(".terraform.lock.hcl").is_file());
     tf.ok(&["validate", "-no-color"]);
 }
+
+#[test]
+fn a_debug_mode_provider_serves_again_after_a_stopped_run() {
+    use std::io::BufRead as _;
+    use std::os::unix::process::CommandExt as _;
+    use std::process::{Command, Stdio};
+
+    let sim = Sim::start(&[]);
+    let mut provider = Command::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud"))
+        .arg("--debug")
+        .env("TIDBCLOUD_SERVERLESS_ENDPOINT", &sim.url)
+        .env("TIDBCLOUD_PUBLIC_KEY", PUBLIC_KEY)
+        .env("TIDBCLOUD_PRIVATE_KEY", PRIVATE_KEY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start the provider in debug mode");
+    let mut reattach = None;
+    let stdout = provider.stdout.take().expect("stdout");
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("read");
+        if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = Some(rest.trim_end_matches('\'').to_string());
+            break;
+        }
+    }
+    let reattach = reattach.expect("the reattach line");
+
+    let mut tf = Tf::new(Some(&sim));
+    tf.set_env("TF_REATTACH_PROVIDERS", &reattach);
+    tf.write(&aws_connection(
+        "pending",
+        "pending",
+        AWS_MANUAL,
+        "  wait_for_active = true",
+    ));
+    let mut cmd = tf.command(&["apply", "-auto-approve", "-no-color"]);
+    cmd.process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let child = cmd.spawn().expect("apply");
+    eventually("the connection to be pending", || {
+        sim.control("GET", "/_sim/world", None)
+            .1
+            .to_string()
+            .contains("PENDING_ACCEPTANCE")
+    });
+    // Ctrl-C in terraform's terminal: terraform asks the provider to stop.
+    let pgid = child.id();
+    let _ = Command::new("kill")
+        .args(["-INT", "--", &format!("-{pgid}")])
+        .status();
+    let out = child.wait_with_output().expect("apply ended");
+    assert!(!out.status.success());
+    assert!(tf
+        .resource("tidbcloud_private_link_connection.pending")
+        .is_some());
+
+    // The same provider process serves the next run normally.
+    tf.write(&format!(
+        "{}{}",
+        aws_connection("pending", "pending", AWS_MANUAL, "  wait_for_active = true"),
+        aws_connection("next", "next", AWS_AUTO, "")
+    ));
+    let run = tf.run(&[
+        "apply",
+        "-auto-approve",
+        "-no-color",
+        "-target=tidbcloud_private_link_connection.next",
+    ]);
+    assert!(run.success, "{}", run.all());
+    assert_eq!(
+        tf.resource("tidbcloud_private_link_connection.next")
+            .expect("next")["values"]["state"],
+        "ACTIVE"
+    );
+    let _ = provider.kill();
+    let _ = provider.wait();
+}
