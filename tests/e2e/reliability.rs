@@ -147,7 +147,7 @@ fn a_low_rate_limit_slows_apply_down_but_never_fails_it() {
     tf.write(&format!(
         r#"
 resource "tidbcloud_private_link_connection" "many" {{
-  count        = 8
+  count        = 12
   cluster_id   = "{AWS_CLUSTER}"
   display_name = "limited-${{count.index}}"
   aws_endpoint_service = {{
@@ -163,5 +163,5 @@ resource "tidbcloud_private_link_connection" "many" {{
         stats["requests_total"].as_u64().unwrap_or(0) > 15,
         "the limit was not exercised: {stats}"
     );
-    assert_eq!(state_connection_ids(&tf).len(), 8);
+    assert_eq!(state_connection_ids(&tf).len(), 12);
 }
