@@ -117,10 +117,10 @@ const HEAD: &str = r#"<!doctype html>
 <html><head><meta charset="utf-8"><title>tidbcloud-sim: private link connections</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;margin-bottom:2em}
-th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;font-size:.9em}
-th{background:#f4f4f4} small{color:#666;font-weight:normal} ul{margin:0;padding-left:1.2em}
-.st{padding:0 .4em;border-radius:.3em;background:#eee}
+table{border-collapse:collapse;margin-bottom:2em;width:100%;table-layout:auto}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top;font-size:.85em;overflow-wrap:anywhere}
+th{background:#f4f4f4;overflow-wrap:normal;white-space:nowrap} small{color:#666;font-weight:normal} ul{margin:0;padding-left:1.2em}
+.st{padding:0 .4em;border-radius:.3em;background:#eee;white-space:nowrap;overflow-wrap:normal}
 .ACTIVE,.SUCCEEDED{background:#d4f7d4}.FAILED{background:#f9d0d0}
 .CREATING,.DELETING,.PENDING_ACCEPTANCE{background:#fff2c2}
 </style></head><body>
