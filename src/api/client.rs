@@ -27,7 +27,7 @@ use super::transport::{ApiRequest, ApiResponse, HttpTransport, Transport};
 pub const MAX_PAGE_SIZE: u32 = 100;
 
 /// Safety net against a server that keeps returning next page tokens.
-const MAX_PAGES: usize = 10_000;
+const MAX_PAGES: usize = 1_000;
 
 /// A TiDB Cloud API client. Cheap to clone; clones share the connection
 /// pool, the Digest nonce and the rate limit budget.
@@ -97,7 +97,7 @@ impl Client {
 
     /// `GET /v1beta1/clusters/{clusterId}`.
     pub async fn get_cluster(&self, cluster_id: &str) -> Result<Cluster, ApiError> {
-        let path = format!("/v1beta1/clusters/{}", segment(cluster_id));
+        let path = cluster_path(cluster_id)?;
         self.call(ApiRequest::new(Method::GET, path)).await
     }
 
@@ -110,6 +110,7 @@ impl Client {
     ) -> Result<Vec<PrivateLinkConnection>, ApiError> {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
         for _ in 0..MAX_PAGES {
             let page = self
                 .list_private_link_connections_page(
@@ -121,12 +122,12 @@ impl Client {
                 .await?;
             all.extend(page.private_link_connections);
             match page.next_page_token {
-                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                Some(next) if seen.insert(next.clone()) => token = Some(next),
                 Some(_) => {
                     return Err(ApiError::Decode {
                         method: "GET".into(),
-                        path: connections_path(cluster_id),
-                        message: "the API returned the same next page token twice".into(),
+                        path: connections_path(cluster_id).unwrap_or_default(),
+                        message: "the API returned a next page token it had returned before".into(),
                     })
                 }
                 None => return Ok(all),
@@ -134,7 +135,7 @@ impl Client {
         }
         Err(ApiError::Decode {
             method: "GET".into(),
-            path: connections_path(cluster_id),
+            path: connections_path(cluster_id).unwrap_or_default(),
             message: format!("more than {MAX_PAGES} pages"),
         })
     }
@@ -157,7 +158,7 @@ impl Client {
         if let Some(state) = state {
             query.push(format!("state={}", segment(state.as_str())));
         }
-        let mut path = connections_path(cluster_id);
+        let mut path = connections_path(cluster_id)?;
         if !query.is_empty() {
             path.push('?');
             path.push_str(&query.join("&"));
@@ -173,7 +174,7 @@ impl Client {
     ) -> Result<PrivateLinkConnection, ApiError> {
         self.call(ApiRequest::new(
             Method::GET,
-            connection_path(cluster_id, id),
+            connection_path(cluster_id, id)?,
         ))
         .await
     }
@@ -191,7 +192,7 @@ impl Client {
         if conn.cluster_id.is_empty() {
             conn.cluster_id = cluster_id.to_string();
         }
-        let request = ApiRequest::new(Method::POST, connections_path(cluster_id)).with_json(
+        let request = ApiRequest::new(Method::POST, connections_path(cluster_id)?).with_json(
             &CreatePrivateLinkConnectionBody {
                 private_link_connection: &conn,
             },
@@ -200,7 +201,7 @@ impl Client {
             if e.outcome_unknown() {
                 ApiError::Ambiguous {
                     method: "POST".into(),
-                    path: connections_path(cluster_id),
+                    path: connections_path(cluster_id).unwrap_or_default(),
                     cause: Box::new(e),
                 }
             } else {
@@ -219,7 +220,7 @@ impl Client {
         // The answer is the connection being deleted; nothing in it is needed.
         self.send(ApiRequest::new(
             Method::DELETE,
-            connection_path(cluster_id, id),
+            connection_path(cluster_id, id)?,
         ))
         .await
         .map(drop)
@@ -231,7 +232,7 @@ impl Client {
         &self,
         cluster_id: &str,
     ) -> Result<AvailabilityZones, ApiError> {
-        let path = format!("{}:getAvailabilityZones", connections_path(cluster_id));
+        let path = format!("{}:getAvailabilityZones", connections_path(cluster_id)?);
         self.call(ApiRequest::new(Method::GET, path)).await
     }
 
@@ -247,7 +248,7 @@ impl Client {
         domain: &AttachDomain,
         validate_only: bool,
     ) -> Result<AttachDomain, ApiError> {
-        let path = format!("{}:attachDomains", connection_path(cluster_id, id));
+        let path = format!("{}:attachDomains", connection_path(cluster_id, id)?);
         let mut request = ApiRequest::new(Method::POST, path).with_json(&AttachDomainsBody {
             attach_domain: domain,
             validate_only,
@@ -267,7 +268,7 @@ impl Client {
         id: &str,
         attach_domain_id: &str,
     ) -> Result<(), ApiError> {
-        let path = format!("{}:detachDomains", connection_path(cluster_id, id));
+        let path = format!("{}:detachDomains", connection_path(cluster_id, id)?);
         let request = ApiRequest::new(Method::POST, path)
             .with_json(&DetachDomainsBody { attach_domain_id })?;
         self.send(request).await.map(drop)
@@ -301,17 +302,38 @@ impl Client {
     }
 }
 
+/// `/v1beta1/clusters/{clusterId}`.
+fn cluster_path(cluster_id: &str) -> Result<String, ApiError> {
+    Ok(format!(
+        "/v1beta1/clusters/{}",
+        id_segment(cluster_id, "cluster id")?
+    ))
+}
+
 /// `/v1beta1/clusters/{clusterId}/privateLinkConnections`.
-fn connections_path(cluster_id: &str) -> String {
-    format!(
-        "/v1beta1/clusters/{}/privateLinkConnections",
-        segment(cluster_id)
-    )
+fn connections_path(cluster_id: &str) -> Result<String, ApiError> {
+    Ok(format!(
+        "{}/privateLinkConnections",
+        cluster_path(cluster_id)?
+    ))
 }
 
 /// `/v1beta1/clusters/{clusterId}/privateLinkConnections/{id}`.
-fn connection_path(cluster_id: &str, id: &str) -> String {
-    format!("{}/{}", connections_path(cluster_id), segment(id))
+fn connection_path(cluster_id: &str, id: &str) -> Result<String, ApiError> {
+    Ok(format!(
+        "{}/{}",
+        connections_path(cluster_id)?,
+        id_segment(id, "private link connection id")?
+    ))
+}
+
+/// An id as one path segment. Empty ids and dot segments (`.`, `..`, which
+/// URL parsing would resolve into another path, encoded or not) are refused.
+fn id_segment(raw: &str, what: &str) -> Result<String, ApiError> {
+    if raw.is_empty() || raw.bytes().all(|b| b == b'.') {
+        return Err(ApiError::Config(format!("{raw:?} is not a valid {what}")));
+    }
+    Ok(segment(raw))
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so an id
@@ -338,9 +360,18 @@ mod tests {
         assert_eq!(segment("../x?y=1&z#"), "..%2Fx%3Fy%3D1%26z%23");
         assert_eq!(segment("a:b é"), "a%3Ab%20%C3%A9");
         assert_eq!(
-            connection_path("1", "plc-1"),
+            connection_path("1", "plc-1").expect("path"),
             "/v1beta1/clusters/1/privateLinkConnections/plc-1"
         );
+    }
+
+    #[test]
+    fn dot_segments_and_empty_ids_are_refused() {
+        for bad in ["", ".", "..", "..."] {
+            assert!(connection_path("1", bad).is_err(), "{bad:?}");
+            assert!(cluster_path(bad).is_err(), "{bad:?}");
+        }
+        assert!(connection_path("1", "a.b").is_ok());
     }
 
     #[test]

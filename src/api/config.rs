@@ -84,8 +84,13 @@ pub fn validate_endpoint(endpoint: &str) -> Result<Url, ApiError> {
         raw
     };
     let url = Url::parse(raw).map_err(|e| {
+        // Never echo what could be credentials (`https://user:secret@host`).
+        let shown = match raw.rsplit_once('@') {
+            Some((_, host)) => format!("<redacted>@{host}"),
+            None => raw.to_string(),
+        };
         ApiError::Config(format!(
-            "endpoint {raw:?} is not a URL ({e}); expected e.g. {DEFAULT_ENDPOINT}"
+            "endpoint {shown:?} is not a URL ({e}); expected e.g. {DEFAULT_ENDPOINT}"
         ))
     })?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -93,6 +98,13 @@ pub fn validate_endpoint(endpoint: &str) -> Result<Url, ApiError> {
             "the endpoint must not contain credentials; set public_key and private_key instead"
                 .to_string(),
         ));
+    }
+    // The API lives at the root: a path (e.g. `/v1beta1`) would make every
+    // call miss, and a 404 must never be mistaken for a deleted object.
+    if !matches!(url.path(), "" | "/") {
+        return Err(ApiError::Config(format!(
+            "endpoint {raw:?} must not have a path; use the host only, e.g. {DEFAULT_ENDPOINT}"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(ApiError::Config(format!(
@@ -149,10 +161,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unparsable_endpoints_do_not_echo_credentials() {
+        let e = validate_endpoint("https://pub:very-secret@[bad")
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("very-secret"), "{e}");
+    }
+
+    #[test]
     fn https_is_required_except_for_loopback() {
         for ok in [
             "https://serverless.tidbapi.com",
-            "https://example.com/prefix/",
             "http://127.0.0.1:8090",
             "http://127.1.2.3",
             "http://localhost:8090",
@@ -163,6 +182,8 @@ mod tests {
             assert!(validate_endpoint(ok).is_ok(), "{ok}");
         }
         for bad in [
+            "https://serverless.tidbapi.com/v1beta1",
+            "https://example.com/prefix/",
             "http://serverless.tidbapi.com",
             "http://10.0.0.1:8090",
             "http://[::2]",

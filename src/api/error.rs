@@ -262,7 +262,7 @@ impl ApiError {
 
     /// Whether a request that failed this way may have changed something on
     /// the server (5xx, or a connection lost after sending).
-    pub(crate) fn outcome_unknown(&self) -> bool {
+    pub fn outcome_unknown(&self) -> bool {
         match self {
             ApiError::Server(_) => true,
             ApiError::Transport { maybe_sent, .. } => *maybe_sent,

@@ -102,6 +102,9 @@ impl RateHeaders {
                 v
             }
         });
+        // A reset far beyond one window is not believed: wait at most two
+        // windows before asking again.
+        let reset_secs = reset_secs.map(|v| v.min(2 * DEFAULT_WINDOW.as_secs()));
         RateHeaders {
             limit: number(LIMIT_HEADER).map(|v| v.min(u32::MAX as f64) as u32),
             remaining: number(REMAINING_HEADER).map(|v| v.min(u32::MAX as f64) as u32),
@@ -235,7 +238,9 @@ impl State {
         }
         self.consecutive_429 = 0;
         let Some(remaining) = headers.remaining else {
-            if self.budget == Budget::Unknown {
+            // Only a real answer without headers means "no limit"; a proxy's
+            // error page says nothing about the API's budget.
+            if self.budget == Budget::Unknown && (200..300).contains(&status) {
                 self.budget = Budget::Unlimited;
             }
             return None;
@@ -441,6 +446,9 @@ mod tests {
         assert_eq!((h.remaining, h.reset_secs), (Some(0), Some(2)));
         let h = RateHeaders::parse(&headers(Some("lots"), Some("-3")));
         assert_eq!((h.remaining, h.reset_secs), (None, None));
+        // A reset of a day is not believed: two windows at most.
+        let h = RateHeaders::parse(&headers(Some("0"), Some("86400")));
+        assert_eq!(h.reset_secs, Some(120));
         assert_eq!(
             RateHeaders::parse(&HeaderMap::new()),
             RateHeaders::default()

@@ -282,7 +282,7 @@ async fn attach(
         .await
     {
         Ok(a) => Ok(a),
-        Err(e) if e.is_transport() || e.is_server_error() => {
+        Err(e) if e.outcome_unknown() => {
             // The attach may have happened: look before anything is sent again.
             match wait::find_connection(client, cluster_id, connection_id).await {
                 Ok(Some(c)) => c

@@ -221,8 +221,17 @@ impl DigestAuth {
                 Rejection::new(format!("the Digest Authorization header lacks `{k}`"))
             })
         };
+        // Only what the challenge offered: SHA-256 or MD5 (not the -sess forms).
+        let offered = get("algorithm")
+            .is_none_or(|a| a.eq_ignore_ascii_case("SHA-256") || a.eq_ignore_ascii_case("MD5"));
         let algorithm = Algorithm::parse(get("algorithm"))
+            .filter(|_| offered)
             .ok_or_else(|| Rejection::new("unsupported Digest algorithm; use SHA-256 or MD5"))?;
+        if get("opaque") != Some(self.opaque.as_str()) {
+            return Err(Rejection::new(
+                "the Digest Authorization header must echo the challenge's opaque value",
+            ));
+        }
         let (username, realm, nonce, req_uri, response) = (
             required("username")?,
             required("realm")?,
@@ -394,7 +403,15 @@ mod tests {
         params["nonce"].clone()
     }
 
-    fn header(alg: &str, user: &str, pass: &str, nonce: &str, nc: u32, extra: &str) -> String {
+    fn header(
+        auth: &DigestAuth,
+        alg: &str,
+        user: &str,
+        pass: &str,
+        nonce: &str,
+        nc: u32,
+        extra: &str,
+    ) -> String {
         let algorithm = Algorithm::parse(Some(alg)).unwrap();
         let nc = format!("{nc:08x}");
         let response = expected_response(&Credentials {
@@ -409,8 +426,21 @@ mod tests {
             cnonce: "abc",
         });
         format!(
-            r#"Digest username="{user}", realm="{REALM}", nonce="{nonce}", uri="/v1beta1/x", algorithm={alg}, response="{response}", qop=auth, nc={nc}, cnonce="abc"{extra}"#
+            r#"Digest username="{user}", realm="{REALM}", nonce="{nonce}", uri="/v1beta1/x", algorithm={alg}, response="{response}", qop=auth, nc={nc}, cnonce="abc", opaque="{}"{extra}"#,
+            auth.opaque
         )
+    }
+
+    #[test]
+    fn only_offered_algorithms_and_the_opaque_value_are_accepted() {
+        let auth = DigestAuth::new(&[("p".into(), "s".into())]);
+        let nonce = nonce_of(&auth.challenges(false)[0]);
+        let sess = header(&auth, "MD5-sess", "p", "s", &nonce, 1, "");
+        assert!(auth.verify("GET", "/v1beta1/x", Some(&sess)).is_err());
+        let wrong = header(&auth, "MD5", "p", "s", &nonce, 2, "").replace(&auth.opaque, "0000");
+        assert!(auth.verify("GET", "/v1beta1/x", Some(&wrong)).is_err());
+        let right = header(&auth, "MD5", "p", "s", &nonce, 3, "");
+        assert!(auth.verify("GET", "/v1beta1/x", Some(&right)).is_ok());
     }
 
     #[test]
@@ -425,13 +455,13 @@ mod tests {
     #[test]
     fn nonce_counts_must_grow() {
         let auth = DigestAuth::new(&[("p".into(), "s".into())]);
-        for alg in ["SHA-256", "MD5", "MD5-sess", "SHA-256-sess"] {
+        for alg in ["SHA-256", "MD5"] {
             let nonce = nonce_of(&auth.challenges(false)[0]);
             let ok = |nc| {
                 auth.verify(
                     "GET",
                     "/v1beta1/x",
-                    Some(&header(alg, "p", "s", &nonce, nc, "")),
+                    Some(&header(&auth, alg, "p", "s", &nonce, nc, "")),
                 )
             };
             assert_eq!(ok(1).map(|i| i.key), Ok("p".to_string()), "{alg}");
@@ -450,7 +480,7 @@ mod tests {
             .verify(
                 "GET",
                 "/v1beta1/x",
-                Some(&header("MD5", "p", "bad", &nonce, 1, "")),
+                Some(&header(&auth, "MD5", "p", "bad", &nonce, 1, "")),
             )
             .unwrap_err();
         assert!(!wrong.stale);
@@ -458,7 +488,7 @@ mod tests {
             .verify(
                 "GET",
                 "/v1beta1/x",
-                Some(&header("MD5", "q", "s", &nonce, 1, "")),
+                Some(&header(&auth, "MD5", "q", "s", &nonce, 1, "")),
             )
             .unwrap_err();
         assert!(!unknown.stale);
@@ -466,7 +496,7 @@ mod tests {
             .verify(
                 "GET",
                 "/v1beta1/y",
-                Some(&header("MD5", "p", "s", &nonce, 1, "")),
+                Some(&header(&auth, "MD5", "p", "s", &nonce, 1, "")),
             )
             .unwrap_err();
         assert!(!other_uri.stale);
@@ -475,7 +505,7 @@ mod tests {
             .verify(
                 "GET",
                 "/v1beta1/x",
-                Some(&header("MD5", "p", "s", &nonce, 1, "")),
+                Some(&header(&auth, "MD5", "p", "s", &nonce, 1, "")),
             )
             .unwrap_err();
         assert!(expired.stale);
@@ -491,7 +521,7 @@ mod tests {
         let nonce = nonce_of(&auth.challenges(false)[0]);
         let hashed = Algorithm::Sha256.hash(&format!("p:{REALM}"));
         // The response is computed over the real user name.
-        let h = header("SHA-256", "p", "s", &nonce, 1, ", userhash=true")
+        let h = header(&auth, "SHA-256", "p", "s", &nonce, 1, ", userhash=true")
             .replace("username=\"p\"", &format!("username=\"{hashed}\""));
         assert_eq!(
             auth.verify("GET", "/v1beta1/x", Some(&h)).map(|i| i.key),
@@ -508,7 +538,7 @@ mod tests {
             .verify(
                 "GET",
                 "/v1beta1/x",
-                Some(&header("MD5", "viewer", "v", &nonce, 1, "")),
+                Some(&header(&auth, "MD5", "viewer", "v", &nonce, 1, "")),
             )
             .unwrap();
         assert!(id.read_only);
