@@ -125,6 +125,10 @@ struct NonceState {
     last_nc: u32,
 }
 
+/// Nonces kept at once; beyond this the oldest are forgotten (their
+/// clients get `stale=true` and a new one).
+const MAX_NONCES: usize = 4096;
+
 /// The verifier: accepted keys and the nonces handed out.
 pub struct DigestAuth {
     keys: RwLock<HashMap<String, Key>>,
@@ -169,8 +173,19 @@ impl DigestAuth {
         let nonce = random_hex(16);
         {
             let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
-            if nonces.len() >= 4096 {
+            if nonces.len() >= MAX_NONCES {
                 nonces.retain(|_, n| n.issued.elapsed() < NONCE_LIFETIME);
+            }
+            // Still full (a flood of challenges): forget the oldest.
+            while nonces.len() >= MAX_NONCES {
+                let oldest = nonces
+                    .iter()
+                    .min_by_key(|(_, n)| n.issued)
+                    .map(|(k, _)| k.clone());
+                match oldest {
+                    Some(k) => nonces.remove(&k),
+                    None => break,
+                };
             }
             nonces.insert(
                 nonce.clone(),
