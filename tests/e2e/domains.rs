@@ -305,6 +305,21 @@ fn import_and_second_attachment_error() {
     ]);
     assert!(!bad.success);
 
+    // An import block with generated configuration plans no changes after.
+    let generated = Tf::new(Some(&sim));
+    generated.write(&format!(
+        "import {{\n  to = {DOMAINS}\n  id = \"{import_id}\"\n}}\n"
+    ));
+    generated.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let text =
+        std::fs::read_to_string(generated.path().join("generated.tf")).expect("generated.tf");
+    assert!(
+        text.contains("unique_name                = \"imp\""),
+        "{text}"
+    );
+    generated.apply();
+    generated.assert_no_changes();
+
     // A second attachment on the same connection names the existing one.
     let second = Tf::new(Some(&sim));
     second.write(&domains_block(
