@@ -221,8 +221,17 @@ fn a_debug_mode_provider_serves_again_after_a_stopped_run() {
         .process_group(0)
         .spawn()
         .expect("start the provider in debug mode");
-    let mut reattach = None;
+    // Stopped even when an assertion below fails.
+    struct KillOnDrop(std::process::Child);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let stdout = provider.stdout.take().expect("stdout");
+    let _provider = KillOnDrop(provider);
+    let mut reattach = None;
     for line in std::io::BufReader::new(stdout).lines() {
         let line = line.expect("read");
         if let Some(rest) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
@@ -280,6 +289,4 @@ fn a_debug_mode_provider_serves_again_after_a_stopped_run() {
             .expect("next")["values"]["state"],
         "ACTIVE"
     );
-    let _ = provider.kill();
-    let _ = provider.wait();
 }
