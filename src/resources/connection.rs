@@ -341,7 +341,7 @@ async fn reconcile(
     let all = client
         .list_private_link_connections(&request.cluster_id, None)
         .await?;
-    let matches: Vec<Connection> = all
+    let mut matches: Vec<Connection> = all
         .into_iter()
         .filter(|c| {
             c.display_name == request.display_name
@@ -352,7 +352,10 @@ async fn reconcile(
         .collect();
     Ok(match matches.len() {
         0 => Reconciled::NotCreated,
-        1 => Reconciled::Adopted(Box::new(matches.into_iter().next().expect("one match"))),
+        1 => match matches.pop() {
+            Some(only) => Reconciled::Adopted(Box::new(only)),
+            None => Reconciled::NotCreated,
+        },
         _ => Reconciled::Several(
             matches
                 .into_iter()
