@@ -280,6 +280,32 @@ where
     }
 }
 
+/// Decodes a configuration, runs the schema's validators and then `check`
+/// (guarded against panics): what every `Validate…Config` RPC does.
+async fn validate_config(
+    what: &str,
+    config: Option<&pb::DynamicValue>,
+    ty: &Type,
+    schema: &Schema,
+    check: impl FnOnce(&Value, &mut Diagnostics),
+) -> Vec<pb::Diagnostic> {
+    let config = match decode(config, ty) {
+        Ok(c) => c,
+        Err(d) => return diags_to_proto(&d.into()),
+    };
+    let mut diags = Diagnostics::new();
+    schema.validate(&config, &mut diags);
+    let more = guarded(what, async {
+        let mut d = Diagnostics::new();
+        check(&config, &mut d);
+        d
+    })
+    .await
+    .unwrap_or_else(|d| d);
+    diags.extend(more);
+    diags_to_proto(&diags)
+}
+
 macro_rules! try_diag {
     ($result:expr, $response:expr) => {
         match $result {
@@ -342,22 +368,18 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = request.into_inner();
         let catalog = self.catalog();
-        let respond = |diagnostics| pb::validate_provider_config::Response { diagnostics };
-        let config = try_diag!(decode(req.config.as_ref(), &catalog.provider_type), respond);
-        let mut diags = Diagnostics::new();
-        catalog.provider_schema.validate(&config, &mut diags);
         let provider = self.provider.clone();
-        let more = try_diag!(
-            guarded("ValidateProviderConfig", async {
-                let mut d = Diagnostics::new();
-                provider.validate(&config, &mut d);
-                d
-            })
-            .await,
-            respond
-        );
-        diags.extend(more);
-        Ok(Response::new(respond(diags_to_proto(&diags))))
+        let diagnostics = validate_config(
+            "ValidateProviderConfig",
+            req.config.as_ref(),
+            &catalog.provider_type,
+            &catalog.provider_schema,
+            |config, d| provider.validate(config, d),
+        )
+        .await;
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_resource_config(
@@ -374,20 +396,15 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
                 .ok_or_else(|| unknown_type("resource type", &req.type_name)),
             respond
         );
-        let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
-        let mut diags = Diagnostics::new();
-        entry.schema.validate(&config, &mut diags);
-        let more = try_diag!(
-            guarded("ValidateResourceConfig", async {
-                let mut d = Diagnostics::new();
-                entry.resource.validate(&config, &mut d);
-                d
-            })
-            .await,
-            respond
-        );
-        diags.extend(more);
-        Ok(Response::new(respond(diags_to_proto(&diags))))
+        let diagnostics = validate_config(
+            "ValidateResourceConfig",
+            req.config.as_ref(),
+            &entry.ty,
+            &entry.schema,
+            |config, d| entry.resource.validate(config, d),
+        )
+        .await;
+        Ok(Response::new(respond(diagnostics)))
     }
 
     async fn validate_data_resource_config(
@@ -404,20 +421,15 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
                 .ok_or_else(|| unknown_type("data source", &req.type_name)),
             respond
         );
-        let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
-        let mut diags = Diagnostics::new();
-        entry.schema.validate(&config, &mut diags);
-        let more = try_diag!(
-            guarded("ValidateDataResourceConfig", async {
-                let mut d = Diagnostics::new();
-                entry.data_source.validate(&config, &mut d);
-                d
-            })
-            .await,
-            respond
-        );
-        diags.extend(more);
-        Ok(Response::new(respond(diags_to_proto(&diags))))
+        let diagnostics = validate_config(
+            "ValidateDataResourceConfig",
+            req.config.as_ref(),
+            &entry.ty,
+            &entry.schema,
+            |config, d| entry.data_source.validate(config, d),
+        )
+        .await;
+        Ok(Response::new(respond(diagnostics)))
     }
 
     async fn upgrade_resource_state(
