@@ -44,6 +44,20 @@ struct Catalog<D: Send + Sync + 'static> {
     schema_response: pb::get_provider_schema::Response,
 }
 
+impl<D: Send + Sync + 'static> Catalog<D> {
+    fn resource(&self, type_name: &str) -> Result<&ResourceEntry<D>, Diagnostics> {
+        self.resources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("resource type", type_name))
+    }
+
+    fn data_source(&self, type_name: &str) -> Result<&DataSourceEntry<D>, Diagnostics> {
+        self.data_sources
+            .get(type_name)
+            .ok_or_else(|| unknown_type("data source", type_name))
+    }
+}
+
 /// Serves a [`Provider`] over tfplugin6.
 pub struct ProviderServer<P: Provider> {
     provider: Arc<P>,
@@ -389,13 +403,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let req = request.into_inner();
         let catalog = self.catalog();
         let respond = |diagnostics| pb::validate_resource_config::Response { diagnostics };
-        let entry = try_diag!(
-            catalog
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource type", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let diagnostics = validate_config(
             "ValidateResourceConfig",
             req.config.as_ref(),
@@ -414,13 +422,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let req = request.into_inner();
         let catalog = self.catalog();
         let respond = |diagnostics| pb::validate_data_resource_config::Response { diagnostics };
-        let entry = try_diag!(
-            catalog
-                .data_sources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("data source", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.data_source(&req.type_name), respond);
         let diagnostics = validate_config(
             "ValidateDataResourceConfig",
             req.config.as_ref(),
@@ -442,13 +444,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             upgraded_state: None,
             diagnostics,
         };
-        let entry = try_diag!(
-            catalog
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource type", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let raw = req.raw_state.unwrap_or_default();
         if raw.json.is_empty() {
             let d = Diagnostic::error(
@@ -524,13 +520,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             private: Vec::new(),
             deferred: None,
         };
-        let entry = try_diag!(
-            catalog
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource type", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let current = try_diag!(decode(req.current_state.as_ref(), &entry.ty), respond);
         let ctx = self.context();
         let outcome = try_diag!(
@@ -566,13 +556,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             legacy_type_system: false,
             deferred: None,
         };
-        let entry = try_diag!(
-            catalog
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource type", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let prior = try_diag!(decode(req.prior_state.as_ref(), &entry.ty), respond);
         let proposed = try_diag!(decode(req.proposed_new_state.as_ref(), &entry.ty), respond);
         let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
@@ -616,13 +600,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             diagnostics,
             legacy_type_system: false,
         };
-        let entry = try_diag!(
-            catalog
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource type", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let prior = try_diag!(decode(req.prior_state.as_ref(), &entry.ty), respond);
         let planned = try_diag!(decode(req.planned_state.as_ref(), &entry.ty), respond);
         let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
@@ -696,13 +674,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             diagnostics,
             deferred: None,
         };
-        let entry = try_diag!(
-            catalog
-                .resources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("resource type", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let ctx = self.context();
         let outcome = try_diag!(
             guarded("ImportResourceState", entry.resource.import(&ctx, &req.id)).await,
@@ -753,13 +725,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             diagnostics,
             deferred: None,
         };
-        let entry = try_diag!(
-            catalog
-                .data_sources
-                .get(req.type_name.as_str())
-                .ok_or_else(|| unknown_type("data source", &req.type_name)),
-            respond
-        );
+        let entry = try_diag!(catalog.data_source(&req.type_name), respond);
         let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
         let ctx = self.context();
         let outcome = try_diag!(
