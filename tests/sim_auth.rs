@@ -196,7 +196,9 @@ async fn a_read_only_key_from_the_command_line_is_refused_every_change() {
         .await
         .ok();
     viewer
-        .get(&format!("{CLUSTER}/privateLinkConnections:getAvailabilityZones"))
+        .get(&format!(
+            "{CLUSTER}/privateLinkConnections:getAvailabilityZones"
+        ))
         .await
         .ok();
     assert_eq!(

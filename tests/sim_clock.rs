@@ -66,7 +66,10 @@ async fn transitions_set_later_run_from_the_moved_clock() {
     sim.advance(3_600_000).await;
     let id = api.create_aws("later", AWS_AUTO).await;
     sim.advance(30_000).await;
-    assert_eq!(api.get(&conn_path(AWS, &id)).await.ok()["state"], "CREATING");
+    assert_eq!(
+        api.get(&conn_path(AWS, &id)).await.ok()["state"],
+        "CREATING"
+    );
     sim.advance(30_000).await;
     assert_eq!(api.get(&conn_path(AWS, &id)).await.ok()["state"], "ACTIVE");
     // Deleting and the cluster's own DELETING follow it too.
@@ -91,7 +94,11 @@ async fn nonces_expire_when_the_clock_passes_their_lifetime() {
     sim.advance(60 * 1000).await;
     // Stale: the client answers the new challenge without asking for credentials.
     api.get(&cluster).await.ok();
-    assert_eq!(*api.challenges.lock().unwrap(), 2, "a new nonce after 5 minutes");
+    assert_eq!(
+        *api.challenges.lock().unwrap(),
+        2,
+        "a new nonce after 5 minutes"
+    );
     let stats = sim.control(Method::GET, "/_sim/stats", None).await.ok();
     assert_eq!(stats["responses_401"], 2);
     assert_eq!(stats["requests_total"], 3);

@@ -78,11 +78,17 @@ async fn create_then_active_with_every_field() {
     assert_eq!(created["awsEndpointService"]["region"], "us-west-2");
     // Unpopulated fields are written, as grpc-gateway's marshaller does.
     assert_eq!(created["alicloudEndpointService"], Value::Null);
-    assert!(created.as_object().unwrap().contains_key("alicloudEndpointService"));
+    assert!(created
+        .as_object()
+        .unwrap()
+        .contains_key("alicloudEndpointService"));
     assert_eq!(created["message"], "");
     assert_eq!(created["attachedDomains"], json!([]));
     assert_eq!(created["awsEndpointService"]["endpointId"], "");
-    assert_eq!(created["awsEndpointService"]["availabilityZoneIds"], json!([]));
+    assert_eq!(
+        created["awsEndpointService"]["availabilityZoneIds"],
+        json!([])
+    );
     let t = created["createTime"].as_str().unwrap();
     assert!(t.ends_with('Z') && t.contains('T'), "{t}");
 
@@ -118,9 +124,15 @@ async fn alicloud_connection() {
         svc["availabilityZoneIds"],
         json!(["ap-southeast-1a", "ap-southeast-1b"])
     );
-    assert!(svc.get("region").is_none(), "AlicloudEndpointService has no region");
+    assert!(
+        svc.get("region").is_none(),
+        "AlicloudEndpointService has no region"
+    );
     assert_eq!(active["awsEndpointService"], Value::Null);
-    assert!(active.as_object().unwrap().contains_key("awsEndpointService"));
+    assert!(active
+        .as_object()
+        .unwrap()
+        .contains_key("awsEndpointService"));
 }
 
 #[tokio::test]

@@ -74,7 +74,10 @@ async fn tidbcloud_managed_on_aws_one_wildcard_per_az() {
         .get(&format!("/v1beta1/clusters/{AWS}/privateLinkConnections"))
         .await
         .ok();
-    assert_eq!(list["privateLinkConnections"][0]["attachedDomains"], json!([]));
+    assert_eq!(
+        list["privateLinkConnections"][0]["attachedDomains"],
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -347,7 +350,10 @@ async fn rule_3_delete_blocked_until_detached() {
         conn["attachedDomains"][0]["attachDomainId"],
         attach_id.as_str()
     );
-    assert_eq!(conn["attachedDomains"][0]["domains"][0]["state"], "DELETING");
+    assert_eq!(
+        conn["attachedDomains"][0]["domains"][0]["state"],
+        "DELETING"
+    );
     sim.advance(1_000).await;
     assert_eq!(
         api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
@@ -430,7 +436,12 @@ fn domain_states(conn: &Value) -> Vec<String> {
 
 #[tokio::test]
 async fn domain_states_in_the_attached_vocabulary() {
-    let sim = Sim::start(&["--domain-states", "attached", "--transition-delay-ms", "60000"]);
+    let sim = Sim::start(&[
+        "--domain-states",
+        "attached",
+        "--transition-delay-ms",
+        "60000",
+    ]);
     let api = sim.api();
     let mut events = EventStream::open(&sim).await;
     let id = api.create_aws("words", AWS_AUTO).await;
@@ -454,7 +465,10 @@ async fn domain_states_in_the_attached_vocabulary() {
     assert_eq!(domain_states(&conn), ["ATTACHED"; 3]);
     let attach_id = a["attachDomainId"].as_str().unwrap();
     let detached = api
-        .post(&detach_path(AWS, &id), json!({ "attachDomainId": attach_id }))
+        .post(
+            &detach_path(AWS, &id),
+            json!({ "attachDomainId": attach_id }),
+        )
         .await
         .ok();
     assert_eq!(detached["domains"][0]["state"], "DETACHING");
@@ -500,9 +514,12 @@ async fn the_default_vocabulary_is_succeeded() {
     let conn = api.get(&conn_path(AWS, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["SUCCEEDED"; 3]);
     let attach_id = a["attachDomainId"].as_str().unwrap();
-    api.post(&detach_path(AWS, &id), json!({ "attachDomainId": attach_id }))
-        .await
-        .ok();
+    api.post(
+        &detach_path(AWS, &id),
+        json!({ "attachDomainId": attach_id }),
+    )
+    .await
+    .ok();
     let conn = api.get(&conn_path(AWS, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["DELETING"; 3]);
 }
@@ -563,12 +580,13 @@ async fn an_endpoint_service_gives_the_shape_of_its_domain_names() {
         )
         .await
         .ok();
-    assert_eq!(
-        names(&preview)[0],
-        "*.usw2-az1.other.aws.plc.tidbcloud.com"
-    );
+    assert_eq!(names(&preview)[0], "*.usw2-az1.other.aws.plc.tidbcloud.com");
     // A template must name the unique name and be a wildcard domain.
-    for bad in ["*.{az_id}.aws.tidbcloud.com", "{unique_name}.tidbcloud.com", "*.{unique_name}.{zone}.com"] {
+    for bad in [
+        "*.{az_id}.aws.tidbcloud.com",
+        "{unique_name}.tidbcloud.com",
+        "*.{unique_name}.{zone}.com",
+    ] {
         let service = json!({"name": svc, "cloud_provider": "aws", "az_ids": ["usw2-az1"],
             "domain_name_template": bad});
         let message = sim

@@ -195,7 +195,10 @@ async fn rate_limit_headers_and_429() {
     let r = api.get(&cluster).await;
     r.expect_error(429, 8);
     let later: u64 = r.header("x-ratelimit-reset").unwrap().parse().unwrap();
-    assert!(later <= reset - 30 + 1 && later >= 1, "{reset} then {later}");
+    assert!(
+        later <= reset - 30 + 1 && later >= 1,
+        "{reset} then {later}"
+    );
     // The window resets after the advertised seconds.
     sim.advance(later * 1000).await;
     let r = api.get(&cluster).await;

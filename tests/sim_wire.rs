@@ -68,9 +68,15 @@ async fn every_field_is_written() {
         .get(&format!("/v1beta1/clusters/{AWS}/privateLinkConnections"))
         .await
         .ok();
-    assert_eq!(keys(&page), set(&["privateLinkConnections", "nextPageToken", "totalSize"]));
+    assert_eq!(
+        keys(&page),
+        set(&["privateLinkConnections", "nextPageToken", "totalSize"])
+    );
     assert_eq!(page["nextPageToken"], "");
-    assert!(page["totalSize"].is_u64(), "int64 stays a JSON number: {page}");
+    assert!(
+        page["totalSize"].is_u64(),
+        "int64 stays a JSON number: {page}"
+    );
     assert_eq!(keys(&page["privateLinkConnections"][0]), conn_fields);
 
     let cluster = api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
@@ -92,7 +98,10 @@ async fn every_response_carries_a_trace_id() {
     let api = sim.api();
     let cluster = format!("/v1beta1/clusters/{AWS}");
     // A challenge is an error envelope too.
-    let challenge = api.send_raw(Method::GET, &cluster, None, None).await.unwrap();
+    let challenge = api
+        .send_raw(Method::GET, &cluster, None, None)
+        .await
+        .unwrap();
     let message = challenge.expect_error(401, 16);
     assert!(message.contains("Digest"), "{message}");
     let ok = api.get(&cluster).await;
@@ -101,11 +110,17 @@ async fn every_response_carries_a_trace_id() {
     assert_ne!(first, second, "one id per request");
     api.get("/v1beta1/clusters/404").await.expect_error(404, 5);
     // The control surface and the console too.
-    sim.control(Method::GET, "/_sim/stats", None).await.trace_id();
+    sim.control(Method::GET, "/_sim/stats", None)
+        .await
+        .trace_id();
     sim.control(Method::POST, "/_sim/faults", Some(json!({"typo": 1})))
         .await
         .expect_error(400, 3);
-    let page = http_client().get(format!("{}/", sim.base)).send().await.unwrap();
+    let page = http_client()
+        .get(format!("{}/", sim.base))
+        .send()
+        .await
+        .unwrap();
     assert!(page.headers().contains_key("x-debug-trace-id"));
 }
 
@@ -123,7 +138,10 @@ async fn unknown_body_fields_are_discarded() {
         "requestId": "abc",
     });
     let created = api
-        .post(&format!("/v1beta1/clusters/{AWS}/privateLinkConnections"), body)
+        .post(
+            &format!("/v1beta1/clusters/{AWS}/privateLinkConnections"),
+            body,
+        )
         .await
         .ok();
     assert_eq!(created["displayName"], "extra");
@@ -158,10 +176,15 @@ async fn query_parameters_are_parsed_as_grpc_gateway_does() {
     let token = first["nextPageToken"].as_str().unwrap();
     assert!(!token.is_empty());
     let rest = api.get(&format!("{list}?page_token={token}")).await.ok();
-    assert_eq!(rest["privateLinkConnections"][0]["privateLinkConnectionId"], ids[2].as_str());
+    assert_eq!(
+        rest["privateLinkConnections"][0]["privateLinkConnectionId"],
+        ids[2].as_str()
+    );
     assert_eq!(rest["nextPageToken"], "");
     // A parameter that names no field is ignored.
-    api.get(&format!("{list}?orderBy=name&pageSize=1")).await.ok();
+    api.get(&format!("{list}?orderBy=name&pageSize=1"))
+        .await
+        .ok();
 
     // A field that is not repeated takes one value, whatever its spelling.
     for (query, name) in [
@@ -183,19 +206,28 @@ async fn query_parameters_are_parsed_as_grpc_gateway_does() {
         .get(&format!("/v1beta1/clusters/{AWS}?view=FULL&view=BASIC"))
         .await
         .expect_error(400, 3);
-    assert!(message.contains("too many values") && message.contains("view"), "{message}");
+    assert!(
+        message.contains("too many values") && message.contains("view"),
+        "{message}"
+    );
 
     // An invalid enum is refused, naming the parameter.
     let message = api
         .get(&format!("{list}?state=RUNNING"))
         .await
         .expect_error(400, 3);
-    assert!(message.contains("state") && message.contains("RUNNING"), "{message}");
+    assert!(
+        message.contains("state") && message.contains("RUNNING"),
+        "{message}"
+    );
     let message = api
         .get(&format!("/v1beta1/clusters/{AWS}?view=EVERYTHING"))
         .await
         .expect_error(400, 3);
-    assert!(message.contains("view") && message.contains("EVERYTHING"), "{message}");
+    assert!(
+        message.contains("view") && message.contains("EVERYTHING"),
+        "{message}"
+    );
     // pageSize is an int32.
     let message = api
         .get(&format!("{list}?page_size=4294967296"))

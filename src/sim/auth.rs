@@ -550,7 +550,9 @@ mod tests {
             )
         };
         assert!(call(1).is_ok());
-        clock.advance(NONCE_LIFETIME - Duration::from_secs(5)).unwrap();
+        clock
+            .advance(NONCE_LIFETIME - Duration::from_secs(5))
+            .unwrap();
         assert!(call(2).is_ok());
         clock.advance(Duration::from_secs(5)).unwrap();
         assert!(call(3).unwrap_err().stale);

@@ -145,12 +145,7 @@ struct Keys {
 const READ_ONLY_SUFFIX: &str = ":read-only";
 
 /// Applies one flag with its value.
-fn apply(
-    config: &mut Config,
-    keys: &mut Keys,
-    flag: &str,
-    value: String,
-) -> Result<(), String> {
+fn apply(config: &mut Config, keys: &mut Keys, flag: &str, value: String) -> Result<(), String> {
     match flag {
         "--listen" => {
             if value.is_empty() {
@@ -240,7 +235,10 @@ mod tests {
             "--domain-states=attached",
         ])
         .unwrap();
-        assert!(c.api_keys.is_empty(), "a read-only key replaces the default");
+        assert!(
+            c.api_keys.is_empty(),
+            "a read-only key replaces the default"
+        );
         assert_eq!(c.read_only_keys, vec![("viewer".into(), "v".into())]);
         assert_eq!(c.domain_states, DomainStates::Attached);
         let c = run(&["--api-key", "a:b", "--api-key", "c:d:read-only"]).unwrap();

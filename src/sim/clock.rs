@@ -60,8 +60,7 @@ impl Clock {
 
     /// The real instant at which this clock reads `at` (now if already past).
     pub fn real_instant(&self, at: Instant) -> Instant {
-        at.checked_sub(self.offset())
-            .unwrap_or_else(Instant::now)
+        at.checked_sub(self.offset()).unwrap_or_else(Instant::now)
     }
 }
 

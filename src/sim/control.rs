@@ -202,7 +202,9 @@ async fn clusters(State(app): State<Arc<App>>) -> Json<Value> {
 
 async fn add_cluster(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     let entry: SeedCluster = parse_json(&body)?;
-    let cluster = entry.build(app.clock.system_now()).map_err(ApiError::invalid)?;
+    let cluster = entry
+        .build(app.clock.system_now())
+        .map_err(ApiError::invalid)?;
     let cluster = app.with_world(|w| w.add_cluster(cluster))?;
     Ok(to_json(ClusterOut::from(&cluster)))
 }

@@ -80,7 +80,8 @@ fn run(config: Config) -> ExitCode {
     };
     config.domain_states.install();
     let clock = Clock::new();
-    let world = match seed.and_then(|s| World::from_seed(s, config.transition_delay, clock.clone())) {
+    let world = match seed.and_then(|s| World::from_seed(s, config.transition_delay, clock.clone()))
+    {
         Ok(world) => world,
         Err(e) => {
             eprintln!("tidbcloud-sim: {e}");

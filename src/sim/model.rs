@@ -310,9 +310,12 @@ impl DomainTemplate {
         let Some(tail) = rest.strip_prefix("*.") else {
             return Err(bad("must start with \"*.\""));
         };
-        let ok = tail
-            .split('.')
-            .all(|label| !label.is_empty() && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'));
+        let ok = tail.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
         if !ok {
             return Err(bad("is not a domain name (or has an unknown placeholder)"));
         }
@@ -332,7 +335,10 @@ impl DomainTemplate {
             .replace("{unique_name}", unique_name)
             .replace("{region}", region);
         if base.contains("{az_id}") {
-            az_ids.iter().map(|az| base.replace("{az_id}", az)).collect()
+            az_ids
+                .iter()
+                .map(|az| base.replace("{az_id}", az))
+                .collect()
         } else {
             vec![base]
         }
@@ -488,7 +494,8 @@ mod tests {
     #[test]
     fn domain_templates() {
         let aws = connection(Cloud::Aws);
-        let t = DomainTemplate::parse("*.{az_id}.{unique_name}.{region}.aws.tidbcloud.com").unwrap();
+        let t =
+            DomainTemplate::parse("*.{az_id}.{unique_name}.{region}.aws.tidbcloud.com").unwrap();
         assert_eq!(
             domain_names(DomainType::TidbcloudManaged, "abc", &aws, Some(&t)),
             vec![
@@ -501,7 +508,8 @@ mod tests {
             domain_names(DomainType::Confluent, "lkc-1", &aws, Some(&t))[0],
             "*.usw2-az1.lkc-1.us-west-2.aws.confluent.cloud"
         );
-        let single = DomainTemplate::parse("*.{unique_name}.{region}.alicloud.tidbcloud.com").unwrap();
+        let single =
+            DomainTemplate::parse("*.{unique_name}.{region}.alicloud.tidbcloud.com").unwrap();
         assert_eq!(
             single.render("abc", "ap-southeast-1", &["a".into(), "b".into()]),
             vec!["*.abc.ap-southeast-1.alicloud.tidbcloud.com"]
@@ -529,7 +537,10 @@ mod tests {
             words(DomainStates::Attached),
             ["ATTACHING", "ATTACHED", "DETACHING", "FAILED"]
         );
-        assert_eq!(DomainStates::parse("attached"), Some(DomainStates::Attached));
+        assert_eq!(
+            DomainStates::parse("attached"),
+            Some(DomainStates::Attached)
+        );
         assert_eq!(DomainStates::parse("ATTACHED"), None);
     }
 }

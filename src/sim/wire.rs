@@ -421,7 +421,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(body.validate_only, Some(true));
-        assert_eq!(body.attach_domain.unwrap().unique_name.as_deref(), Some("x"));
+        assert_eq!(
+            body.attach_domain.unwrap().unique_name.as_deref(),
+            Some("x")
+        );
         let body: CreateBody =
             serde_json::from_str(r#"{"privateLinkConnection":{"displayName":null}}"#).unwrap();
         assert!(body.private_link_connection.unwrap().display_name.is_none());
