@@ -10,7 +10,8 @@ use sim_support::*;
 
 #[tokio::test]
 async fn advancing_applies_the_transitions_due_by_then_at_once() {
-    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
+    // Ten minutes of CREATING: far more than the test takes in real time.
+    let sim = Sim::start(&["--transition-delay-ms", "600000"]);
     let api = sim.api();
     let auto = api.create_aws("auto", AWS_AUTO).await;
     let manual = api.create_aws("manual", AWS_MANUAL).await;
@@ -22,15 +23,15 @@ async fn advancing_applies_the_transitions_due_by_then_at_once() {
         .await;
     let created = api.get(&conn_path(AWS, &auto)).await.ok();
 
-    let clock = sim.advance(59_000).await;
-    assert_eq!(clock["offset_ms"], 59_000);
+    let clock = sim.advance(300_000).await;
+    assert_eq!(clock["offset_ms"], 300_000);
     assert_eq!(clock["transitions_applied"], 0);
     for id in [&auto, &manual, &missing] {
         assert_eq!(api.get(&conn_path(AWS, id)).await.ok()["state"], "CREATING");
     }
 
-    let clock = sim.advance(1_000).await;
-    assert_eq!(clock["offset_ms"], 60_000);
+    let clock = sim.advance(300_000).await;
+    assert_eq!(clock["offset_ms"], 600_000);
     assert_eq!(clock["transitions_applied"], 3);
     let active = api.get(&conn_path(AWS, &auto)).await.ok();
     assert_eq!(active["state"], "ACTIVE");
@@ -42,7 +43,7 @@ async fn advancing_applies_the_transitions_due_by_then_at_once() {
         api.get(&conn_path(AWS, &missing)).await.ok()["state"],
         "FAILED"
     );
-    // The API reports times on the same clock: a minute has passed.
+    // The API reports times on the same clock: ten minutes have passed.
     let secs = |v: &serde_json::Value| {
         humantime::parse_rfc3339(v.as_str().unwrap())
             .unwrap()
@@ -51,12 +52,12 @@ async fn advancing_applies_the_transitions_due_by_then_at_once() {
             .as_secs()
     };
     assert!(
-        secs(&active["updateTime"]) >= secs(&created["createTime"]) + 60,
+        secs(&active["updateTime"]) >= secs(&created["createTime"]) + 600,
         "{created} then {active}"
     );
     let shown = sim.control(Method::GET, "/_sim/clock", None).await.ok();
-    assert_eq!(shown["offset_ms"], 60_000);
-    assert!(secs(&shown["now"]) >= secs(&created["createTime"]) + 60);
+    assert_eq!(shown["offset_ms"], 600_000);
+    assert!(secs(&shown["now"]) >= secs(&created["createTime"]) + 600);
 }
 
 #[tokio::test]

@@ -280,12 +280,12 @@ async fn delete_goes_through_deleting() {
         api.delete(&conn_path(AWS, &id)).await.ok()["state"],
         "DELETING"
     );
-    sim.advance(59_000).await;
+    sim.advance(30_000).await;
     assert_eq!(
         api.get(&conn_path(AWS, &id)).await.ok()["state"],
         "DELETING"
     );
-    sim.advance(1_000).await;
+    sim.advance(30_000).await;
     let message = api.delete(&conn_path(AWS, &id)).await.expect_error(404, 5);
     assert!(message.contains(&id));
 }

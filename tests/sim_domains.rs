@@ -344,7 +344,7 @@ async fn rule_3_delete_blocked_until_detached() {
         .await
         .ok();
     api.delete(&conn_path(AWS, &id)).await.expect_error(400, 9);
-    sim.advance(59_000).await;
+    sim.advance(30_000).await;
     let conn = api.get(&conn_path(AWS, &id)).await.ok();
     assert_eq!(
         conn["attachedDomains"][0]["attachDomainId"],
@@ -354,7 +354,7 @@ async fn rule_3_delete_blocked_until_detached() {
         conn["attachedDomains"][0]["domains"][0]["state"],
         "DELETING"
     );
-    sim.advance(1_000).await;
+    sim.advance(30_000).await;
     assert_eq!(
         api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
         json!([])
