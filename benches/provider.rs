@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use support::grpc::{ClientIdentity, Curve};
 use support::provider::{self, Managed};
+use support::sim::Sim;
 use tidbcloud_provider::proto::tfplugin6 as pb;
 use tidbcloud_provider::proto::tfplugin6::provider_client::ProviderClient;
 use tonic_health::pb::health_client::HealthClient;
@@ -444,58 +445,6 @@ resource "tidbcloud_private_link_connection" "c" {{
     s
 }
 
-/// A `tidbcloud-sim` for the plan scenario, stopped when dropped.
-struct Simulator {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Simulator {
-    fn start() -> Result<Simulator, String> {
-        use std::io::BufRead as _;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tidbcloud-sim"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--transition-delay-ms",
-                "10",
-                "--rate-limit-rpm",
-                "0",
-            ])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("tidbcloud-sim: {e}"))?;
-        let mut line = String::new();
-        let stdout = child.stdout.take().ok_or("tidbcloud-sim: no stdout")?;
-        std::io::BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| format!("tidbcloud-sim: {e}"))?;
-        let url = line
-            .trim()
-            .strip_prefix("tidbcloud-sim listening on ")
-            .ok_or_else(|| format!("tidbcloud-sim: unexpected first line {line:?}"))?
-            .to_string();
-        Ok(Simulator { child, url })
-    }
-
-    fn env(&self) -> Vec<(String, String)> {
-        vec![
-            ("TIDBCLOUD_SERVERLESS_ENDPOINT".into(), self.url.clone()),
-            ("TIDBCLOUD_PUBLIC_KEY".into(), "demo-public".into()),
-            ("TIDBCLOUD_PRIVATE_KEY".into(), "demo-private".into()),
-        ]
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The scenarios measured, in order. Add new ones here.
 fn scenarios(sim_env: &[(String, String)]) -> Vec<Scenario> {
     let apply_env = sim_env.to_vec();
@@ -711,8 +660,9 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
     let tf = TerraformEnv::new();
     let root = tempfile::tempdir().map_err(|e| e.to_string())?;
     let n = o.resources;
-    let sim = Simulator::start()?;
-    for (i, s) in scenarios(&sim.env()).into_iter().enumerate() {
+    // For the plan scenario.
+    let sim = Sim::start(&["--transition-delay-ms", "10"]);
+    for (i, s) in scenarios(&sim.provider_env()).into_iter().enumerate() {
         let subject_dir = workspace(root.path(), &format!("s{i}-provider"), &(s.subject)(n));
         let baseline_dir = workspace(root.path(), &format!("s{i}-baseline"), &(s.baseline)(n));
         if let Some(setup) = &s.setup {

@@ -239,12 +239,9 @@ async fn handle(
             json!({"privateLinkConnectionId": "plc-new", "clusterId": "1", "displayName": "x",
                    "state": "CREATING", "type": "AWS_ENDPOINT_SERVICE"}),
         ),
-        // Slow answers, for timeouts.
+        // No answer at all, for timeouts: only the client's own limit ends the call.
         (_, "/v1beta1/clusters/slow/privateLinkConnections")
-        | ("GET", "/v1beta1/clusters/slow") => {
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            json_response(StatusCode::OK, json!({}))
-        }
+        | ("GET", "/v1beta1/clusters/slow") => std::future::pending().await,
         _ => json_response(
             StatusCode::NOT_FOUND,
             json!({"code": 5, "message": format!("{} not found", uri.path()), "details": []}),

@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use support::grpc::{self, ClientIdentity, Curve};
+use support::process::SIGINT;
 use support::provider::{self, Handshake, Managed, Process, PATIENCE};
+use support::wait::eventually_async;
 use tidbcloud_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tidbcloud_provider::proto::plugin::Empty;
 use tidbcloud_provider::proto::tfplugin6 as pb;
@@ -677,7 +679,11 @@ async fn sigint_to_the_process_group_does_not_stop_the_provider() {
     // A terminal's Ctrl-C, twice; Terraform drives the stop itself.
     p.process.signal_group("INT");
     p.process.signal_group("INT");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let process = &p.process;
+    eventually_async("the provider to take SIGINT", || async {
+        process.signal_taken(SIGINT).then_some(())
+    })
+    .await;
     assert!(p.process.running(), "the provider survived SIGINT");
     let s = schema_of(&mut c).await;
     assert_eq!(s.resource_schemas.len(), 2);

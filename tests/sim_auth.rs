@@ -1,11 +1,13 @@
 //! Digest authentication: both algorithms, one challenge per nonce, replays,
 //! stale nonces, wrong keys, extra keys and read-only keys.
 
-mod sim_support;
+mod support;
 
 use reqwest::Method;
 use serde_json::json;
-use sim_support::{challenges, Algorithm, Sim, AWS, AWS_AUTO};
+use support::digest::{challenges, Algorithm};
+use support::sim::Sim;
+use support::world::{AWS_AUTO, AWS_CLUSTER};
 
 const CLUSTER: &str = "/v1beta1/clusters/1000000000000000001";
 
@@ -37,7 +39,7 @@ async fn md5_and_sha256_with_one_challenge_per_nonce() {
         let api = sim.api_with("demo-public", "demo-private", algorithm);
         for _ in 0..5 {
             let cluster = api.get(CLUSTER).await.ok();
-            assert_eq!(cluster["clusterId"], AWS);
+            assert_eq!(cluster["clusterId"], AWS_CLUSTER);
         }
         assert_eq!(
             *api.challenges.lock().unwrap(),
@@ -163,7 +165,7 @@ async fn a_read_only_key_may_read_but_not_change() {
     let viewer = sim.api_with("viewer", "v-secret", Algorithm::Sha256);
     viewer.get(CLUSTER).await.ok();
     let r = viewer
-        .create(AWS, "nope", sim_support::aws_body(AWS_AUTO))
+        .create(AWS_CLUSTER, "nope", support::world::aws_body(AWS_AUTO))
         .await;
     let message = r.expect_error(403, 7);
     assert!(message.contains("read-only"), "{message}");
@@ -202,14 +204,20 @@ async fn a_read_only_key_from_the_command_line_is_refused_every_change() {
         .await
         .ok();
     assert_eq!(
-        viewer.get(&sim_support::conn_path(AWS, &id)).await.ok()["state"],
+        viewer
+            .get(&support::world::conn_path(AWS_CLUSTER, &id))
+            .await
+            .ok()["state"],
         "ACTIVE"
     );
     // Every change is PERMISSION_DENIED, the dry run included.
-    let attach = format!("{}:attachDomains", sim_support::conn_path(AWS, &id));
+    let attach = format!(
+        "{}:attachDomains",
+        support::world::conn_path(AWS_CLUSTER, &id)
+    );
     let refused = [
         viewer
-            .create(AWS, "nope", sim_support::aws_body(AWS_AUTO))
+            .create(AWS_CLUSTER, "nope", support::world::aws_body(AWS_AUTO))
             .await,
         viewer
             .post(
@@ -225,11 +233,16 @@ async fn a_read_only_key_from_the_command_line_is_refused_every_change() {
             .await,
         viewer
             .post(
-                &format!("{}:detachDomains", sim_support::conn_path(AWS, &id)),
+                &format!(
+                    "{}:detachDomains",
+                    support::world::conn_path(AWS_CLUSTER, &id)
+                ),
                 json!({"attachDomainId": "atd-x"}),
             )
             .await,
-        viewer.delete(&sim_support::conn_path(AWS, &id)).await,
+        viewer
+            .delete(&support::world::conn_path(AWS_CLUSTER, &id))
+            .await,
         viewer.delete(CLUSTER).await,
     ];
     for r in refused {

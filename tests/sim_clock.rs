@@ -2,11 +2,13 @@
 //! everything time-dependent (state transitions, the times the API reports,
 //! nonce expiry; rate-limit windows in `sim_limits`) follows it.
 
-mod sim_support;
+mod support;
 
 use reqwest::Method;
 use serde_json::json;
-use sim_support::*;
+use support::digest::*;
+use support::sim::*;
+use support::world::*;
 
 #[tokio::test]
 async fn advancing_applies_the_transitions_due_by_then_at_once() {
@@ -21,26 +23,29 @@ async fn advancing_applies_the_transitions_due_by_then_at_once() {
             "com.amazonaws.vpce.us-west-2.vpce-svc-0aaaaaaaaaaaaaaaa",
         )
         .await;
-    let created = api.get(&conn_path(AWS, &auto)).await.ok();
+    let created = api.get(&conn_path(AWS_CLUSTER, &auto)).await.ok();
 
     let clock = sim.advance(300_000).await;
     assert_eq!(clock["offset_ms"], 300_000);
     assert_eq!(clock["transitions_applied"], 0);
     for id in [&auto, &manual, &missing] {
-        assert_eq!(api.get(&conn_path(AWS, id)).await.ok()["state"], "CREATING");
+        assert_eq!(
+            api.get(&conn_path(AWS_CLUSTER, id)).await.ok()["state"],
+            "CREATING"
+        );
     }
 
     let clock = sim.advance(300_000).await;
     assert_eq!(clock["offset_ms"], 600_000);
     assert_eq!(clock["transitions_applied"], 3);
-    let active = api.get(&conn_path(AWS, &auto)).await.ok();
+    let active = api.get(&conn_path(AWS_CLUSTER, &auto)).await.ok();
     assert_eq!(active["state"], "ACTIVE");
     assert_eq!(
-        api.get(&conn_path(AWS, &manual)).await.ok()["state"],
+        api.get(&conn_path(AWS_CLUSTER, &manual)).await.ok()["state"],
         "PENDING_ACCEPTANCE"
     );
     assert_eq!(
-        api.get(&conn_path(AWS, &missing)).await.ok()["state"],
+        api.get(&conn_path(AWS_CLUSTER, &missing)).await.ok()["state"],
         "FAILED"
     );
     // The API reports times on the same clock: ten minutes have passed.
@@ -68,16 +73,21 @@ async fn transitions_set_later_run_from_the_moved_clock() {
     let id = api.create_aws("later", AWS_AUTO).await;
     sim.advance(30_000).await;
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["state"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
         "CREATING"
     );
     sim.advance(30_000).await;
-    assert_eq!(api.get(&conn_path(AWS, &id)).await.ok()["state"], "ACTIVE");
+    assert_eq!(
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
+        "ACTIVE"
+    );
     // Deleting and the cluster's own DELETING follow it too.
-    api.delete(&conn_path(AWS, &id)).await.ok();
+    api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok();
     sim.advance(60_000).await;
-    api.get(&conn_path(AWS, &id)).await.expect_error(404, 5);
-    let cluster = format!("/v1beta1/clusters/{AWS}");
+    api.get(&conn_path(AWS_CLUSTER, &id))
+        .await
+        .expect_error(404, 5);
+    let cluster = format!("/v1beta1/clusters/{AWS_CLUSTER}");
     assert_eq!(api.delete(&cluster).await.ok()["state"], "DELETING");
     sim.advance(60_000).await;
     api.get(&cluster).await.expect_error(404, 5);
@@ -87,7 +97,7 @@ async fn transitions_set_later_run_from_the_moved_clock() {
 async fn nonces_expire_when_the_clock_passes_their_lifetime() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let cluster = format!("/v1beta1/clusters/{AWS}");
+    let cluster = format!("/v1beta1/clusters/{AWS_CLUSTER}");
     api.get(&cluster).await.ok();
     sim.advance(4 * 60 * 1000).await;
     api.get(&cluster).await.ok();

@@ -1,19 +1,24 @@
 //! Private link connections: every path, the state machine's outcomes, the
 //! product's rules and the request checks.
 
-mod sim_support;
+mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use sim_support::*;
+use support::digest::*;
+use support::sim::*;
+use support::world::*;
 
 #[tokio::test]
 async fn cluster_get_and_availability_zones() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let c = api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
-    assert_eq!(c["clusterId"], AWS);
-    assert_eq!(c["name"], format!("clusters/{AWS}"));
+    let c = api
+        .get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await
+        .ok();
+    assert_eq!(c["clusterId"], AWS_CLUSTER);
+    assert_eq!(c["name"], format!("clusters/{AWS_CLUSTER}"));
     assert_eq!(c["state"], "ACTIVE");
     assert_eq!(c["region"]["name"], "regions/aws-us-west-2");
     assert_eq!(c["region"]["regionId"], "aws-us-west-2");
@@ -23,13 +28,15 @@ async fn cluster_get_and_availability_zones() {
         .unwrap()
         .contains("us-west-2"));
     let c = api
-        .get(&format!("/v1beta1/clusters/{ALI}?view=BASIC"))
+        .get(&format!("/v1beta1/clusters/{ALI_CLUSTER}?view=BASIC"))
         .await
         .ok();
     assert_eq!(c["region"]["cloudProvider"], "alicloud");
     assert_eq!(c["region"]["regionId"], "alicloud-ap-southeast-1");
     assert_eq!(
-        api.get(&format!("/v1beta1/clusters/{PAUSED}")).await.ok()["state"],
+        api.get(&format!("/v1beta1/clusters/{PAUSED_CLUSTER}"))
+            .await
+            .ok()["state"],
         "PAUSED"
     );
     let message = api.get("/v1beta1/clusters/999").await.expect_error(404, 5);
@@ -37,7 +44,7 @@ async fn cluster_get_and_availability_zones() {
 
     let azs = api
         .get(&format!(
-            "/v1beta1/clusters/{AWS}/privateLinkConnections:getAvailabilityZones"
+            "/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections:getAvailabilityZones"
         ))
         .await
         .ok();
@@ -47,7 +54,7 @@ async fn cluster_get_and_availability_zones() {
     );
     let azs = api
         .get(&format!(
-            "/v1beta1/clusters/{ALI}/privateLinkConnections:getAvailabilityZones"
+            "/v1beta1/clusters/{ALI_CLUSTER}/privateLinkConnections:getAvailabilityZones"
         ))
         .await
         .ok();
@@ -61,7 +68,10 @@ async fn cluster_get_and_availability_zones() {
 async fn create_then_active_with_every_field() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let created = api.create(AWS, "kafka-prod", aws_body(AWS_AUTO)).await.ok();
+    let created = api
+        .create(AWS_CLUSTER, "kafka-prod", aws_body(AWS_AUTO))
+        .await
+        .ok();
     let id = created["privateLinkConnectionId"]
         .as_str()
         .unwrap()
@@ -71,7 +81,7 @@ async fn create_then_active_with_every_field() {
         "{id}"
     );
     assert_eq!(created["state"], "CREATING");
-    assert_eq!(created["clusterId"], AWS);
+    assert_eq!(created["clusterId"], AWS_CLUSTER);
     assert_eq!(created["displayName"], "kafka-prod");
     assert_eq!(created["type"], "AWS_ENDPOINT_SERVICE");
     assert_eq!(created["createdBy"], "apikey-demo-public");
@@ -92,7 +102,7 @@ async fn create_then_active_with_every_field() {
     let t = created["createTime"].as_str().unwrap();
     assert!(t.ends_with('Z') && t.contains('T'), "{t}");
 
-    let active = api.wait_state(AWS, &id, "ACTIVE").await;
+    let active = api.wait_state(AWS_CLUSTER, &id, "ACTIVE").await;
     let svc = &active["awsEndpointService"];
     assert_eq!(svc["name"], AWS_AUTO);
     assert_eq!(
@@ -114,10 +124,13 @@ async fn create_then_active_with_every_field() {
 async fn alicloud_connection() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let created = api.create(ALI, "ali", ali_body(ALI_AUTO)).await.ok();
+    let created = api
+        .create(ALI_CLUSTER, "ali", ali_body(ALI_AUTO))
+        .await
+        .ok();
     assert_eq!(created["type"], "ALICLOUD_ENDPOINT_SERVICE");
     let id = created["privateLinkConnectionId"].as_str().unwrap();
-    let active = api.wait_state(ALI, id, "ACTIVE").await;
+    let active = api.wait_state(ALI_CLUSTER, id, "ACTIVE").await;
     let svc = &active["alicloudEndpointService"];
     assert!(svc["endpointId"].as_str().unwrap().starts_with("ep-"));
     assert_eq!(
@@ -140,7 +153,7 @@ async fn pending_acceptance_until_accepted() {
     let sim = Sim::start(&[]);
     let api = sim.api();
     let id = api.create_aws("needs-accept", AWS_MANUAL).await;
-    let pending = api.wait_state(AWS, &id, "PENDING_ACCEPTANCE").await;
+    let pending = api.wait_state(AWS_CLUSTER, &id, "PENDING_ACCEPTANCE").await;
     assert!(pending["awsEndpointService"]["endpointId"]
         .as_str()
         .unwrap()
@@ -148,7 +161,7 @@ async fn pending_acceptance_until_accepted() {
     // Nothing happens by itself, however long one waits.
     sim.advance(24 * 3600 * 1000).await;
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["state"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
         "PENDING_ACCEPTANCE"
     );
     let accepted = sim
@@ -160,7 +173,10 @@ async fn pending_acceptance_until_accepted() {
         .await
         .ok();
     assert_eq!(accepted["accepted"], json!([id]));
-    assert_eq!(api.get(&conn_path(AWS, &id)).await.ok()["state"], "ACTIVE");
+    assert_eq!(
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
+        "ACTIVE"
+    );
     sim.control(
         Method::POST,
         "/_sim/endpoint-services/com.amazonaws.vpce.us-west-2.vpce-svc-0aaaaaaaaaaaaaaaa/accept",
@@ -178,7 +194,7 @@ async fn failures_explain_themselves() {
     let missing = "com.amazonaws.vpce.us-west-2.vpce-svc-0aaaaaaaaaaaaaaaa";
     let id = api.create_aws("missing", missing).await;
     sim.advance(60_000).await;
-    let failed = api.get(&conn_path(AWS, &id)).await.ok();
+    let failed = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(failed["state"], "FAILED");
     let message = failed["message"].as_str().unwrap();
     assert!(
@@ -200,7 +216,7 @@ async fn failures_explain_themselves() {
     }
     let id = api.create_aws("denied", denied).await;
     sim.advance(60_000).await;
-    let message = api.get(&conn_path(AWS, &id)).await.ok()["message"]
+    let message = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["message"]
         .as_str()
         .unwrap()
         .to_string();
@@ -210,7 +226,7 @@ async fn failures_explain_themselves() {
     );
     let id = api.create_aws("no-az", no_az).await;
     sim.advance(60_000).await;
-    let failed = api.get(&conn_path(AWS, &id)).await.ok();
+    let failed = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(failed["state"], "FAILED");
     let message = failed["message"].as_str().unwrap();
     assert!(message.contains("availability zone"), "{message}");
@@ -230,11 +246,11 @@ async fn failures_explain_themselves() {
         .await
         .ok();
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["state"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
         "CREATING"
     );
     sim.advance(30_000).await;
-    let active = api.get(&conn_path(AWS, &id)).await.ok();
+    let active = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(active["state"], "ACTIVE");
     assert_eq!(
         active["awsEndpointService"]["availabilityZoneIds"],
@@ -256,15 +272,15 @@ async fn fail_out_of_band() {
         .await
         .ok();
     assert_eq!(failed["state"], "FAILED");
-    let got = api.get(&conn_path(AWS, &id)).await.ok();
+    let got = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(got["state"], "FAILED");
     assert_eq!(got["message"], "endpoint rejected by the service owner");
     // A failed connection can still be deleted.
     assert_eq!(
-        api.delete(&conn_path(AWS, &id)).await.ok()["state"],
+        api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
         "DELETING"
     );
-    api.wait_gone(&conn_path(AWS, &id)).await;
+    api.wait_gone(&conn_path(AWS_CLUSTER, &id)).await;
 }
 
 #[tokio::test]
@@ -273,20 +289,23 @@ async fn delete_goes_through_deleting() {
     let api = sim.api();
     let id = api.create_aws("short-lived", AWS_AUTO).await;
     sim.advance(60_000).await;
-    let deleting = api.delete(&conn_path(AWS, &id)).await.ok();
+    let deleting = api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(deleting["state"], "DELETING");
     // Deleting again while DELETING is harmless (safe to retry).
     assert_eq!(
-        api.delete(&conn_path(AWS, &id)).await.ok()["state"],
+        api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
         "DELETING"
     );
     sim.advance(30_000).await;
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["state"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["state"],
         "DELETING"
     );
     sim.advance(30_000).await;
-    let message = api.delete(&conn_path(AWS, &id)).await.expect_error(404, 5);
+    let message = api
+        .delete(&conn_path(AWS_CLUSTER, &id))
+        .await
+        .expect_error(404, 5);
     assert!(message.contains(&id));
 }
 
@@ -295,33 +314,35 @@ async fn rule_1_only_on_an_active_cluster() {
     let sim = Sim::start(&[]);
     let api = sim.api();
     let message = api
-        .create(PAUSED, "x", aws_body(AWS_AUTO))
+        .create(PAUSED_CLUSTER, "x", aws_body(AWS_AUTO))
         .await
         .expect_error(400, 9);
     assert!(message.contains("PAUSED"), "{message}");
     sim.control(
         Method::POST,
-        &format!("/_sim/clusters/{AWS}/state"),
+        &format!("/_sim/clusters/{AWS_CLUSTER}/state"),
         Some(json!({"state": "MAINTENANCE"})),
     )
     .await
     .ok();
     let message = api
-        .create(AWS, "x", aws_body(AWS_AUTO))
+        .create(AWS_CLUSTER, "x", aws_body(AWS_AUTO))
         .await
         .expect_error(400, 9);
     assert!(message.contains("MAINTENANCE"), "{message}");
     sim.control(
         Method::POST,
-        &format!("/_sim/clusters/{PAUSED}/state"),
+        &format!("/_sim/clusters/{PAUSED_CLUSTER}/state"),
         Some(json!({"state": "ACTIVE"})),
     )
     .await
     .ok();
-    api.create(PAUSED, "x", aws_body(AWS_AUTO)).await.ok();
+    api.create(PAUSED_CLUSTER, "x", aws_body(AWS_AUTO))
+        .await
+        .ok();
     sim.control(
         Method::POST,
-        &format!("/_sim/clusters/{AWS}/state"),
+        &format!("/_sim/clusters/{AWS_CLUSTER}/state"),
         Some(json!({"state": "SLEEPY"})),
     )
     .await
@@ -336,18 +357,18 @@ async fn rule_2_type_and_region_follow_the_cluster() {
     let sim = Sim::start(&[]);
     let api = sim.api();
     let message = api
-        .create(ALI, "x", aws_body(AWS_AUTO))
+        .create(ALI_CLUSTER, "x", aws_body(AWS_AUTO))
         .await
         .expect_error(400, 3);
     assert!(message.contains("ALICLOUD_ENDPOINT_SERVICE"), "{message}");
-    api.create(AWS, "x", ali_body(ALI_AUTO))
+    api.create(AWS_CLUSTER, "x", ali_body(ALI_AUTO))
         .await
         .expect_error(400, 3);
 
     // The service's region must be the region in use.
     let east = "com.amazonaws.vpce.us-east-1.vpce-svc-01234567890abcdef";
     let message = api
-        .create(AWS, "x", aws_body(east))
+        .create(AWS_CLUSTER, "x", aws_body(east))
         .await
         .expect_error(400, 3);
     assert!(
@@ -356,14 +377,16 @@ async fn rule_2_type_and_region_follow_the_cluster() {
     );
     let mut body = aws_body(AWS_AUTO);
     body["awsEndpointService"]["region"] = json!("us-east-1");
-    api.create(AWS, "x", body).await.expect_error(400, 3);
+    api.create(AWS_CLUSTER, "x", body)
+        .await
+        .expect_error(400, 3);
     // A cross-region service names its region explicitly.
     let mut body = aws_body(east);
     body["awsEndpointService"]["region"] = json!("us-east-1");
-    let created = api.create(AWS, "cross", body).await.ok();
+    let created = api.create(AWS_CLUSTER, "cross", body).await.ok();
     assert_eq!(created["awsEndpointService"]["region"], "us-east-1");
     let ali_other = "com.aliyuncs.privatelink.cn-hangzhou.epsrv-abc123";
-    api.create(ALI, "x", ali_body(ali_other))
+    api.create(ALI_CLUSTER, "x", ali_body(ali_other))
         .await
         .expect_error(400, 3);
 }
@@ -373,11 +396,11 @@ async fn rule_4_cluster_delete_refused_while_it_has_connections() {
     let sim = Sim::start(&[]);
     let api = sim.api();
     let id = api.active_aws("blocker").await;
-    let cluster = format!("/v1beta1/clusters/{AWS}");
+    let cluster = format!("/v1beta1/clusters/{AWS_CLUSTER}");
     let message = api.delete(&cluster).await.expect_error(400, 9);
     assert!(message.contains(&id), "{message}");
-    api.delete(&conn_path(AWS, &id)).await.ok();
-    api.wait_gone(&conn_path(AWS, &id)).await;
+    api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok();
+    api.wait_gone(&conn_path(AWS_CLUSTER, &id)).await;
     assert_eq!(api.delete(&cluster).await.ok()["state"], "DELETING");
     api.wait_gone(&cluster).await;
     api.get(&format!("{cluster}/privateLinkConnections"))
@@ -389,7 +412,7 @@ async fn rule_4_cluster_delete_refused_while_it_has_connections() {
 async fn request_checks() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let path = format!("/v1beta1/clusters/{AWS}/privateLinkConnections");
+    let path = format!("/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections");
     let bad: Vec<(Value, &str)> = vec![
         (json!({}), "privateLinkConnection"),
         (
@@ -433,7 +456,7 @@ async fn request_checks() {
             "region",
         ),
         (
-            json!({"privateLinkConnection": {"clusterId": ALI, "displayName": "a", "type": "AWS_ENDPOINT_SERVICE", "awsEndpointService": {"name": AWS_AUTO}}}),
+            json!({"privateLinkConnection": {"clusterId": ALI_CLUSTER, "displayName": "a", "type": "AWS_ENDPOINT_SERVICE", "awsEndpointService": {"name": AWS_AUTO}}}),
             "clusterId",
         ),
         (
@@ -451,7 +474,7 @@ async fn request_checks() {
     // Nothing was created by any of them.
     assert_eq!(api.get(&path).await.ok()["totalSize"], 0);
     // Read-only fields and the matching clusterId are accepted and ignored.
-    let body = json!({"privateLinkConnection": {"clusterId": AWS, "displayName": "ok", "state": "ACTIVE",
+    let body = json!({"privateLinkConnection": {"clusterId": AWS_CLUSTER, "displayName": "ok", "state": "ACTIVE",
         "privateLinkConnectionId": "plc-mine", "type": "AWS_ENDPOINT_SERVICE",
         "awsEndpointService": {"name": AWS_AUTO, "endpointId": "vpce-x"}}});
     let created = api.post(&path, body).await.ok();
@@ -463,12 +486,12 @@ async fn request_checks() {
 async fn unknown_paths_and_methods() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let base = format!("/v1beta1/clusters/{AWS}/privateLinkConnections");
+    let base = format!("/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections");
     api.get(&format!("{base}/plc-nothere"))
         .await
         .expect_error(404, 5);
     api.get(&format!(
-        "/v1beta1/clusters/{ALI}/privateLinkConnections/plc-nothere"
+        "/v1beta1/clusters/{ALI_CLUSTER}/privateLinkConnections/plc-nothere"
     ))
     .await
     .expect_error(404, 5);
@@ -483,12 +506,18 @@ async fn unknown_paths_and_methods() {
     api.get(&format!("{base}/plc-x:attachDomains"))
         .await
         .expect_error(501, 12);
-    api.call(Method::PATCH, &format!("/v1beta1/clusters/{AWS}"), None)
-        .await
-        .expect_error(501, 12);
+    api.call(
+        Method::PATCH,
+        &format!("/v1beta1/clusters/{AWS_CLUSTER}"),
+        None,
+    )
+    .await
+    .expect_error(501, 12);
     // A connection is only found under its own cluster.
     let id = api.create_aws("mine", AWS_AUTO).await;
-    api.get(&conn_path(ALI, &id)).await.expect_error(404, 5);
+    api.get(&conn_path(ALI_CLUSTER, &id))
+        .await
+        .expect_error(404, 5);
     // Outside the API and the control surface: 404 without auth.
     let r = sim.control(Method::GET, "/elsewhere", None).await;
     r.expect_error(404, 5);
@@ -511,7 +540,7 @@ async fn events_report_every_state_change() {
         .collect();
     assert_eq!(states, vec!["CREATING", "PENDING_ACCEPTANCE"]);
     assert_eq!(seen[0]["kind"], "private_link_connection");
-    assert_eq!(seen[0]["cluster_id"], AWS);
+    assert_eq!(seen[0]["cluster_id"], AWS_CLUSTER);
 }
 
 #[tokio::test]
@@ -549,7 +578,9 @@ async fn out_of_band_delete_for_drift() {
     )
     .await
     .ok();
-    api.get(&conn_path(AWS, &id)).await.expect_error(404, 5);
+    api.get(&conn_path(AWS_CLUSTER, &id))
+        .await
+        .expect_error(404, 5);
     sim.control(
         Method::DELETE,
         &format!("/_sim/private-link-connections/{id}"),
@@ -565,7 +596,7 @@ async fn console_lists_clusters_and_connections() {
     let api = sim.api();
     let id = api.active_aws("<b>console</b>").await;
     let page = http_client()
-        .get(format!("{}/", sim.base))
+        .get(format!("{}/", sim.url))
         .send()
         .await
         .unwrap();
@@ -574,7 +605,9 @@ async fn console_lists_clusters_and_connections() {
         .unwrap()
         .starts_with("text/html"));
     let html = page.text().await.unwrap();
-    assert!(html.contains(AWS) && html.contains(ALI) && html.contains(PAUSED));
+    assert!(
+        html.contains(AWS_CLUSTER) && html.contains(ALI_CLUSTER) && html.contains(PAUSED_CLUSTER)
+    );
     assert!(html.contains(&id) && html.contains("ACTIVE"));
     assert!(
         html.contains("&lt;b&gt;console&lt;/b&gt;"),

@@ -1,11 +1,13 @@
 //! Attached domains: name patterns on both clouds and for Confluent, dry
 //! runs, once per connection, unique names, lifecycle, drift helpers.
 
-mod sim_support;
+mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use sim_support::*;
+use support::digest::*;
+use support::sim::*;
+use support::world::*;
 
 fn attach_path(cluster: &str, id: &str) -> String {
     format!("{}:attachDomains", conn_path(cluster, id))
@@ -39,13 +41,13 @@ async fn tidbcloud_managed_on_aws_one_wildcard_per_az() {
     let id = api.active_aws("kafka").await;
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("kafka-a1"), false),
         )
         .await
         .ok();
     assert!(a["attachDomainId"].as_str().unwrap().starts_with("atd-"));
-    assert_eq!(a["clusterId"], AWS);
+    assert_eq!(a["clusterId"], AWS_CLUSTER);
     assert_eq!(a["privateLinkConnectionId"], id.as_str());
     assert_eq!(a["type"], "TIDBCLOUD_MANAGED");
     assert_eq!(a["uniqueName"], "kafka-a1");
@@ -65,13 +67,15 @@ async fn tidbcloud_managed_on_aws_one_wildcard_per_az() {
         .iter()
         .all(|d| d["state"] == "CREATING"));
 
-    let conn = api.wait_domains(AWS, &id, "SUCCEEDED").await;
+    let conn = api.wait_domains(AWS_CLUSTER, &id, "SUCCEEDED").await;
     let attached = &conn["attachedDomains"];
     assert_eq!(attached.as_array().unwrap().len(), 1);
     assert_eq!(attached[0]["attachDomainId"], a["attachDomainId"]);
     // Lists never carry attached domains.
     let list = api
-        .get(&format!("/v1beta1/clusters/{AWS}/privateLinkConnections"))
+        .get(&format!(
+            "/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections"
+        ))
         .await
         .ok();
     assert_eq!(
@@ -84,12 +88,15 @@ async fn tidbcloud_managed_on_aws_one_wildcard_per_az() {
 async fn tidbcloud_managed_on_alicloud_has_no_az() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let created = api.create(ALI, "ali", ali_body(ALI_AUTO)).await.ok();
+    let created = api
+        .create(ALI_CLUSTER, "ali", ali_body(ALI_AUTO))
+        .await
+        .ok();
     let id = created["privateLinkConnectionId"].as_str().unwrap();
-    api.wait_state(ALI, id, "ACTIVE").await;
+    api.wait_state(ALI_CLUSTER, id, "ACTIVE").await;
     let a = api
         .post(
-            &attach_path(ALI, id),
+            &attach_path(ALI_CLUSTER, id),
             attach_body("TIDBCLOUD_MANAGED", Some("ali-1"), false),
         )
         .await
@@ -97,7 +104,7 @@ async fn tidbcloud_managed_on_alicloud_has_no_az() {
     assert_eq!(names(&a), vec!["*.ali-1.alicloud.plc.tidbcloud.com"]);
     let message = api
         .post(
-            &attach_path(ALI, id),
+            &attach_path(ALI_CLUSTER, id),
             attach_body("CONFLUENT", Some("lkc-1"), true),
         )
         .await
@@ -112,7 +119,7 @@ async fn confluent_on_aws_needs_a_unique_name() {
     let id = api.active_aws("confluent").await;
     let message = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("CONFLUENT", None, false),
         )
         .await
@@ -120,7 +127,7 @@ async fn confluent_on_aws_needs_a_unique_name() {
     assert!(message.contains("uniqueName"), "{message}");
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("CONFLUENT", Some("pr1jy6"), false),
         )
         .await
@@ -142,14 +149,14 @@ async fn validate_only_previews_without_attaching() {
     let id = api.active_aws("dry-run").await;
     let first = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", None, true),
         )
         .await
         .ok();
     let second = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some(""), true),
         )
         .await
@@ -178,7 +185,7 @@ async fn validate_only_previews_without_attaching() {
     // A given name is echoed and previewed.
     let named = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("CONFLUENT", Some("lkc-9"), true),
         )
         .await
@@ -186,13 +193,13 @@ async fn validate_only_previews_without_attaching() {
     assert_eq!(named["uniqueName"], "lkc-9");
     // Nothing was attached.
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["attachedDomains"],
         json!([])
     );
     // A real attach needs the name.
     let message = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", None, false),
         )
         .await
@@ -201,7 +208,7 @@ async fn validate_only_previews_without_attaching() {
     // The generated name can then be attached.
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some(u1), false),
         )
         .await
@@ -216,7 +223,7 @@ async fn rule_5_attached_once_and_unique_names() {
     let id = api.active_aws("once").await;
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("shared"), false),
         )
         .await
@@ -224,7 +231,7 @@ async fn rule_5_attached_once_and_unique_names() {
     let attach_id = a["attachDomainId"].as_str().unwrap();
     let message = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("CONFLUENT", Some("other"), false),
         )
         .await
@@ -236,7 +243,7 @@ async fn rule_5_attached_once_and_unique_names() {
     for validate_only in [true, false] {
         let message = api
             .post(
-                &attach_path(AWS, &other),
+                &attach_path(AWS_CLUSTER, &other),
                 attach_body("TIDBCLOUD_MANAGED", Some("shared"), validate_only),
             )
             .await
@@ -245,21 +252,24 @@ async fn rule_5_attached_once_and_unique_names() {
     }
     for bad in ["UPPER", "-lead", "trail-", "dots.no", &"x".repeat(64)] {
         api.post(
-            &attach_path(AWS, &other),
+            &attach_path(AWS_CLUSTER, &other),
             attach_body("TIDBCLOUD_MANAGED", Some(bad), true),
         )
         .await
         .expect_error(400, 3);
     }
     api.post(
-        &attach_path(AWS, &other),
+        &attach_path(AWS_CLUSTER, &other),
         attach_body("SELF_MANAGED", Some("x"), true),
     )
     .await
     .expect_error(400, 3);
-    api.post(&attach_path(AWS, &other), json!({"validateOnly": true}))
-        .await
-        .expect_error(400, 3);
+    api.post(
+        &attach_path(AWS_CLUSTER, &other),
+        json!({"validateOnly": true}),
+    )
+    .await
+    .expect_error(400, 3);
 }
 
 #[tokio::test]
@@ -269,17 +279,18 @@ async fn attach_needs_an_active_connection() {
     let id = api.create_aws("creating", AWS_AUTO).await;
     let message = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("early"), false),
         )
         .await
         .expect_error(400, 9);
     assert!(message.contains("CREATING"), "{message}");
     let pending = api.create_aws("pending", AWS_MANUAL).await;
-    api.wait_state(AWS, &pending, "PENDING_ACCEPTANCE").await;
+    api.wait_state(AWS_CLUSTER, &pending, "PENDING_ACCEPTANCE")
+        .await;
     let message = api
         .post(
-            &attach_path(AWS, &pending),
+            &attach_path(AWS_CLUSTER, &pending),
             attach_body("TIDBCLOUD_MANAGED", Some("early"), false),
         )
         .await
@@ -287,13 +298,13 @@ async fn attach_needs_an_active_connection() {
     assert!(message.contains("PENDING_ACCEPTANCE"), "{message}");
     // Its domains can already be previewed: the AZs are known.
     api.post(
-        &attach_path(AWS, &pending),
+        &attach_path(AWS_CLUSTER, &pending),
         attach_body("TIDBCLOUD_MANAGED", Some("early"), true),
     )
     .await
     .ok();
     api.post(
-        &attach_path(AWS, "plc-nothere"),
+        &attach_path(AWS_CLUSTER, "plc-nothere"),
         attach_body("TIDBCLOUD_MANAGED", Some("x"), false),
     )
     .await
@@ -308,30 +319,36 @@ async fn rule_3_delete_blocked_until_detached() {
     sim.advance(60_000).await;
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("blocker"), false),
         )
         .await
         .ok();
     let attach_id = a["attachDomainId"].as_str().unwrap().to_string();
     sim.advance(60_000).await;
-    let message = api.delete(&conn_path(AWS, &id)).await.expect_error(400, 9);
+    let message = api
+        .delete(&conn_path(AWS_CLUSTER, &id))
+        .await
+        .expect_error(400, 9);
     assert!(
         message.contains(&attach_id) && message.contains("detach"),
         "{message}"
     );
 
-    api.post(&detach_path(AWS, &id), json!({}))
+    api.post(&detach_path(AWS_CLUSTER, &id), json!({}))
         .await
         .expect_error(400, 3);
     api.post(
-        &detach_path(AWS, &id),
+        &detach_path(AWS_CLUSTER, &id),
         json!({"attachDomainId": "atd-nothere"}),
     )
     .await
     .expect_error(404, 5);
     let detached = api
-        .post(&detach_path(AWS, &id), json!({"attachDomainId": attach_id}))
+        .post(
+            &detach_path(AWS_CLUSTER, &id),
+            json!({"attachDomainId": attach_id}),
+        )
         .await
         .ok();
     assert!(detached["domains"]
@@ -340,12 +357,17 @@ async fn rule_3_delete_blocked_until_detached() {
         .iter()
         .all(|d| d["state"] == "DELETING"));
     // Detaching again while DELETING is harmless; deleting is still blocked.
-    api.post(&detach_path(AWS, &id), json!({"attachDomainId": attach_id}))
+    api.post(
+        &detach_path(AWS_CLUSTER, &id),
+        json!({"attachDomainId": attach_id}),
+    )
+    .await
+    .ok();
+    api.delete(&conn_path(AWS_CLUSTER, &id))
         .await
-        .ok();
-    api.delete(&conn_path(AWS, &id)).await.expect_error(400, 9);
+        .expect_error(400, 9);
     sim.advance(30_000).await;
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(
         conn["attachedDomains"][0]["attachDomainId"],
         attach_id.as_str()
@@ -356,19 +378,21 @@ async fn rule_3_delete_blocked_until_detached() {
     );
     sim.advance(30_000).await;
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["attachedDomains"],
         json!([])
     );
     // The name is free again, and the connection can go.
     api.post(
-        &attach_path(AWS, &id),
+        &attach_path(AWS_CLUSTER, &id),
         attach_body("TIDBCLOUD_MANAGED", Some("blocker"), true),
     )
     .await
     .ok();
-    api.delete(&conn_path(AWS, &id)).await.ok();
+    api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok();
     sim.advance(60_000).await;
-    api.get(&conn_path(AWS, &id)).await.expect_error(404, 5);
+    api.get(&conn_path(AWS_CLUSTER, &id))
+        .await
+        .expect_error(404, 5);
 }
 
 #[tokio::test]
@@ -377,12 +401,12 @@ async fn out_of_band_detach_and_failed_domains() {
     let api = sim.api();
     let id = api.active_aws("drift").await;
     api.post(
-        &attach_path(AWS, &id),
+        &attach_path(AWS_CLUSTER, &id),
         attach_body("TIDBCLOUD_MANAGED", Some("drift"), false),
     )
     .await
     .ok();
-    api.wait_domains(AWS, &id, "SUCCEEDED").await;
+    api.wait_domains(AWS_CLUSTER, &id, "SUCCEEDED").await;
     let failed = sim
         .control(
             Method::POST,
@@ -396,7 +420,7 @@ async fn out_of_band_detach_and_failed_domains() {
         .unwrap()
         .iter()
         .all(|d| d["state"] == "FAILED"));
-    let conn = api.wait_domains(AWS, &id, "FAILED").await;
+    let conn = api.wait_domains(AWS_CLUSTER, &id, "FAILED").await;
     assert_eq!(
         conn["attachedDomains"][0]["domains"][0]["message"],
         "DNS zone conflict"
@@ -410,7 +434,7 @@ async fn out_of_band_detach_and_failed_domains() {
     .await
     .ok();
     assert_eq!(
-        api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
+        api.get(&conn_path(AWS_CLUSTER, &id)).await.ok()["attachedDomains"],
         json!([])
     );
     sim.control(
@@ -421,7 +445,7 @@ async fn out_of_band_detach_and_failed_domains() {
     .await
     .expect_error(404, 5);
     // Without domains the connection deletes normally.
-    api.delete(&conn_path(AWS, &id)).await.ok();
+    api.delete(&conn_path(AWS_CLUSTER, &id)).await.ok();
 }
 
 /// The words every domain of a connection's attachment is in.
@@ -448,7 +472,7 @@ async fn domain_states_in_the_attached_vocabulary() {
     sim.advance(60_000).await;
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("words"), false),
         )
         .await
@@ -458,21 +482,21 @@ async fn domain_states_in_the_attached_vocabulary() {
         .unwrap()
         .iter()
         .all(|d| d["state"] == "ATTACHING"));
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["ATTACHING"; 3]);
     sim.advance(60_000).await;
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["ATTACHED"; 3]);
     let attach_id = a["attachDomainId"].as_str().unwrap();
     let detached = api
         .post(
-            &detach_path(AWS, &id),
+            &detach_path(AWS_CLUSTER, &id),
             json!({ "attachDomainId": attach_id }),
         )
         .await
         .ok();
     assert_eq!(detached["domains"][0]["state"], "DETACHING");
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["DETACHING"; 3]);
     sim.control(
         Method::POST,
@@ -481,7 +505,7 @@ async fn domain_states_in_the_attached_vocabulary() {
     )
     .await
     .ok();
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["FAILED"; 3]);
     // Events speak the same words.
     events
@@ -504,23 +528,23 @@ async fn the_default_vocabulary_is_succeeded() {
     sim.advance(60_000).await;
     let a = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("words"), false),
         )
         .await
         .ok();
     assert_eq!(a["domains"][0]["state"], "CREATING");
     sim.advance(60_000).await;
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["SUCCEEDED"; 3]);
     let attach_id = a["attachDomainId"].as_str().unwrap();
     api.post(
-        &detach_path(AWS, &id),
+        &detach_path(AWS_CLUSTER, &id),
         json!({ "attachDomainId": attach_id }),
     )
     .await
     .ok();
-    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    let conn = api.get(&conn_path(AWS_CLUSTER, &id)).await.ok();
     assert_eq!(domain_states(&conn), ["DELETING"; 3]);
 }
 
@@ -538,10 +562,10 @@ async fn an_endpoint_service_gives_the_shape_of_its_domain_names() {
         .ok();
     assert_eq!(registered["domain_name_template"], template);
     let id = api.create_aws("shaped", svc).await;
-    api.wait_state(AWS, &id, "ACTIVE").await;
+    api.wait_state(AWS_CLUSTER, &id, "ACTIVE").await;
     let preview = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("kafka"), true),
         )
         .await
@@ -553,7 +577,7 @@ async fn an_endpoint_service_gives_the_shape_of_its_domain_names() {
     assert_eq!(names(&preview), expected);
     let attached = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("TIDBCLOUD_MANAGED", Some("kafka"), false),
         )
         .await
@@ -562,7 +586,7 @@ async fn an_endpoint_service_gives_the_shape_of_its_domain_names() {
     // Confluent names are Confluent's, whatever the service's template.
     let confluent = api
         .post(
-            &attach_path(AWS, &id),
+            &attach_path(AWS_CLUSTER, &id),
             attach_body("CONFLUENT", Some("lkc-1"), true),
         )
         .await
@@ -575,7 +599,7 @@ async fn an_endpoint_service_gives_the_shape_of_its_domain_names() {
     let plain = api.active_aws("plain").await;
     let preview = api
         .post(
-            &attach_path(AWS, &plain),
+            &attach_path(AWS_CLUSTER, &plain),
             attach_body("TIDBCLOUD_MANAGED", Some("other"), true),
         )
         .await

@@ -1,15 +1,17 @@
 //! Lists and pages, the rate limit and injected faults.
 
-mod sim_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use sim_support::*;
+use support::digest::*;
+use support::sim::*;
+use support::world::*;
 
 fn list_path(query: &str) -> String {
-    format!("/v1beta1/clusters/{AWS}/privateLinkConnections{query}")
+    format!("/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections{query}")
 }
 
 fn ids(page: &Value) -> Vec<String> {
@@ -117,14 +119,15 @@ async fn state_filter() {
     let api = sim.api();
     let active = api.active_aws("a").await;
     let pending = api.create_aws("p", AWS_MANUAL).await;
-    api.wait_state(AWS, &pending, "PENDING_ACCEPTANCE").await;
+    api.wait_state(AWS_CLUSTER, &pending, "PENDING_ACCEPTANCE")
+        .await;
     let failed = api
         .create_aws(
             "f",
             "com.amazonaws.vpce.us-west-2.vpce-svc-0aaaaaaaaaaaaaaaa",
         )
         .await;
-    api.wait_state(AWS, &failed, "FAILED").await;
+    api.wait_state(AWS_CLUSTER, &failed, "FAILED").await;
     for (state, expected) in [
         ("ACTIVE", &active),
         ("PENDING_ACCEPTANCE", &pending),
@@ -149,7 +152,7 @@ async fn state_filter() {
 async fn rate_limit_headers_and_429() {
     let sim = Sim::start(&["--rate-limit-rpm", "5", "--rate-limit-window-s", "60"]);
     let api = sim.api();
-    let cluster = format!("/v1beta1/clusters/{AWS}");
+    let cluster = format!("/v1beta1/clusters/{AWS_CLUSTER}");
     // The challenge is not counted.
     let mut remaining = Vec::new();
     for _ in 0..5 {
@@ -216,7 +219,7 @@ async fn control_calls_are_not_limited_or_counted() {
     let stats = sim.control(Method::GET, "/_sim/stats", None).await.ok();
     assert_eq!(stats["requests_total"], 0);
     sim.api()
-        .get(&format!("/v1beta1/clusters/{AWS}"))
+        .get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
         .await
         .ok();
 }
@@ -224,7 +227,10 @@ async fn control_calls_are_not_limited_or_counted() {
 #[tokio::test]
 async fn no_rate_limit_headers_when_off() {
     let sim = Sim::start(&[]);
-    let r = sim.api().get(&format!("/v1beta1/clusters/{AWS}")).await;
+    let r = sim
+        .api()
+        .get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await;
     assert_eq!(r.status, 200);
     assert!(r.header("x-ratelimit-limit-minute").is_none());
 }
@@ -233,7 +239,9 @@ async fn no_rate_limit_headers_when_off() {
 async fn error_rate_answers_503_without_processing() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
+    api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await
+        .ok();
     sim.control(
         Method::POST,
         "/_sim/faults",
@@ -241,7 +249,7 @@ async fn error_rate_answers_503_without_processing() {
     )
     .await
     .ok();
-    let r = api.create(AWS, "never", aws_body(AWS_AUTO)).await;
+    let r = api.create(AWS_CLUSTER, "never", aws_body(AWS_AUTO)).await;
     r.expect_error(503, 14);
     sim.control(
         Method::POST,
@@ -270,7 +278,9 @@ async fn drop_rate_processes_then_drops_the_connection() {
     let sim = Sim::start(&[]);
     let api = sim.api();
     // Get a nonce first so the dropped request is the create itself.
-    api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
+    api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await
+        .ok();
     sim.control(
         Method::POST,
         "/_sim/faults",
@@ -300,7 +310,9 @@ async fn drop_rate_processes_then_drops_the_connection() {
 async fn latency_delays_every_api_response() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
+    api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await
+        .ok();
     let faults = sim
         .control(
             Method::POST,
@@ -315,6 +327,8 @@ async fn latency_delays_every_api_response() {
         150
     );
     let start = Instant::now();
-    api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
+    api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await
+        .ok();
     assert!(start.elapsed() >= Duration::from_millis(150));
 }

@@ -1,12 +1,13 @@
 //! The simulator as a process: first line, flags, signals, seed files.
 
-mod sim_support;
+mod support;
 
 use std::io::Write;
 use std::process::Stdio;
 use std::time::Duration;
 
-use sim_support::{command, Sim, AWS};
+use support::sim::{command, Sim};
+use support::world::AWS_CLUSTER;
 
 #[test]
 fn first_line_names_the_real_address() {
@@ -69,8 +70,8 @@ fn sigterm_and_sigint_exit_zero_promptly() {
 #[tokio::test]
 async fn sigterm_with_an_open_event_stream() {
     let mut sim = Sim::start(&[]);
-    let mut events = sim_support::http_client()
-        .get(format!("{}/_sim/events", sim.base))
+    let mut events = support::sim::http_client()
+        .get(format!("{}/_sim/events", sim.url))
         .send()
         .await
         .unwrap();
@@ -98,14 +99,15 @@ async fn seed_replaces_the_default_world() {
     let path = file.path().to_str().unwrap().to_string();
     let sim = Sim::start(&["--seed", &path]);
     let api = sim.api();
-    api.get(&format!("/v1beta1/clusters/{AWS}"))
+    api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
         .await
         .expect_error(404, 5);
     let cluster = api.get("/v1beta1/clusters/42").await.ok();
     assert_eq!(cluster["displayName"], "seeded");
     assert_eq!(cluster["region"]["regionId"], "aws-eu-central-1");
     assert_eq!(cluster["region"]["name"], "regions/aws-eu-central-1");
-    let body = sim_support::aws_body("com.amazonaws.vpce.eu-central-1.vpce-svc-0123456789abcdef0");
+    let body =
+        support::world::aws_body("com.amazonaws.vpce.eu-central-1.vpce-svc-0123456789abcdef0");
     let created = api.create("42", "seeded-conn", body).await.ok();
     assert_eq!(created["awsEndpointService"]["region"], "eu-central-1");
     let id = created["privateLinkConnectionId"].as_str().unwrap();
@@ -118,7 +120,7 @@ async fn seed_replaces_the_default_world() {
     // The seed's domain-name template shapes the service's domains.
     let preview = api
         .post(
-            &format!("{}:attachDomains", sim_support::conn_path("42", id)),
+            &format!("{}:attachDomains", support::world::conn_path("42", id)),
             serde_json::json!({"attachDomain": {"type": "TIDBCLOUD_MANAGED", "uniqueName": "seeded"},
                 "validateOnly": true}),
         )

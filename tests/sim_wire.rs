@@ -2,13 +2,15 @@
 //! field written, int64 as numbers, RFC 3339 times, trace ids, and requests
 //! parsed as grpc-gateway parses them.
 
-mod sim_support;
+mod support;
 
 use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use sim_support::*;
+use support::digest::*;
+use support::sim::*;
+use support::world::*;
 
 fn keys(v: &Value) -> BTreeSet<&str> {
     v.as_object()
@@ -45,7 +47,7 @@ async fn every_field_is_written() {
         "awsEndpointService",
         "alicloudEndpointService",
     ]);
-    let aws = api.create(AWS, "a", aws_body(AWS_AUTO)).await.ok();
+    let aws = api.create(AWS_CLUSTER, "a", aws_body(AWS_AUTO)).await.ok();
     assert_eq!(keys(&aws), conn_fields);
     assert_eq!(
         aws["awsEndpointService"],
@@ -56,7 +58,7 @@ async fn every_field_is_written() {
     assert_eq!(aws["attachedDomains"], json!([]));
     assert!(is_rfc3339_utc(&aws["createTime"]) && is_rfc3339_utc(&aws["updateTime"]));
 
-    let ali = api.create(ALI, "b", ali_body(ALI_AUTO)).await.ok();
+    let ali = api.create(ALI_CLUSTER, "b", ali_body(ALI_AUTO)).await.ok();
     assert_eq!(keys(&ali), conn_fields);
     assert_eq!(ali["awsEndpointService"], Value::Null);
     assert_eq!(
@@ -65,7 +67,9 @@ async fn every_field_is_written() {
     );
 
     let page = api
-        .get(&format!("/v1beta1/clusters/{AWS}/privateLinkConnections"))
+        .get(&format!(
+            "/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections"
+        ))
         .await
         .ok();
     assert_eq!(
@@ -79,7 +83,10 @@ async fn every_field_is_written() {
     );
     assert_eq!(keys(&page["privateLinkConnections"][0]), conn_fields);
 
-    let cluster = api.get(&format!("/v1beta1/clusters/{AWS}")).await.ok();
+    let cluster = api
+        .get(&format!("/v1beta1/clusters/{AWS_CLUSTER}"))
+        .await
+        .ok();
     for (field, value) in [
         ("endpoints", Value::Null),
         ("spendingLimit", Value::Null),
@@ -96,7 +103,7 @@ async fn every_field_is_written() {
 async fn every_response_carries_a_trace_id() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let cluster = format!("/v1beta1/clusters/{AWS}");
+    let cluster = format!("/v1beta1/clusters/{AWS_CLUSTER}");
     // A challenge is an error envelope too.
     let challenge = api
         .send_raw(Method::GET, &cluster, None, None)
@@ -117,7 +124,7 @@ async fn every_response_carries_a_trace_id() {
         .await
         .expect_error(400, 3);
     let page = http_client()
-        .get(format!("{}/", sim.base))
+        .get(format!("{}/", sim.url))
         .send()
         .await
         .unwrap();
@@ -139,7 +146,7 @@ async fn unknown_body_fields_are_discarded() {
     });
     let created = api
         .post(
-            &format!("/v1beta1/clusters/{AWS}/privateLinkConnections"),
+            &format!("/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections"),
             body,
         )
         .await
@@ -147,11 +154,11 @@ async fn unknown_body_fields_are_discarded() {
     assert_eq!(created["displayName"], "extra");
     assert!(created.get("labels").is_none());
     let id = created["privateLinkConnectionId"].as_str().unwrap();
-    api.wait_state(AWS, id, "ACTIVE").await;
+    api.wait_state(AWS_CLUSTER, id, "ACTIVE").await;
     // Proto field names are read as well as JSON names; null is absent.
     let preview = api
         .post(
-            &format!("{}:attachDomains", conn_path(AWS, id)),
+            &format!("{}:attachDomains", conn_path(AWS_CLUSTER, id)),
             json!({"attach_domain": {"type": "TIDBCLOUD_MANAGED", "unique_name": null, "color": "red"},
                 "validate_only": true}),
         )
@@ -165,7 +172,7 @@ async fn unknown_body_fields_are_discarded() {
 async fn query_parameters_are_parsed_as_grpc_gateway_does() {
     let sim = Sim::start(&["--transition-delay-ms", "60000"]);
     let api = sim.api();
-    let list = format!("/v1beta1/clusters/{AWS}/privateLinkConnections");
+    let list = format!("/v1beta1/clusters/{AWS_CLUSTER}/privateLinkConnections");
     let mut ids = Vec::new();
     for i in 0..3 {
         ids.push(api.create_aws(&format!("c{i}"), AWS_AUTO).await);
@@ -203,7 +210,9 @@ async fn query_parameters_are_parsed_as_grpc_gateway_does() {
         );
     }
     let message = api
-        .get(&format!("/v1beta1/clusters/{AWS}?view=FULL&view=BASIC"))
+        .get(&format!(
+            "/v1beta1/clusters/{AWS_CLUSTER}?view=FULL&view=BASIC"
+        ))
         .await
         .expect_error(400, 3);
     assert!(
@@ -221,7 +230,7 @@ async fn query_parameters_are_parsed_as_grpc_gateway_does() {
         "{message}"
     );
     let message = api
-        .get(&format!("/v1beta1/clusters/{AWS}?view=EVERYTHING"))
+        .get(&format!("/v1beta1/clusters/{AWS_CLUSTER}?view=EVERYTHING"))
         .await
         .expect_error(400, 3);
     assert!(

@@ -50,17 +50,7 @@ fn aws_create_plan_no_changes_destroy() {
 fn alicloud_create_plan_no_changes_destroy() {
     let sim = Sim::start(&[]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  cluster_id   = "{ALI_CLUSTER}"
-  display_name = "rds"
-  alicloud_endpoint_service = {{
-    name = "{ALI_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(&Connection::alicloud("c", "rds", ALI_AUTO).to_string());
     tf.apply();
     assert_eq!(attr(&tf, "state"), "ACTIVE");
     assert_eq!(attr(&tf, "type"), "ALICLOUD_ENDPOINT_SERVICE");
@@ -320,31 +310,19 @@ fn changing_an_argument_replaces_and_timeouts_change_in_place() {
 fn paused_cluster_and_cloud_mismatch_fail_at_plan() {
     let sim = Sim::start(&[]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  cluster_id   = "{PAUSED_CLUSTER}"
-  display_name = "kafka"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(
+        &Connection::aws("c", "kafka", AWS_AUTO)
+            .cluster(PAUSED_CLUSTER)
+            .to_string(),
+    );
     let plan = tf.plan();
     assert_eq!(plan.code, Some(1));
     plan.assert_mentions("is PAUSED");
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  cluster_id   = "{ALI_CLUSTER}"
-  display_name = "kafka"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(
+        &Connection::aws("c", "kafka", AWS_AUTO)
+            .cluster(ALI_CLUSTER)
+            .to_string(),
+    );
     let plan = tf.plan();
     assert_eq!(plan.code, Some(1));
     plan.assert_mentions("runs on alicloud");
@@ -476,18 +454,11 @@ fn import_round_trip_with_generated_configuration() {
 fn refreshing_many_connections_costs_listings_not_one_call_each() {
     let sim = Sim::start(&["--transition-delay-ms", "20"]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "many" {{
-  count        = 40
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "kafka-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(
+        &Connection::aws("many", "kafka-${count.index}", AWS_AUTO)
+            .count(40)
+            .to_string(),
+    );
     tf.apply();
     sim.post("/_sim/stats/reset", json!({}));
     tf.assert_no_changes();

@@ -175,15 +175,8 @@ fn alicloud_managed_has_one_domain() {
     let sim = Sim::start(&[]);
     let tf = Tf::new(Some(&sim));
     tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  cluster_id   = "{ALI_CLUSTER}"
-  display_name = "kafka"
-  alicloud_endpoint_service = {{
-    name = "{ALI_AUTO}"
-  }}
-}}
-{}"#,
+        "{}{}",
+        Connection::alicloud("c", "kafka", ALI_AUTO),
         domains_block(
             "tidbcloud_private_link_connection.c.private_link_connection_id",
             ALI_CLUSTER,

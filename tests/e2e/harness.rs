@@ -4,22 +4,16 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
-pub const AWS_CLUSTER: &str = "1000000000000000001";
-pub const ALI_CLUSTER: &str = "1000000000000000002";
-pub const PAUSED_CLUSTER: &str = "1000000000000000003";
-pub const AWS_AUTO: &str = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef";
-pub const AWS_MANUAL: &str = "com.amazonaws.vpce.us-west-2.vpce-svc-0fedcba9876543210";
-pub const ALI_AUTO: &str = "com.aliyuncs.privatelink.ap-southeast-1.epsrv-t4n0123456789abcdef";
-pub const PUBLIC_KEY: &str = "demo-public";
-pub const PRIVATE_KEY: &str = "demo-private";
+use crate::support;
+
+pub use crate::support::hcl::{aws_connection, Connection, HEADER};
+pub use crate::support::wait::eventually;
+pub use crate::support::world::*;
 
 /// The `terraform` binary, or a test failure that says how to get one.
 pub fn terraform_binary() -> PathBuf {
@@ -40,79 +34,32 @@ pub fn terraform_binary() -> PathBuf {
     }
 }
 
-/// A running simulator, stopped when dropped.
-pub struct Sim {
-    child: Child,
-    /// `http://127.0.0.1:PORT`
-    pub url: String,
-    addr: String,
+/// The simulator as the end-to-end tests use it: the shared launcher with
+/// transitions long enough for Terraform to see them, and blocking control
+/// calls (Terraform runs on the test's thread).
+pub struct Sim(support::sim::Sim);
+
+impl std::ops::Deref for Sim {
+    type Target = support::sim::Sim;
+    fn deref(&self) -> &support::sim::Sim {
+        &self.0
+    }
 }
 
 impl Sim {
-    /// A simulator with short transitions and no rate limit; `extra` flags
+    /// A simulator with 150 ms transitions and no rate limit; `extra` flags
     /// come last and win.
     pub fn start(extra: &[&str]) -> Sim {
-        let mut args = vec![
-            "--listen",
-            "127.0.0.1:0",
-            "--transition-delay-ms",
-            "150",
-            "--rate-limit-rpm",
-            "0",
-        ];
+        let mut args = vec!["--transition-delay-ms", "150"];
         args.extend_from_slice(extra);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tidbcloud-sim"))
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tidbcloud-sim");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the simulator's first line");
-        let url = line
-            .trim()
-            .strip_prefix("tidbcloud-sim listening on ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_string();
-        let addr = url.trim_start_matches("http://").to_string();
-        Sim { child, url, addr }
+        Sim(support::sim::Sim::start(&args))
     }
 
-    /// Calls the control surface (no auth) and returns the JSON answer.
+    /// Calls the control surface (no auth) and returns the status and JSON answer.
     pub fn control(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut stream = TcpStream::connect(&self.addr).expect("connect to the simulator");
-        stream.set_read_timeout(Some(Duration::from_secs(30))).ok();
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .expect("write request");
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).expect("read response");
-        let status: u16 = raw
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("malformed response {raw:?}"));
-        let payload = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        let payload = if raw
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(payload)
-        } else {
-            payload.to_string()
-        };
-        (
-            status,
-            serde_json::from_str(&payload).unwrap_or(Value::Null),
-        )
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
+        let r = block_on(self.0.control(method, path, body));
+        (r.status, r.body)
     }
 
     pub fn post(&self, path: &str, body: Value) -> Value {
@@ -129,29 +76,21 @@ impl Sim {
     }
 
     pub fn stats(&self) -> Value {
-        self.control("GET", "/_sim/stats", None).1
+        block_on(self.0.stats())
+    }
+
+    /// Moves the simulator's clock forward by `ms` milliseconds.
+    pub fn advance(&self, ms: u64) -> Value {
+        block_on(self.0.advance(ms))
     }
 }
 
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || tail.len() < n {
-            break;
-        }
-        out.push_str(&tail[..n]);
-        rest = tail[n..].trim_start_matches("\r\n");
-    }
-    out
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
 }
 
 /// A Terraform working directory using the built provider.
@@ -166,16 +105,6 @@ pub fn provider_dir() -> PathBuf {
         .expect("binary directory")
         .to_path_buf()
 }
-
-/// The `terraform { required_providers }` block every configuration starts with.
-pub const HEADER: &str = r#"terraform {
-  required_providers {
-    tidbcloud = {
-      source = "terraform.local/tidbcloud/tidbcloud"
-    }
-  }
-}
-"#;
 
 impl Tf {
     /// A working directory whose provider talks to `sim` with the default key.
@@ -199,9 +128,7 @@ impl Tf {
             ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
         ];
         if let Some(sim) = sim {
-            env.push(("TIDBCLOUD_SERVERLESS_ENDPOINT".into(), sim.url.clone()));
-            env.push(("TIDBCLOUD_PUBLIC_KEY".into(), PUBLIC_KEY.into()));
-            env.push(("TIDBCLOUD_PRIVATE_KEY".into(), PRIVATE_KEY.into()));
+            env.extend(sim.provider_env());
         }
         Tf { dir, env }
     }
@@ -330,33 +257,4 @@ impl Run {
             self.all()
         );
     }
-}
-
-/// Polls `check` until it holds (a bounded wait for an effect, not a timing
-/// assertion).
-pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("gave up waiting for {what}");
-}
-
-/// A connection resource block.
-pub fn aws_connection(name: &str, display_name: &str, service: &str, extra: &str) -> String {
-    format!(
-        r#"
-resource "tidbcloud_private_link_connection" "{name}" {{
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "{display_name}"
-  aws_endpoint_service = {{
-    name = "{service}"
-  }}
-{extra}
-}}
-"#
-    )
 }

@@ -1,6 +1,9 @@
 //! End-to-end tests: the real `terraform` CLI drives the built provider
 //! against `tidbcloud-sim` on a free loopback port.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod harness;
 
 mod connection;

@@ -47,18 +47,11 @@ fn state_connection_ids(tf: &Tf) -> BTreeSet<String> {
 fn no_orphans_under_server_errors_and_dropped_responses() {
     let sim = Sim::start(&["--transition-delay-ms", "50"]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "many" {{
-  count        = 12
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "faulty-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(
+        &Connection::aws("many", "faulty-${count.index}", AWS_AUTO)
+            .count(12)
+            .to_string(),
+    );
     sim.post(
         "/_sim/faults",
         json!({"error_rate": 0.2, "drop_rate": 0.15, "latency_ms": 5}),
@@ -91,30 +84,34 @@ resource "tidbcloud_private_link_connection" "many" {{
 #[test]
 fn ctrl_c_at_any_point_leaves_no_orphans() {
     use std::os::unix::process::CommandExt as _;
-    // Interrupt applies at a spread of moments; after each, the state holds
-    // everything the API created.
-    for delay_ms in [150u64, 400, 900] {
+    // Interrupt applies at a spread of points, each reached by watching the
+    // API rather than by timing: once the provider has called it, once the
+    // first connection exists, once all three the parallelism allows wait
+    // for acceptance. After each, the state holds everything the API created.
+    let points: [(&str, fn(&Sim) -> bool); 3] = [
+        ("the first API request", |sim| {
+            sim.stats()["requests_total"].as_u64().unwrap_or(0) >= 1
+        }),
+        ("the first connection", |sim| !api_connection_ids(sim).is_empty()),
+        ("three connections", |sim| {
+            api_connection_ids(sim).len() >= 3
+        }),
+    ];
+    for (point, reached) in points {
         let sim = Sim::start(&["--transition-delay-ms", "300"]);
         let tf = Tf::new(Some(&sim));
-        tf.write(&format!(
-            r#"
-resource "tidbcloud_private_link_connection" "many" {{
-  count        = 6
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "interrupted-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_MANUAL}"
-  }}
-  wait_for_active = true
-}}
-"#
-        ));
+        tf.write(
+            &Connection::aws("many", "interrupted-${count.index}", AWS_MANUAL)
+                .count(6)
+                .line("  wait_for_active = true")
+                .to_string(),
+        );
         let mut cmd = tf.command(&["apply", "-auto-approve", "-no-color", "-parallelism=3"]);
         cmd.process_group(0)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         let mut child = cmd.spawn().expect("apply");
-        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        eventually(point, || reached(&sim));
         let pgid = child.id().to_string();
         let _ = std::process::Command::new("kill")
             .args(["-INT", "--", &format!("-{pgid}")])
@@ -128,7 +125,7 @@ resource "tidbcloud_private_link_connection" "many" {{
         let state = state_connection_ids(&tf);
         assert_eq!(
             api, state,
-            "after Ctrl-C at {delay_ms} ms the state and the API disagree"
+            "after Ctrl-C at {point} the state and the API disagree"
         );
     }
 }
@@ -144,18 +141,11 @@ fn a_low_rate_limit_slows_apply_down_but_never_fails_it() {
         "20",
     ]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "many" {{
-  count        = 12
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "limited-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(
+        &Connection::aws("many", "limited-${count.index}", AWS_AUTO)
+            .count(12)
+            .to_string(),
+    );
     tf.apply();
     tf.assert_no_changes();
     let stats = sim.stats();
