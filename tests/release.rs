@@ -887,3 +887,210 @@ fn version_prints_the_version_commit_protocol_and_platform() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Terraform"));
 }
+
+/// The fenced block of `lang` that follows `marker` in the README.
+fn readme_block(readme: &str, marker: &str, lang: &str) -> String {
+    let from = readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("README has no {marker:?}"));
+    let fence = format!("```{lang}\n");
+    let start = readme[from..]
+        .find(&fence)
+        .unwrap_or_else(|| panic!("no ```{lang} block after {marker:?}"))
+        + from
+        + fence.len();
+    let end = readme[start..].find("```").expect("closing fence") + start;
+    readme[start..end].to_string()
+}
+
+#[test]
+fn the_readme_from_source_mirror_instructions_work_with_an_explicit_installation_block() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let marker = "<!-- tests/release.rs runs this block and the one below -->";
+    let script = readme_block(&readme, marker, "sh");
+    let config = readme_block(&readme, marker, "hcl");
+
+    // The README's commands, as written, in a checkout whose release build
+    // is the binary built for these tests, for a user whose home is `home`.
+    let home = tempfile::tempdir().expect("home");
+    let checkout = tempfile::tempdir().expect("checkout");
+    std::fs::create_dir_all(checkout.path().join("target/release")).expect("target dir");
+    std::fs::copy(
+        provider_binary(),
+        checkout
+            .path()
+            .join("target/release/terraform-provider-tidbcloud"),
+    )
+    .expect("copy binary");
+    let commands: String = script
+        .lines()
+        .filter(|l| !l.starts_with("cargo build"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let out = Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &commands])
+        .current_dir(checkout.path())
+        .env("HOME", home.path())
+        .output()
+        .expect("bash");
+    assert!(
+        out.status.success(),
+        "the README's commands failed:\n{commands}\n{}",
+        text(&out)
+    );
+    assert!(home
+        .path()
+        .join(format!(
+            ".terraform.d/mirror/{SOURCE}/{VERSION}/{}/terraform-provider-tidbcloud_v{VERSION}",
+            platform()
+        ))
+        .is_file());
+
+    // The README's CLI configuration, with this machine's paths.
+    let aws = local_aws_mirror();
+    let empty = tempfile::tempdir().expect("empty mirror");
+    let aws_dir = aws.clone().unwrap_or_else(|| empty.path().to_path_buf());
+    let config = config
+        .replace("/home/you", &home.path().display().to_string())
+        .replace("/opt/tf-plugins", &aws_dir.display().to_string());
+    let installation = config
+        .trim()
+        .strip_prefix("provider_installation {")
+        .and_then(|c| c.strip_suffix('}'))
+        .expect("a provider_installation block");
+    let extra = if aws.is_some() {
+        "    aws = {\n      source = \"hashicorp/aws\"\n    }\n"
+    } else {
+        ""
+    };
+    let tf = Tf::new(installation, extra);
+    let init = tf.ok(&["init", "-no-color", "-input=false"]);
+    assert!(
+        init.contains(&format!("Installed {SOURCE} v{VERSION}")),
+        "{init}"
+    );
+    if aws.is_some() {
+        assert!(init.contains("Installed hashicorp/aws"), "{init}");
+    }
+    tf.assert_provider_runs();
+}
+
+/// `key = "value"` from `[package.metadata.terraform]` in Cargo.toml.
+fn terraform_metadata(key: &str) -> String {
+    let manifest = std::fs::read_to_string(repo().join("Cargo.toml")).expect("Cargo.toml");
+    let section = manifest
+        .split("[package.metadata.terraform]")
+        .nth(1)
+        .expect("[package.metadata.terraform] in Cargo.toml");
+    section
+        .lines()
+        .take_while(|l| !l.starts_with('['))
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("no {key} in [package.metadata.terraform]"))
+}
+
+/// Files under `dir` (recursively) whose name ends with `suffix`.
+fn files_under(dir: &Path, suffix: &str, found: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if !name.starts_with('.') {
+                files_under(&path, suffix, found);
+            }
+        } else if name.ends_with(suffix) {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_terraform_version_range_is_stated_once_and_agrees_everywhere() {
+    let required = terraform_metadata("required_version");
+    let tested = terraform_metadata("tested_version");
+    let minimum = required.trim_start_matches(">=").trim();
+    assert_eq!(terraform_metadata("plugin_protocol"), "6");
+
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("Terraform:** {minimum} or later"))
+            && readme.contains(&format!("tested\n  on {tested}")),
+        "the README's Versions section states {required}, tested on {tested}"
+    );
+
+    // Every "terraform ... X.Y or later" in the prose and scripts names the
+    // same minimum.
+    let mut files = vec![
+        repo().join("README.md"),
+        repo().join("CHANGELOG.md"),
+        repo().join("ARCHITECTURE.md"),
+        repo().join(".ci/run"),
+    ];
+    files_under(&repo().join("docs"), ".md", &mut files);
+    files_under(&repo().join("scripts"), ".sh", &mut files);
+    let mut problems = Vec::new();
+    for file in &files {
+        let Ok(text) = std::fs::read_to_string(file) else {
+            continue;
+        };
+        for (n, line) in text.lines().enumerate() {
+            if !line.to_lowercase().contains("terraform") {
+                continue;
+            }
+            for (at, _) in line.match_indices(" or later") {
+                let before = &line[..at];
+                let version = before
+                    .rsplit(|c: char| !(c.is_ascii_digit() || c == '.'))
+                    .next()
+                    .unwrap_or("");
+                if !version.is_empty() && version != minimum {
+                    problems.push(format!(
+                        "{}:{}: {version} or later, not {minimum}",
+                        file.display(),
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    // Every required_version in the examples (and modules) is the same.
+    let mut tf_files = Vec::new();
+    files_under(&repo().join("examples"), ".tf", &mut tf_files);
+    files_under(&repo().join("modules"), ".tf", &mut tf_files);
+    for file in &tf_files {
+        let text = std::fs::read_to_string(file).expect("read .tf");
+        for line in text.lines() {
+            if let Some((key, value)) = line.split_once('=') {
+                if key.trim() == "required_version" {
+                    let value = value.trim().trim_matches('"');
+                    if value != required {
+                        problems.push(format!(
+                            "{}: required_version {value:?}, not {required:?}",
+                            file.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // And the installed terraform is in the range.
+    let out = Command::new(terraform_binary())
+        .args(["version", "-json"])
+        .output()
+        .expect("terraform version");
+    let installed: Value = serde_json::from_slice(&out.stdout).expect("version JSON");
+    let installed = installed["terraform_version"].as_str().expect("version");
+    let parse = |v: &str| -> Vec<u32> { v.split('.').filter_map(|p| p.parse().ok()).collect() };
+    assert!(
+        parse(installed) >= parse(minimum),
+        "terraform {installed} is older than {minimum}"
+    );
+}
