@@ -10,8 +10,8 @@ use serde_json::{json, Value};
 use support::sim::Sim;
 use support::wait::eventually_async as eventually;
 use support::world::{
-    ALI_AUTO as ALI_SVC, AWS_AUTO as AUTO_ACCEPT_SVC, AWS_MANUAL as MANUAL_ACCEPT_SVC,
-    PRIVATE_KEY, PUBLIC_KEY, ALI_CLUSTER, AWS_CLUSTER, PAUSED_CLUSTER,
+    ALI_AUTO as ALI_SVC, ALI_CLUSTER, AWS_AUTO as AUTO_ACCEPT_SVC, AWS_CLUSTER,
+    AWS_MANUAL as MANUAL_ACCEPT_SVC, PAUSED_CLUSTER, PRIVATE_KEY, PUBLIC_KEY,
 };
 use tidbcloud_provider::api::{
     AttachDomain, Client, ClientConfig, ClientOptions, ClusterState, ConnectionState, DomainState,

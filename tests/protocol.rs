@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use support::grpc::{self, ClientIdentity, Curve};
 use support::process::SIGINT;

@@ -6,7 +6,6 @@ mod support;
 
 use reqwest::Method;
 use serde_json::json;
-use support::digest::*;
 use support::sim::*;
 use support::world::*;
 

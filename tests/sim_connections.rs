@@ -5,7 +5,6 @@ mod support;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::digest::*;
 use support::sim::*;
 use support::world::*;
 

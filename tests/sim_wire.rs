@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 
 use reqwest::Method;
 use serde_json::{json, Value};
-use support::digest::*;
 use support::sim::*;
 use support::world::*;
 

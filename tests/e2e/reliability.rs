@@ -92,7 +92,9 @@ fn ctrl_c_at_any_point_leaves_no_orphans() {
         ("the first API request", |sim| {
             sim.stats()["requests_total"].as_u64().unwrap_or(0) >= 1
         }),
-        ("the first connection", |sim| !api_connection_ids(sim).is_empty()),
+        ("the first connection", |sim| {
+            !api_connection_ids(sim).is_empty()
+        }),
         ("three connections", |sim| {
             api_connection_ids(sim).len() >= 3
         }),
