@@ -16,7 +16,9 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// A running child process with its output collected in the background.
 pub struct Process {
     child: Child,
-    stdout: Receiver<String>,
+    /// In a mutex so that a process (and the simulator holding one) can be
+    /// shared with the threads of a test.
+    stdout: Mutex<Receiver<String>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     stderr_reader: Option<JoinHandle<()>>,
 }
@@ -69,7 +71,7 @@ impl Process {
         });
         Process {
             child,
-            stdout,
+            stdout: Mutex::new(stdout),
             stderr,
             stderr_reader: Some(stderr_reader),
         }
@@ -79,24 +81,29 @@ impl Process {
         self.child.id()
     }
 
+    fn lines(&self) -> std::sync::MutexGuard<'_, Receiver<String>> {
+        self.stdout.lock().expect("stdout lines")
+    }
+
     /// The next line of stdout, or `None` at end of output or after `timeout`.
     pub fn stdout_line(&self, timeout: Duration) -> Option<String> {
-        self.stdout.recv_timeout(timeout).ok()
+        self.lines().recv_timeout(timeout).ok()
     }
 
     /// Lines printed since the last read, without waiting.
     pub fn stdout_pending(&self) -> Vec<String> {
-        self.stdout.try_iter().collect()
+        self.lines().try_iter().collect()
     }
 
     /// Everything left on stdout up to its end; panics if it does not end
     /// within [`PATIENCE`].
     pub fn stdout_rest(&self) -> Vec<String> {
         let deadline = Instant::now() + PATIENCE;
+        let stdout = self.lines();
         let mut lines = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.stdout.recv_timeout(left) {
+            match stdout.recv_timeout(left) {
                 Ok(line) => lines.push(line),
                 Err(RecvTimeoutError::Disconnected) => return lines,
                 Err(RecvTimeoutError::Timeout) => panic!("stdout did not end: {lines:?}"),
