@@ -88,7 +88,8 @@ fn ctrl_c_at_any_point_leaves_no_orphans() {
     // API rather than by timing: once the provider has called it, once the
     // first connection exists, once all three the parallelism allows wait
     // for acceptance. After each, the state holds everything the API created.
-    let points: [(&str, fn(&Sim) -> bool); 3] = [
+    type Point = (&'static str, fn(&Sim) -> bool);
+    let points: [Point; 3] = [
         ("the first API request", |sim| {
             sim.stats()["requests_total"].as_u64().unwrap_or(0) >= 1
         }),
