@@ -4,6 +4,7 @@
 
 pub mod codec;
 pub mod diag;
+pub mod docs;
 pub mod plan;
 pub mod resource;
 pub mod schema;
