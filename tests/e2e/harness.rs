@@ -360,3 +360,109 @@ resource "tidbcloud_private_link_connection" "{name}" {{
 "#
     )
 }
+
+/// The `hashicorp/aws` provider in a local filesystem mirror
+/// (`$TF_PLUGIN_MIRROR`, else `/opt/tf-plugins`): `(version, platform, binary)`.
+pub fn local_aws_provider() -> Option<(String, String, PathBuf)> {
+    let mirror = std::env::var_os("TF_PLUGIN_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+    let platform = terraform_platform();
+    let versions = mirror.join("registry.terraform.io/hashicorp/aws");
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(versions)
+        .ok()?
+        .filter_map(|entry| {
+            let version = entry.ok()?.path();
+            let binary = std::fs::read_dir(version.join(&platform))
+                .ok()?
+                .filter_map(|f| f.ok().map(|f| f.path()))
+                .find(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("terraform-provider-aws"))
+                })?;
+            let name = version.file_name()?.to_string_lossy().into_owned();
+            Some((name, binary))
+        })
+        .collect();
+    found.sort();
+    let (version, binary) = found.pop()?;
+    Some((version, platform, binary))
+}
+
+/// Terraform's name of this machine's platform, e.g. `linux_amd64`.
+pub fn terraform_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// Points `tf` at a filesystem mirror in its directory holding the local
+/// `hashicorp/aws` (see [`local_aws_provider`]) and the built provider, so
+/// that `terraform init` works offline; nothing comes from the network.
+/// Fails the test, saying what to provide, when there is no AWS provider.
+pub fn use_aws_mirror(tf: &mut Tf) {
+    let platform = terraform_platform();
+    let Some((aws_version, platform, aws_binary)) = local_aws_provider() else {
+        panic!(
+            "this test needs the hashicorp/aws provider for {platform} (terraform test mocks it, \
+             but still loads its schema from the binary) and found none. Provide a filesystem \
+             mirror holding registry.terraform.io/hashicorp/aws/<version>/{platform}/\
+             terraform-provider-aws_v<version>_x5: put it at /opt/tf-plugins or set \
+             TF_PLUGIN_MIRROR to its directory (on a machine with network access, \
+             `terraform providers mirror -platform={platform} DIR` in a configuration requiring \
+             hashicorp/aws writes one)"
+        );
+    };
+    let mirror = tf.path().join("mirror");
+    let link = |target: &Path, dir: PathBuf, name: &str| {
+        std::fs::create_dir_all(&dir).expect("mirror dir");
+        std::os::unix::fs::symlink(target, dir.join(name)).expect("symlink");
+    };
+    link(
+        &aws_binary,
+        mirror.join(format!(
+            "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
+        )),
+        &aws_binary.file_name().expect("name").to_string_lossy(),
+    );
+    // `terraform init` does not install providers under dev_overrides, so
+    // the built provider is in the mirror too (a link: always this build).
+    link(
+        Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")),
+        mirror.join(format!(
+            "terraform.local/tidbcloud/tidbcloud/0.0.1/{platform}"
+        )),
+        "terraform-provider-tidbcloud_v0.0.1",
+    );
+    let cli_config = tf.path().join("mirror.tfrc");
+    std::fs::write(
+        &cli_config,
+        format!(
+            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
+            mirror.display()
+        ),
+    )
+    .expect("CLI config");
+    tf.set_env("TF_CLI_CONFIG_FILE", &cli_config.display().to_string());
+}
+
+/// Copies a directory tree of configuration (skipping `.terraform` and lock
+/// files left by a local run) to `to`.
+pub fn copy_configuration(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create directory");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name");
+        if name == ".terraform" || name == ".terraform.lock.hcl" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_configuration(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).expect("copy file");
+        }
+    }
+}
