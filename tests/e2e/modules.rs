@@ -107,3 +107,101 @@ fn import_examples_are_valid_with_their_resource_examples() {
     }
     assert_eq!(checked, 2, "one import example per resource");
 }
+
+#[test]
+fn modules_are_formatted() {
+    let out = std::process::Command::new(terraform_binary())
+        .args(["fmt", "-check", "-recursive", "-no-color", "modules/"])
+        .current_dir(repo())
+        .output()
+        .expect("run terraform fmt");
+    assert!(
+        out.status.success(),
+        "terraform fmt -check -recursive modules/ found unformatted files (run `terraform fmt -recursive modules/`):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The ```terraform blocks of a Markdown page.
+fn terraform_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match current.as_mut() {
+            None if line == "```terraform" => current = Some(String::new()),
+            None => {}
+            Some(_) if line == "```" => blocks.extend(current.take()),
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+        }
+    }
+    blocks
+}
+
+#[test]
+fn terraform_blocks_in_the_docs_parse_and_are_formatted() {
+    // Hand-written guides as well as generated pages: a reader copies them.
+    let mut pages = vec![repo().join("docs/index.md")];
+    for kind in ["guides", "resources", "data-sources", "functions"] {
+        for entry in std::fs::read_dir(repo().join("docs").join(kind)).expect("docs directory") {
+            pages.push(entry.expect("entry").path());
+        }
+    }
+    let mut checked = 0;
+    for page in pages {
+        let text = std::fs::read_to_string(&page).expect("page");
+        for block in terraform_blocks(&text) {
+            let mut fmt = std::process::Command::new(terraform_binary())
+                .args(["fmt", "-no-color", "-"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("run terraform fmt");
+            std::io::Write::write_all(&mut fmt.stdin.take().expect("stdin"), block.as_bytes())
+                .expect("write the block");
+            let out = fmt.wait_with_output().expect("terraform fmt");
+            assert!(
+                out.status.success(),
+                "{}: a terraform block does not parse:\n{block}\n{}",
+                page.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                block,
+                "{}: a terraform block is not formatted as terraform fmt would",
+                page.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} terraform blocks found");
+}
+
+#[test]
+fn aws_guide_steps_form_a_valid_configuration() {
+    // The guide's steps, put together as a reader would, are valid against
+    // the real schemas of both providers.
+    let text = std::fs::read_to_string(repo().join("docs/guides/kafka-on-aws.md")).expect("guide");
+    let steps: Vec<String> = terraform_blocks(&text)
+        .into_iter()
+        .filter(|b| !b.contains("kafka_privatelink"))
+        .collect();
+    assert!(steps.len() >= 9, "only {} steps found", steps.len());
+    let mut tf = Tf::new(None);
+    use_aws_mirror(&mut tf);
+    std::fs::write(
+        tf.path().join("main.tf"),
+        format!(
+            "{}\nvariable \"cluster_id\" {{\n  type = string\n}}\n\nvariable \"vpc_id\" {{\n  type = string\n}}\n",
+            steps.join("\n")
+        ),
+    )
+    .expect("main.tf");
+    tf.ok(&["init", "-no-color", "-input=false"]);
+    tf.ok(&["validate", "-no-color"]);
+}
