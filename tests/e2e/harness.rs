@@ -399,37 +399,40 @@ pub fn terraform_platform() -> String {
     format!("{}_{arch}", std::env::consts::OS)
 }
 
-/// Points `tf` at a filesystem mirror in its directory holding the local
-/// `hashicorp/aws` (see [`local_aws_provider`]) and the built provider, so
-/// that `terraform init` works offline; nothing comes from the network.
-/// Fails the test, saying what to provide, when there is no AWS provider.
-pub fn use_aws_mirror(tf: &mut Tf) {
+/// Where `hashicorp/aws` comes from for the tests that need its schema.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AwsSource {
+    /// A local filesystem mirror: nothing from the network.
+    LocalMirror,
+    /// None found locally: the registry, through a normal `terraform init`.
+    Registry,
+}
+
+/// Points `tf` at a filesystem mirror in its directory holding the built
+/// provider and, when there is one locally (see [`local_aws_provider`]),
+/// `hashicorp/aws`; without it, `hashicorp/aws` comes from the registry.
+/// Run `terraform init` with [`init_with_aws`], which says what to provide
+/// when neither works.
+#[must_use]
+pub fn use_aws_mirror(tf: &mut Tf) -> AwsSource {
     let platform = terraform_platform();
-    let Some((aws_version, platform, aws_binary)) = local_aws_provider() else {
-        panic!(
-            "this test needs the hashicorp/aws provider for {platform} (terraform test mocks it, \
-             but still loads its schema from the binary) and found none. Provide a filesystem \
-             mirror holding registry.terraform.io/hashicorp/aws/<version>/{platform}/\
-             terraform-provider-aws_v<version>_x5: put it at /opt/tf-plugins or set \
-             TF_PLUGIN_MIRROR to its directory (on a machine with network access, \
-             `terraform providers mirror -platform={platform} DIR` in a configuration requiring \
-             hashicorp/aws writes one)"
-        );
-    };
+    let aws = local_aws_provider();
     let mirror = tf.path().join("mirror");
     let link = |target: &Path, dir: PathBuf, name: &str| {
         std::fs::create_dir_all(&dir).expect("mirror dir");
         std::os::unix::fs::symlink(target, dir.join(name)).expect("symlink");
     };
-    link(
-        &aws_binary,
-        mirror.join(format!(
-            "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
-        )),
-        &aws_binary.file_name().expect("name").to_string_lossy(),
-    );
+    if let Some((aws_version, _, aws_binary)) = &aws {
+        link(
+            aws_binary,
+            mirror.join(format!(
+                "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
+            )),
+            &aws_binary.file_name().expect("name").to_string_lossy(),
+        );
+    }
     // `terraform init` does not install providers under dev_overrides, so
-    // the built provider is in the mirror too (a link: always this build).
+    // the built provider is in the mirror (a link: always this build).
     link(
         Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")),
         mirror.join(format!(
@@ -437,16 +440,58 @@ pub fn use_aws_mirror(tf: &mut Tf) {
         )),
         "terraform-provider-tidbcloud_v0.0.1",
     );
+    let (installation, source) = match aws {
+        Some(_) => (
+            format!("  filesystem_mirror {{\n    path = \"{}\"\n  }}\n", mirror.display()),
+            AwsSource::LocalMirror,
+        ),
+        None => (
+            format!(
+                "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"terraform.local/*/*\"]\n  }}\n  \
+                 direct {{\n    exclude = [\"terraform.local/*/*\"]\n  }}\n",
+                mirror.display()
+            ),
+            AwsSource::Registry,
+        ),
+    };
     let cli_config = tf.path().join("mirror.tfrc");
     std::fs::write(
         &cli_config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            mirror.display()
-        ),
+        format!("provider_installation {{\n{installation}}}\n"),
     )
     .expect("CLI config");
     tf.set_env("TF_CLI_CONFIG_FILE", &cli_config.display().to_string());
+    source
+}
+
+/// `terraform init` in `dir` (a directory of `tf`'s), failing the test
+/// with what to provide when `hashicorp/aws` cannot be installed.
+pub fn init_with_aws(tf: &Tf, dir: &Path, source: AwsSource) {
+    let out = tf
+        .command(&["init", "-no-color", "-input=false"])
+        .current_dir(dir)
+        .output()
+        .expect("run terraform init");
+    let platform = terraform_platform();
+    assert!(
+        out.status.success(),
+        "terraform init failed{}:\n{}{}",
+        if source == AwsSource::Registry {
+            format!(
+                " to install hashicorp/aws, which this test needs for its schema (terraform \
+                 test mocks it) and found in no local mirror. Provide either network access to \
+                 registry.terraform.io, or a filesystem mirror at /opt/tf-plugins or in \
+                 TF_PLUGIN_MIRROR=<dir> holding \
+                 <dir>/registry.terraform.io/hashicorp/aws/<version>/{platform}/terraform-provider-aws_v<version>_x5 \
+                 (unzip terraform-provider-aws_<version>_{platform}.zip from \
+                 releases.hashicorp.com there)"
+            )
+        } else {
+            String::new()
+        },
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Copies a directory tree of configuration (skipping `.terraform` and lock

@@ -16,10 +16,10 @@ fn repo() -> &'static Path {
 fn aws_kafka_privatelink_module_tests_pass_against_the_simulator() {
     let sim = Sim::start(&["--transition-delay-ms", "50"]);
     let mut tf = Tf::new(Some(&sim));
-    use_aws_mirror(&mut tf);
+    let aws = use_aws_mirror(&mut tf);
     copy_configuration(&repo().join("modules/aws-kafka-privatelink"), tf.path());
 
-    tf.ok(&["init", "-no-color", "-input=false"]);
+    init_with_aws(&tf, tf.path(), aws);
     let run = tf.run(&["test", "-no-color"]);
     assert!(run.success, "terraform test failed:\n{}", run.all());
     // Every run of both files: the plan-only checks and the apply.
@@ -47,7 +47,7 @@ fn aws_kafka_privatelink_module_tests_pass_against_the_simulator() {
 #[test]
 fn aws_kafka_example_calls_the_module_and_validates() {
     let mut tf = Tf::new(None);
-    use_aws_mirror(&mut tf);
+    let aws = use_aws_mirror(&mut tf);
     // The example refers to the module by its path in the repository.
     copy_configuration(
         &repo().join("modules/aws-kafka-privatelink"),
@@ -56,14 +56,7 @@ fn aws_kafka_example_calls_the_module_and_validates() {
     let example = tf.path().join("examples/aws-kafka");
     copy_configuration(&repo().join("examples/aws-kafka"), &example);
 
-    let mut init = tf.command(&["init", "-no-color", "-input=false"]);
-    let init = init.current_dir(&example).output().expect("terraform init");
-    assert!(
-        init.status.success(),
-        "init failed:\n{}{}",
-        String::from_utf8_lossy(&init.stdout),
-        String::from_utf8_lossy(&init.stderr)
-    );
+    init_with_aws(&tf, &example, aws);
     let mut validate = tf.command(&["validate", "-no-color"]);
     let validate = validate
         .current_dir(&example)
@@ -193,7 +186,7 @@ fn aws_guide_steps_form_a_valid_configuration() {
         .collect();
     assert!(steps.len() >= 9, "only {} steps found", steps.len());
     let mut tf = Tf::new(None);
-    use_aws_mirror(&mut tf);
+    let aws = use_aws_mirror(&mut tf);
     std::fs::write(
         tf.path().join("main.tf"),
         format!(
@@ -202,6 +195,6 @@ fn aws_guide_steps_form_a_valid_configuration() {
         ),
     )
     .expect("main.tf");
-    tf.ok(&["init", "-no-color", "-input=false"]);
+    init_with_aws(&tf, tf.path(), aws);
     tf.ok(&["validate", "-no-color"]);
 }

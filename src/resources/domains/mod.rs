@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::api::{AttachDomain, Client, ConnectionState, DomainState, DomainType, PrivateLinkConnection as Connection};
+use crate::api::{
+    AttachDomain, Client, ConnectionState, DomainState, DomainType,
+    PrivateLinkConnection as Connection,
+};
 use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{
@@ -279,11 +282,11 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     };
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
     let started = std::time::Instant::now();
-    let connection =
-        match connection_active(ctx, client, cluster_id, connection_id, timeout).await {
-            Ok(c) => c,
-            Err(d) => return ApplyOutcome::failed(d),
-        };
+    let connection = match connection_active(ctx, client, cluster_id, connection_id, timeout).await
+    {
+        Ok(c) => c,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
     if let Some(d) = already_attached(&connection) {
         return ApplyOutcome::failed(d);
     }
