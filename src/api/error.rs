@@ -589,7 +589,7 @@ impl ApiError {
 /// characters (terminal escape sequences whole), bidi controls and other
 /// invisible format characters, turns line breaks and tabs into spaces, and
 /// cuts the result at `max_bytes` (on a character boundary) with a note
-/// saying it was truncated and how long it was.
+/// saying it was truncated and how long it was as received.
 pub fn sanitize(text: &str, max_bytes: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max_bytes + 64));
     let mut chars = text.chars().peekable();
@@ -643,7 +643,8 @@ pub fn sanitize(text: &str, max_bytes: usize) -> String {
     if out.len() <= max_bytes {
         return out;
     }
-    let total = out.len();
+    // The length as received, so the note says how much there was.
+    let total = text.len();
     let mut cut = max_bytes;
     while !out.is_char_boundary(cut) {
         cut -= 1;
