@@ -119,7 +119,10 @@ fn the_provider_exits_when_terraform_is_killed() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    println!("provider exited {:?} after its parent was killed", killed.elapsed());
+    println!(
+        "provider exited {:?} after its parent was killed",
+        killed.elapsed()
+    );
 }
 
 #[test]

@@ -231,7 +231,11 @@ async fn handle(
         | ("DELETE", "/v1beta1/clusters/1/privateLinkConnections/plc-1")
             if n == 1 =>
         {
-            (StatusCode::SERVICE_UNAVAILABLE, "<html>503 Service Unavailable</html>").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "<html>503 Service Unavailable</html>",
+            )
+                .into_response()
         }
         ("POST", "/v1beta1/clusters/1/privateLinkConnections/plc-1:detachDomains") => {
             json_response(StatusCode::OK, json!({}))
@@ -268,13 +272,13 @@ async fn handle(
         ("GET", "/v1beta1/clusters/1/privateLinkConnections") => {
             let conn = |id: &str, state: &str| {
                 json!({"privateLinkConnectionId": id, "clusterId": "1", "displayName": id,
-                       "state": state, "type": "AWS_ENDPOINT_SERVICE", "message": "",
-                       "createdBy": null, "alicloudEndpointService": null,
-                       "attachedDomains": if id == "plc-1" {
-                           json!([{"attachDomainId": "ad-1", "type": "TIDBCLOUD_MANAGED"}])
-                       } else {
-                           json!([])
-                       }})
+                "state": state, "type": "AWS_ENDPOINT_SERVICE", "message": "",
+                "createdBy": null, "alicloudEndpointService": null,
+                "attachedDomains": if id == "plc-1" {
+                    json!([{"attachDomainId": "ad-1", "type": "TIDBCLOUD_MANAGED"}])
+                } else {
+                    json!([])
+                }})
             };
             if query.contains("pageToken=p2") {
                 json_response(
@@ -533,7 +537,10 @@ async fn lists_read_every_page_and_tolerate_grpc_gateway_json() {
         all.iter().all(|c| c.attached_domains.is_empty()),
         "attachments in list answers are ignored"
     );
-    assert_eq!((all[0].message.as_deref(), all[0].created_by.as_deref()), (None, None));
+    assert_eq!(
+        (all[0].message.as_deref(), all[0].created_by.as_deref()),
+        (None, None)
+    );
     assert_eq!(
         all[2].state,
         Some(ConnectionState::Other("HIBERNATING".into()))
@@ -691,7 +698,10 @@ async fn redirects_are_errors_that_name_the_location_and_are_never_followed() {
     assert!(err.is_redirect(), "{err:?}");
     assert_eq!(err.status(), Some(301));
     let text = err.to_string();
-    assert!(text.contains(&format!("{other_url}/v1beta1/clusters/1")), "{text}");
+    assert!(
+        text.contains(&format!("{other_url}/v1beta1/clusters/1")),
+        "{text}"
+    );
     assert!(text.contains("GET /v1beta1/clusters/moved"), "{text}");
 
     // A create redirected to another host would be followed as a GET and
@@ -738,16 +748,25 @@ async fn huge_bodies_fail_fast_without_being_read() {
         assert!(err.is_body_too_large(), "{path}: {err:?}");
         let text = err.to_string();
         assert!(text.contains("8388608 bytes"), "{text}");
-        assert!(text.contains(&format!("GET /v1beta1/clusters/{path}")), "{text}");
+        assert!(
+            text.contains(&format!("GET /v1beta1/clusters/{path}")),
+            "{text}"
+        );
         assert!(!err.is_transient(), "not worth retrying");
         // Bounded memory: the client stopped reading soon after the cap
         // (what the server buffered into the socket is all that moved).
         let streamed = server.streamed.load(Ordering::SeqCst);
-        assert!(streamed < 64 * 1024 * 1024, "{path}: {streamed} bytes streamed");
+        assert!(
+            streamed < 64 * 1024 * 1024,
+            "{path}: {streamed} bytes streamed"
+        );
         assert_eq!(server.calls(&format!("GET /v1beta1/clusters/{path}")), 1);
     }
     let announced = client.get_cluster("huge-announced").await.unwrap_err();
-    assert!(announced.to_string().contains("Content-Length 314572800"), "{announced}");
+    assert!(
+        announced.to_string().contains("Content-Length 314572800"),
+        "{announced}"
+    );
 }
 
 #[tokio::test]
@@ -759,9 +778,15 @@ async fn an_endless_429_ends_with_how_long_it_waited() {
     let client = client_with(&url, options);
     let err = client.get_cluster("limited").await.unwrap_err();
     assert!(err.is_rate_limited(), "{err:?}");
-    assert!(!err.is_transient(), "a wait must not poll on until its timeout");
+    assert!(
+        !err.is_transient(),
+        "a wait must not poll on until its timeout"
+    );
     let text = err.to_string();
-    assert!(text.contains("rate limit") && text.contains("was exhausted"), "{text}");
+    assert!(
+        text.contains("rate limit") && text.contains("was exhausted"),
+        "{text}"
+    );
     assert!(text.contains("waited"), "{text}");
     assert!(text.contains("trace id trace-429"), "{text}");
     let sent = server.calls("GET /v1beta1/clusters/limited");
@@ -818,8 +843,16 @@ async fn error_messages_are_sanitised_and_carry_the_trace_id_method_and_path() {
     let err = client.get_cluster("hostile").await.unwrap_err();
     assert!(err.is_invalid_argument(), "{err:?}");
     let text = err.to_string();
-    assert!(!text.chars().any(|c| c.is_control() || c == '\u{202e}'), "{:?}", &text[..80]);
-    assert!(text.starts_with("the API rejected the request as invalid: bad redtxt.exeAAAA"), "{}", &text[..80]);
+    assert!(
+        !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{:?}",
+        &text[..80]
+    );
+    assert!(
+        text.starts_with("the API rejected the request as invalid: bad redtxt.exeAAAA"),
+        "{}",
+        &text[..80]
+    );
     assert!(text.len() < 2048, "{} bytes", text.len());
     let received = "bad \u{1b}[2J\u{1b}[31mred\u{202e}txt.exe".len() + 5 * 1024 * 1024;
     assert!(
@@ -827,7 +860,10 @@ async fn error_messages_are_sanitised_and_carry_the_trace_id_method_and_path() {
         "{}",
         &text[text.len() - 200..]
     );
-    assert!(text.contains("GET /v1beta1/clusters/hostile; trace id trace-in-details"), "{text}");
+    assert!(
+        text.contains("GET /v1beta1/clusters/hostile; trace id trace-in-details"),
+        "{text}"
+    );
 
     // Not the envelope: plain text from a proxy.
     let err = client.get_cluster("text").await.unwrap_err();
@@ -839,4 +875,18 @@ async fn error_messages_are_sanitised_and_carry_the_trace_id_method_and_path() {
     let err = client.get_cluster("odd-code").await.unwrap_err();
     assert!(err.is_conflict(), "{err:?}");
     assert_eq!(err.trace_id(), Some("trace-409"));
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_told_apart_from_a_dropped_connection() {
+    // Nothing listens on port 1: the connection is refused.
+    let mut options = options();
+    options.retry.max_attempts = 1;
+    let err = client_with("http://127.0.0.1:1", options)
+        .get_cluster("1")
+        .await
+        .unwrap_err();
+    assert!(err.is_unreachable(), "{err:?}");
+    assert!(!err.is_connection_dropped(), "{err:?}");
+    assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
 }

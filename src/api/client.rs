@@ -80,8 +80,7 @@ impl Client {
             ));
         }
         let append = std::env::var(transport::APPEND_USER_AGENT_ENV).ok();
-        let user_agent =
-            transport::user_agent(cfg.user_agent_suffix.as_deref(), append.as_deref());
+        let user_agent = transport::user_agent(cfg.user_agent_suffix.as_deref(), append.as_deref());
         let http = HttpTransport::new(
             &base,
             &cfg.public_key,

@@ -494,7 +494,9 @@ impl ApiError {
             | ApiError::BodyTooLarge { method, path, .. }
             | ApiError::Ambiguous { method, path, .. }
             | ApiError::Decode { method, path, .. } => Some((method, path)),
-            _ => self.response().map(|r| (r.method.as_str(), r.path.as_str())),
+            _ => self
+                .response()
+                .map(|r| (r.method.as_str(), r.path.as_str())),
         }
     }
 
@@ -733,11 +735,16 @@ mod tests {
         assert!(classify(400, r#"{"code":42,"message":"x"}"#).is_invalid_argument());
         assert!(classify(400, r#"{"code":11,"message":"x"}"#).is_invalid_argument());
         // Then the message, when the code says nothing.
-        assert!(classify(400, r#"{"message":"failed precondition: busy"}"#).is_failed_precondition());
+        assert!(
+            classify(400, r#"{"message":"failed precondition: busy"}"#).is_failed_precondition()
+        );
         assert!(classify(400, "not allowed in the current state").is_failed_precondition());
         // A 4xx without a class of its own follows the code.
         assert!(classify(412, r#"{"code":9,"message":"x"}"#).is_failed_precondition());
-        assert!(matches!(classify(501, r#"{"code":12,"message":"x"}"#), ApiError::Unexpected(_)));
+        assert!(matches!(
+            classify(501, r#"{"code":12,"message":"x"}"#),
+            ApiError::Unexpected(_)
+        ));
         // A rate limit is not transient: the client already waited.
         assert!(!classify(429, "").is_transient());
         assert!(classify(502, "").is_transient());
@@ -797,12 +804,19 @@ mod tests {
     #[test]
     fn the_trace_id_comes_from_the_header_or_the_details() {
         let mut h = HeaderMap::new();
-        h.insert(TRACE_ID_HEADER, HeaderValue::from_static("trace-from-header"));
+        h.insert(
+            TRACE_ID_HEADER,
+            HeaderValue::from_static("trace-from-header"),
+        );
         let body = br#"{"code":5,"message":"gone","details":[
             {"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"trace-from-details"}]}"#;
         let e = ApiError::from_http("DELETE", "/v1beta1/x", 404, Some(&h), body, 1);
         assert_eq!(e.trace_id(), Some("trace-from-header"));
-        assert!(e.to_string().contains("HTTP 404 on DELETE /v1beta1/x; trace id trace-from-header"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("HTTP 404 on DELETE /v1beta1/x; trace id trace-from-header"),
+            "{e}"
+        );
         let e = ApiError::from_http("DELETE", "/v1beta1/x", 404, None, body, 1);
         assert_eq!(e.trace_id(), Some("trace-from-details"));
         assert!(e.to_string().contains("trace id trace-from-details"), "{e}");
@@ -817,15 +831,25 @@ mod tests {
         let hostile = "ok\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7}x\u{202e}evil\u{2066}\u{200f}\u{61c}\0bell\u{7}\r\nnext\u{9b}2Jz";
         let clean = sanitize(hostile, MAX_MESSAGE_BYTES);
         assert_eq!(clean, "okred xevilbell nextz");
-        let e = classify(400, &serde_json::json!({"code": 3, "message": hostile}).to_string());
+        let e = classify(
+            400,
+            &serde_json::json!({"code": 3, "message": hostile}).to_string(),
+        );
         assert_eq!(e.api_message(), Some("okred xevilbell nextz"));
         assert!(!e.to_string().chars().any(|c| c.is_control()));
 
         let huge = "é".repeat(3 * 1024 * 1024);
-        let e = classify(400, &serde_json::json!({"code": 3, "message": huge}).to_string());
+        let e = classify(
+            400,
+            &serde_json::json!({"code": 3, "message": huge}).to_string(),
+        );
         let m = e.api_message().unwrap();
         assert!(m.len() < MAX_MESSAGE_BYTES + 100, "{}", m.len());
-        assert!(m.ends_with("… (truncated: the message was 6291456 bytes)"), "{}", &m[m.len() - 60..]);
+        assert!(
+            m.ends_with("… (truncated: the message was 6291456 bytes)"),
+            "{}",
+            &m[m.len() - 60..]
+        );
         assert_eq!(sanitize("short", 1024), "short");
     }
 

@@ -94,7 +94,9 @@ mod layering {
                         .chars()
                         .take_while(|c| c.is_alphanumeric() || *c == '_')
                         .collect();
-                    let Some(theirs) = rank(&target) else { continue };
+                    let Some(theirs) = rank(&target) else {
+                        continue;
+                    };
                     assert!(
                         theirs < own,
                         "src/api/{name}.rs:{}: imports {target}, which is not below it",

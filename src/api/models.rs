@@ -601,9 +601,7 @@ mod absent {
         D: Deserializer<'de>,
         T: From<String>,
     {
-        Ok(opt_string(d)?
-            .filter(|s| !is_unspecified(s))
-            .map(T::from))
+        Ok(opt_string(d)?.filter(|s| !is_unspecified(s)).map(T::from))
     }
 
     /// `null` as `""`.
@@ -736,10 +734,16 @@ mod tests {
         assert_eq!(c.create_time, None);
         assert_eq!(c.update_time, None);
         assert_eq!(c.connection_type, None);
-        assert_eq!(c.connection_type(), Some(ConnectionType::AwsEndpointService));
+        assert_eq!(
+            c.connection_type(),
+            Some(ConnectionType::AwsEndpointService)
+        );
         assert!(c.attached_domains.is_empty());
         let aws = c.aws_endpoint_service.as_ref().unwrap();
-        assert_eq!((aws.region.as_deref(), aws.endpoint_id.as_deref()), (None, None));
+        assert_eq!(
+            (aws.region.as_deref(), aws.endpoint_id.as_deref()),
+            (None, None)
+        );
         assert!(aws.availability_zone_ids.is_empty());
         assert_eq!(c.alicloud_endpoint_service, None);
         assert_eq!(c.endpoint_id(), None);
@@ -753,7 +757,10 @@ mod tests {
         assert_eq!(a.attach_domain_id, "");
         assert_eq!((a.domain_type, a.unique_name), (None, None));
         assert_eq!(a.domains[0].state, None);
-        assert_eq!(a.domains[1].state, Some(DomainState::Other("ATTACHED".into())));
+        assert_eq!(
+            a.domains[1].state,
+            Some(DomainState::Other("ATTACHED".into()))
+        );
 
         let page: ListPrivateLinkConnectionsResponse = serde_json::from_value(json!({
             "privateLinkConnections": null, "nextPageToken": "", "totalSize": "0"

@@ -452,9 +452,16 @@ fn exhausted(
 ) -> ApiError {
     let method = request.method.to_string();
     let response = last.and_then(|r| {
-        ApiError::from_http(&method, &request.path, r.status, Some(&r.headers), &r.body, attempts)
-            .response()
-            .cloned()
+        ApiError::from_http(
+            &method,
+            &request.path,
+            r.status,
+            Some(&r.headers),
+            &r.body,
+            attempts,
+        )
+        .response()
+        .cloned()
     });
     let waited = started.elapsed();
     log::warn!(
@@ -728,15 +735,24 @@ mod tests {
         assert!(took < Duration::from_secs(20), "{took:?}");
         assert!(err.is_rate_limited(), "{err:?}");
         assert!(!err.is_transient(), "a wait must not spin on it");
-        let ApiError::RateLimited { waited, attempts, .. } = &err else {
+        let ApiError::RateLimited {
+            waited, attempts, ..
+        } = &err
+        else {
             unreachable!()
         };
         // No wait is started that would end past the bound (the last
         // exchange itself may run a little over it).
-        assert!(*waited < Duration::from_millis(400) + Duration::from_secs(1), "{waited:?}");
+        assert!(
+            *waited < Duration::from_millis(400) + Duration::from_secs(1),
+            "{waited:?}"
+        );
         assert!(*attempts >= 2, "{attempts}");
         let text = err.to_string();
-        assert!(text.contains("rate limit") && text.contains("exhausted"), "{text}");
+        assert!(
+            text.contains("rate limit") && text.contains("exhausted"),
+            "{text}"
+        );
         assert!(text.contains("waited") && text.contains("GET /x"), "{text}");
         assert!(text.contains("rate limit exceeded (HTTP 429"), "{text}");
     }
@@ -755,7 +771,11 @@ mod tests {
             .await
             .unwrap_err();
         assert!(err.is_rate_limited(), "{err:?}");
-        assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

@@ -117,9 +117,7 @@ impl<T: Transport> Transport for Retrying<T> {
                 return result;
             }
             let delay = self.policy.backoff(attempt);
-            let past_deadline = request
-                .deadline
-                .is_some_and(|d| Instant::now() + delay > d);
+            let past_deadline = request.deadline.is_some_and(|d| Instant::now() + delay > d);
             if started.elapsed() + delay > self.policy.max_elapsed || past_deadline {
                 log::debug!(
                     "TiDB Cloud API {} {}: {reason}; out of retry time",

@@ -281,9 +281,11 @@ impl HttpTransport {
             }
             // Read chunk by chunk, never more than the cap.
             let mut body = Vec::with_capacity(announced.unwrap_or(0) as usize);
-            while let Some(chunk) = response.chunk().await.map_err(|e| {
-                request.transport_error(chain(&e), true, read_kind(&e))
-            })? {
+            while let Some(chunk) = response
+                .chunk()
+                .await
+                .map_err(|e| request.transport_error(chain(&e), true, read_kind(&e)))?
+            {
                 if body.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
                     return Err(too_large(announced));
                 }
@@ -457,10 +459,23 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for host in ["127.0.0.1", "127.9.9.9", "localhost", "LOCALHOST", "[::1]", "::1"] {
+        for host in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "localhost",
+            "LOCALHOST",
+            "[::1]",
+            "::1",
+        ] {
             assert!(is_loopback(host), "{host}");
         }
-        for host in ["10.0.0.1", "[::2]", "localhost.example.com", "example.com", ""] {
+        for host in [
+            "10.0.0.1",
+            "[::2]",
+            "localhost.example.com",
+            "example.com",
+            "",
+        ] {
             assert!(!is_loopback(host), "{host}");
         }
     }

@@ -289,9 +289,7 @@ async fn watch_parent(parent: u32, every: Duration) {
             tokio::time::sleep(every).await;
             let now = std::os::unix::process::parent_id();
             if now != parent {
-                ::log::warn!(
-                    "the host process (pid {parent}) is gone; stopping the plugin"
-                );
+                ::log::warn!("the host process (pid {parent}) is gone; stopping the plugin");
                 return;
             }
         }
