@@ -86,8 +86,7 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
         Err(e) => return api_error("Could not delete the private link connection", &e).into(),
     }
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
-    let gone =
-        waits::wait_connection_deleted(client, &ctx.stop, &cluster_id, &id, timeout).await;
+    let gone = waits::wait_connection_deleted(client, &ctx.stop, &cluster_id, &id, timeout).await;
     match gone {
         Ok(_) => {}
         Err(WaitError::Timeout { last, .. }) => diags.error(
