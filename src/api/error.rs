@@ -144,7 +144,7 @@ pub enum ApiError {
 
     /// 401: TiDB Cloud rejected the API key.
     #[error(
-        "TiDB Cloud rejected the API key: check public_key/private_key or \
+        "the API key was rejected by TiDB Cloud: check public_key/private_key or \
          TIDBCLOUD_PUBLIC_KEY/TIDBCLOUD_PRIVATE_KEY: {0}"
     )]
     Unauthenticated(ErrorResponse),
@@ -784,7 +784,7 @@ mod tests {
     fn messages_tell_the_user_what_to_do() {
         let e = classify(401, r#"{"code":16,"message":"invalid digest"}"#);
         let text = e.to_string();
-        assert!(text.starts_with("TiDB Cloud rejected the API key: check public_key/private_key"));
+        assert!(text.starts_with("the API key was rejected by TiDB Cloud: check public_key/private_key"));
         assert!(text.contains("TIDBCLOUD_PUBLIC_KEY/TIDBCLOUD_PRIVATE_KEY"));
         assert!(text.contains("invalid digest"));
         assert!(text.contains("HTTP 401 on GET /v1beta1/clusters/1"));
