@@ -266,7 +266,7 @@ pub struct Page {
 }
 
 impl Page {
-    /// A new 1280×900 window at `url`.
+    /// A new 1280×1000 window at `url`.
     pub fn open(url: &str) -> Page {
         let b = browser();
         let window = {
@@ -280,7 +280,7 @@ impl Page {
         page.cmd(
             "POST",
             "/window/rect",
-            json!({"width": 1280, "height": 900}),
+            json!({"width": 1280, "height": 1000}),
         );
         page.goto(url);
         page

@@ -632,26 +632,29 @@
       line('Created by', present(c.createdBy) ? c.createdBy : '--'),
       line('Fail message', present(c.message) ? c.message : '--'),
     );
-    let domains;
+    // The domain list goes under the table, full width (domain names are long).
+    let summary;
+    const sections = [];
     if (!row.detail) {
-      domains = 'Loading…';
+      summary = 'Loading…';
     } else {
       const attached = attachments(row.detail);
-      if (!attached.length) {
-        domains = '--';
-      } else {
-        domains = attached.map((a) => el('div', { class: 'attachment' },
-          el('div', { class: 'muted', text: [DOMAIN_TYPE_LABELS[a.type] || a.type, a.uniqueName, a.attachDomainId].filter(present).join(' · ') }),
-          el('table', { class: 'detail subtable' },
-            el('thead', {}, el('tr', {}, el('th', { text: 'Domain' }), el('th', { text: 'Status' }), el('th', { text: 'Creation time' }))),
-            el('tbody', {}, list(a.domains).map((d) => el('tr', { 'data-domain': present(d.name) ? d.name : '' },
-              el('td', { text: present(d.name) ? d.name : '--' }),
-              el('td', {}, badge(d.state, d.message, (s) => (present(s) ? s : '--'))),
-              el('td', { text: when(a.createTime) }))))))); // domain state words are shown verbatim
+      summary = attached.length ? [] : '--';
+      for (const a of attached) {
+        summary.push(el('div', {
+          text: [DOMAIN_TYPE_LABELS[a.type] || a.type, a.uniqueName, a.attachDomainId].filter(present).join(' · '),
+        }));
+        sections.push(el('table', { class: 'subtable' },
+          el('thead', {}, el('tr', {}, el('th', { text: 'Domain' }), el('th', { text: 'Status' }), el('th', { text: 'Creation time' }))),
+          el('tbody', {}, list(a.domains).map((d) => el('tr', { 'data-domain': present(d.name) ? d.name : '' },
+            el('td', { class: 'domain', text: present(d.name) ? d.name : '--' }),
+            // Domain state words are shown as the API gives them.
+            el('td', {}, badge(d.state, d.message, (s) => (present(s) ? s : '--'))),
+            el('td', { class: 'time', text: when(a.createTime) }))))));
       }
     }
-    rows.push(line('Attached domains', domains));
-    $('view-body').replaceChildren(el('table', { class: 'detail' }, el('tbody', {}, rows)));
+    rows.push(line('Attached domains', summary));
+    $('view-body').replaceChildren(el('table', { class: 'detail' }, el('tbody', {}, rows)), ...sections);
   }
 
   // Attach domains (2.2.7).
