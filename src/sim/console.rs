@@ -260,4 +260,13 @@ mod tests {
             assert!(!SCRIPT.contains(needle), "console.js uses {needle}");
         }
     }
+
+    #[test]
+    fn every_fetch_omits_credentials() {
+        // The browser then never answers a 401 with a login prompt.
+        let fetches = SCRIPT.matches("await fetch(").count();
+        assert_eq!(fetches, 1, "one place sends API requests");
+        assert!(SCRIPT.contains("credentials: 'omit'"));
+        assert!(SCRIPT.contains("'SHA-256'"));
+    }
 }
