@@ -205,7 +205,8 @@ fn create_in_the_console_then_import_with_generated_configuration_plans_no_chang
 
 #[test]
 fn terraform_apply_shows_creating_then_active_without_a_reload() {
-    let sim = Sim::start(&["--transition-delay-ms", "1000"]);
+    // Long enough for the page to fetch the new row before it turns Active.
+    let sim = Sim::start(&["--transition-delay-ms", "3000"]);
     let page = console(&sim, AWS_CLUSTER);
     // Every status each row shows, in order, and a mark a reload would erase.
     page.js(
@@ -228,7 +229,12 @@ fn terraform_apply_shows_creating_then_active_without_a_reload() {
     tf.write(&aws_connection("kafka", "from-terraform", AWS_AUTO, ""));
     std::thread::scope(|s| {
         let apply = s.spawn(|| tf.apply());
-        row_in_state(&page, "from-terraform", "CREATING");
+        // The observer keeps what was shown even if a poll comes late.
+        page.wait(
+            "the new row to show up",
+            "(window.__seen['from-terraform'] || [])[0]",
+            json!([]),
+        );
         page.screenshot("apply-creating");
         row_in_state(&page, "from-terraform", "ACTIVE");
         page.screenshot("apply-active");

@@ -352,7 +352,6 @@ impl Page {
                     return Element {
                         page: self,
                         id: v[ELEMENT].as_str().expect("element id").to_string(),
-                        css: css.to_string(),
                     }
                 }
                 Err(e) if Instant::now() > deadline => panic!("no element {css}: {e}"),
@@ -361,8 +360,19 @@ impl Page {
         }
     }
 
+    /// Clicks the element matching `css` once it can be clicked (WebDriver
+    /// checks that it is visible, enabled and not covered); finds it again
+    /// after a re-render.
     pub fn click(&self, css: &str) {
-        self.find(css).click();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let e = self.find(css);
+            match self.try_cmd("POST", &e.path("/click"), json!({})) {
+                Ok(_) => return,
+                Err(err) if Instant::now() > deadline => panic!("click {css}: {err}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(25)),
+            }
+        }
     }
 
     /// Replaces the text of the input matching `css`.
@@ -427,25 +437,11 @@ impl Drop for Page {
 pub struct Element<'a> {
     page: &'a Page,
     id: String,
-    css: String,
 }
 
 impl Element<'_> {
     fn path(&self, tail: &str) -> String {
         format!("/element/{}{tail}", self.id)
-    }
-
-    /// Clicks it (WebDriver checks that it is visible and enabled).
-    pub fn click(&self) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.page.try_cmd("POST", &self.path("/click"), json!({})) {
-                Ok(_) => return,
-                // Not yet interactable (a dialog opening, a menu moving): retry.
-                Err(e) if Instant::now() > deadline => panic!("click {}: {e}", self.css),
-                Err(_) => std::thread::sleep(Duration::from_millis(25)),
-            }
-        }
     }
 
     pub fn clear(&self) {

@@ -219,6 +219,8 @@
     fetching: new Map(),
     menuId: null,
     viewId: null,
+    /** The latest listing; an older one that answers late is dropped. */
+    generation: 0,
   };
 
   const base = () => `/v1beta1/clusters/${encodeURIComponent(view.clusterId)}`;
@@ -231,23 +233,34 @@
 
   // ---------------------------------------------------------------- list
 
+  /** Builds a row's cells once; later renders update them in place, so the
+   * action button a user is about to click survives state changes. */
+  function buildRow(row) {
+    const more = el('button', { class: 'more', type: 'button', text: '···', 'aria-haspopup': 'menu', 'data-action': 'menu' });
+    more.addEventListener('click', (e) => { e.stopPropagation(); openMenu(row.id, more); });
+    row.cells = {
+      name: el('td', { class: 'name' }),
+      status: el('td'),
+      time: el('td'),
+      type: el('td'),
+      more,
+    };
+    row.tr.dataset.id = row.id;
+    row.tr.replaceChildren(row.cells.name, row.cells.status, row.cells.time, row.cells.type, el('td', { class: 'actions' }, more));
+  }
+
   function renderRow(row) {
     const c = row.conn;
-    const name = present(c.displayName) ? c.displayName : c.privateLinkConnectionId;
-    const more = el('button', {
-      class: 'more', type: 'button', text: '···', 'aria-label': `Actions for ${name}`,
-      'aria-haspopup': 'menu', 'data-action': 'menu',
-    });
-    more.addEventListener('click', (e) => { e.stopPropagation(); openMenu(row.id, more); });
-    row.tr.dataset.id = row.id;
+    const cells = row.cells;
+    const name = present(c.displayName) ? c.displayName : row.id;
     row.tr.dataset.state = present(c.state) ? c.state : '';
-    row.tr.replaceChildren(
-      el('td', { class: 'name', text: name, title: c.privateLinkConnectionId }),
-      el('td', {}, badge(c.state, c.message, stateLabel)),
-      el('td', { text: when(c.createTime), title: present(c.createTime) ? c.createTime : '' }),
-      el('td', { text: typeLabel(c.type) }),
-      el('td', { class: 'actions' }, more),
-    );
+    cells.name.textContent = name;
+    cells.name.title = row.id;
+    cells.status.replaceChildren(badge(c.state, c.message, stateLabel));
+    cells.time.textContent = when(c.createTime);
+    cells.time.title = present(c.createTime) ? c.createTime : '';
+    cells.type.textContent = typeLabel(c.type);
+    cells.more.setAttribute('aria-label', `Actions for ${name}`);
   }
 
   function renderCount() {
@@ -270,6 +283,7 @@
     let row = view.rows.get(id);
     if (!row) {
       row = { id, conn, tr: el('tr'), detail: null };
+      buildRow(row);
       view.rows.set(id, row);
       renderCount();
       tbody.append(row.tr);
@@ -310,6 +324,9 @@
   /** Fetches the cluster and every page of its connections, then replays events. */
   async function refresh() {
     if (!view.clusterId) { document.body.dataset.loaded = 'true'; return; }
+    view.generation += 1;
+    const generation = view.generation;
+    const latest = () => generation === view.generation;
     view.loading = true;
     document.body.dataset.loaded = 'false';
     showError(banner, '');
@@ -325,22 +342,27 @@
         token = answer.nextPageToken;
         if (!present(token)) break;
       }
+      if (!latest()) return;
       closeMenu();
       tbody.replaceChildren();
       view.rows.clear();
       for (const conn of all) upsert(conn);
       renderCount();
     } catch (e) {
+      if (!latest()) return;
+      closeMenu();
       tbody.replaceChildren();
       view.rows.clear();
       $('count').textContent = '';
       showError(banner, e instanceof ApiError ? e.describe() : String(e));
     } finally {
-      view.loading = false;
-      const backlog = view.backlog;
-      view.backlog = [];
-      backlog.forEach(onEvent);
-      document.body.dataset.loaded = 'true';
+      if (latest()) {
+        view.loading = false;
+        const backlog = view.backlog;
+        view.backlog = [];
+        backlog.forEach(onEvent);
+        document.body.dataset.loaded = 'true';
+      }
     }
   }
 
