@@ -10,4 +10,5 @@ mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
+mod modules;
 mod reliability;
