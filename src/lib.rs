@@ -16,6 +16,7 @@ pub mod framework;
 pub mod plugin;
 pub mod provider;
 pub mod resources;
+pub mod services;
 
 /// Generated protocol stubs.
 pub mod proto {

@@ -19,7 +19,8 @@ use super::models::{
     CreatePrivateLinkConnectionBody, DetachDomainsBody, ListPrivateLinkConnectionsResponse,
     PrivateLinkConnection,
 };
-use super::ratelimit::RateLimited;
+use super::pacing::Budget;
+use super::ratelimit::{RateLimited, RateLimiter};
 use super::retry::Retrying;
 use super::transport::{ApiRequest, ApiResponse, HttpTransport, Transport};
 
@@ -40,6 +41,7 @@ struct Inner {
     endpoint: String,
     public_key: String,
     stack: Box<dyn Transport>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl fmt::Debug for Client {
@@ -80,12 +82,15 @@ impl Client {
             options.connect_timeout,
             options.request_timeout,
         )?;
-        let stack = Retrying::new(RateLimited::new(http, options.rate_limit), options.retry);
+        let limited = RateLimited::new(http, options.rate_limit);
+        let limiter = limited.limiter();
+        let stack = Retrying::new(limited, options.retry);
         Ok(Client {
             inner: Arc::new(Inner {
                 endpoint: base.as_str().trim_end_matches('/').to_string(),
                 public_key: cfg.public_key,
                 stack: Box::new(stack),
+                limiter,
             }),
         })
     }
@@ -93,6 +98,12 @@ impl Client {
     /// The endpoint in use, e.g. `https://serverless.tidbapi.com`.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// The rate limit budget as this client knows it now (shared by its
+    /// clones); `None` while unknown or unlimited.
+    pub fn budget(&self) -> Option<Budget> {
+        self.inner.limiter.snapshot()
     }
 
     /// `GET /v1beta1/clusters/{clusterId}`.

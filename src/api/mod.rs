@@ -24,11 +24,13 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod digest;
 pub mod error;
 pub mod models;
+pub mod pacing;
 pub mod ratelimit;
 pub mod retry;
 pub mod transport;
@@ -41,5 +43,6 @@ pub use models::{
     Cluster, ClusterState, ConnectionState, ConnectionType, Domain, DomainState, DomainType,
     ListPrivateLinkConnectionsResponse, PrivateLinkConnection, Region,
 };
+pub use pacing::Budget;
 pub use ratelimit::RateLimitOptions;
 pub use retry::RetryPolicy;

@@ -16,7 +16,7 @@
 //!   no reset is given), then the request is sent again, whatever its method.
 //! * A server that sends no rate limit headers is not throttled at all.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -25,6 +25,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::Notify;
 
 use super::error::ApiError;
+use super::pacing::Budget as BudgetSnapshot;
 use super::retry::exponential;
 use super::transport::{ApiRequest, ApiResponse, Transport};
 
@@ -141,6 +142,8 @@ struct State {
     blocked_until: Option<Instant>,
     /// `429`s in a row, for the backoff without a reset header.
     consecutive_429: u32,
+    /// The limit the API last reported.
+    limit: Option<u32>,
 }
 
 /// Why a caller cannot send yet.
@@ -160,6 +163,7 @@ impl State {
             probing: false,
             blocked_until: None,
             consecutive_429: 0,
+            limit: None,
         }
     }
 
@@ -237,6 +241,7 @@ impl State {
             return Some(wait);
         }
         self.consecutive_429 = 0;
+        self.limit = headers.limit.or(self.limit);
         let Some(remaining) = headers.remaining else {
             // Only a real answer without headers means "no limit"; a proxy's
             // error page says nothing about the API's budget.
@@ -292,6 +297,33 @@ impl RateLimiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The budget as this process knows it now, for pacing optional
+    /// requests (see [`pacing`](super::pacing)); `None` while it is unknown
+    /// (no answer yet, or the window reset) or unlimited.
+    pub fn snapshot(&self) -> Option<BudgetSnapshot> {
+        let now = Instant::now();
+        let state = self.lock();
+        if let Some(until) = state.blocked_until.filter(|u| *u > now) {
+            return Some(BudgetSnapshot {
+                limit: state.limit,
+                remaining: 0,
+                reset_in: until - now,
+            });
+        }
+        match state.budget {
+            Budget::Known {
+                remaining,
+                reset_at,
+                margin,
+            } if reset_at + margin > now => Some(BudgetSnapshot {
+                limit: state.limit,
+                remaining,
+                reset_in: reset_at + margin - now,
+            }),
+            _ => None,
+        }
     }
 
     fn jitter(&self) -> Duration {
@@ -374,15 +406,20 @@ impl Drop for Permit<'_> {
 #[derive(Debug)]
 pub struct RateLimited<T> {
     inner: T,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
 }
 
 impl<T> RateLimited<T> {
     pub fn new(inner: T, options: RateLimitOptions) -> Self {
         RateLimited {
             inner,
-            limiter: RateLimiter::new(options),
+            limiter: Arc::new(RateLimiter::new(options)),
         }
+    }
+
+    /// The shared limiter, to read its [`snapshot`](RateLimiter::snapshot).
+    pub fn limiter(&self) -> Arc<RateLimiter> {
+        self.limiter.clone()
     }
 }
 
@@ -391,7 +428,13 @@ impl<T: Transport> Transport for RateLimited<T> {
     async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
         let mut answered_429 = 0;
         loop {
-            let permit = self.limiter.acquire().await;
+            // Not sent yet: a stop may still end this wait (see `cancel`).
+            let Some(permit) = super::cancel::queued(self.limiter.acquire()).await else {
+                return Err(request.transport_error(
+                    "stopped while waiting for rate limit budget; the request was not sent".into(),
+                    false,
+                ));
+            };
             let response = self.inner.send(request).await?;
             let pause = permit.complete(&response);
             if response.status != 429 {
