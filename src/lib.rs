@@ -8,7 +8,14 @@
 //! * [`framework`]: Terraform values, schemas, diagnostics, the resource and
 //!   data source traits and the tfplugin6 server that dispatches to them.
 //! * [`api`]: the TiDB Cloud API client.
-//! * [`provider`], [`resources`], [`data_sources`]: the product.
+//! * [`services`]: what the product shares: provider data and caches, the
+//!   cloud table, the object descriptions and conversions, validation,
+//!   diagnostics, the typed waits.
+//! * [`resources`], [`data_sources`]: the product's resources and data sources.
+//! * [`provider`]: the composition root (provider schema and configuration,
+//!   the list of resources, data sources and functions).
+//!
+//! `tests/layers.rs` fails when a module imports a higher layer.
 
 pub mod api;
 pub mod data_sources;

@@ -7,10 +7,10 @@ use async_trait::async_trait;
 use crate::framework::{
     Attribute, AttributePath, Context, DataSource, Diagnostic, ReadOutcome, Schema, Value,
 };
-use crate::provider::functions::principal;
-use crate::provider::{validate, ProviderData};
-use crate::resources::convert;
-use crate::resources::errors::{api_error, cluster_error};
+use crate::services::cloud;
+use crate::services::convert;
+use crate::services::errors::{api_error, cluster_error};
+use crate::services::{validate, ProviderData};
 
 pub struct AvailabilityZonesDataSource;
 
@@ -79,10 +79,13 @@ impl DataSource<ProviderData> for AvailabilityZonesDataSource {
             .cloud_provider()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let Some(principal) = principal(&cloud, &zones.account_id) else {
+        let Some(principal) = cloud::by_cluster_cloud(&cloud).map(|c| c.principal(&zones.account_id)) else {
             out.diags.push(Diagnostic::error(
                 "Unsupported cloud provider",
-                format!("Cluster {cluster_id} runs on {cloud:?}; private link connections exist for aws and alicloud clusters."),
+                format!(
+                    "Cluster {cluster_id} runs on {cloud:?}; private link connections exist for {} clusters.",
+                    cloud::CLOUDS.iter().map(|c| c.cluster_cloud).collect::<Vec<_>>().join(" and ")
+                ),
             ));
             return out;
         };

@@ -9,9 +9,9 @@ use crate::framework::{
     Attribute, AttributePath, Context, DataSource, Diagnostic, Diagnostics, ReadOutcome, Schema,
     Value,
 };
-use crate::provider::{validate, ProviderData};
-use crate::resources::convert;
-use crate::resources::errors::{api_error, cluster_error};
+use crate::services::describe::{self, ATTACHMENT, CONNECTION};
+use crate::services::errors::{api_error, cluster_error};
+use crate::services::{validate, ProviderData};
 
 pub struct PrivateLinkConnectionDataSource;
 
@@ -153,12 +153,17 @@ impl DataSource<ProviderData> for PrivateLinkConnectionDataSource {
         };
         match client.get_private_link_connection(cluster_id, &id).await {
             Ok(c) => {
-                let mut fields = convert::connection_fields(&c, None);
+                let mut fields = CONNECTION.read(&c, &describe::Read::default());
                 fields.insert("cluster_id".into(), Value::string(cluster_id));
                 fields.insert("id".into(), Value::string(format!("{cluster_id},{}", c.private_link_connection_id)));
                 fields.insert(
                     "attached_domains".into(),
-                    Value::List(c.attached_domains.iter().map(convert::attachment).collect()),
+                    Value::List(
+                        c.attached_domains
+                            .iter()
+                            .map(|a| ATTACHMENT.value(a, &describe::Read::default()))
+                            .collect(),
+                    ),
                 );
                 out.state = Some(Value::Object(fields));
             }

@@ -6,9 +6,9 @@ use async_trait::async_trait;
 use super::connection_attributes;
 use crate::api::ConnectionState;
 use crate::framework::{Attribute, AttributePath, Context, DataSource, ReadOutcome, Schema, Value};
-use crate::provider::{validate, ProviderData};
-use crate::resources::convert;
-use crate::resources::errors::{api_error, cluster_error};
+use crate::services::describe::{self, CONNECTION};
+use crate::services::errors::{api_error, cluster_error};
+use crate::services::{validate, ProviderData};
 
 pub struct PrivateLinkConnectionsDataSource;
 
@@ -56,7 +56,7 @@ impl DataSource<ProviderData> for PrivateLinkConnectionsDataSource {
             Ok(all) => {
                 let items = all
                     .iter()
-                    .map(|c| Value::Object(convert::connection_fields(c, None)))
+                    .map(|c| CONNECTION.value(c, &describe::Read::default()))
                     .collect();
                 out.state = Some(Value::object([
                     ("cluster_id", Value::string(cluster_id)),

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::framework::{Function, FunctionError, Parameter, Type, Value};
+use crate::services::cloud;
 
 pub fn all() -> Vec<Arc<dyn Function>> {
     vec![
@@ -22,12 +23,9 @@ fn arg_error(argument: i64, text: String) -> FunctionError {
 
 /// The principal an endpoint service must allow so that TiDB Cloud's account
 /// can connect.
+/// `cloud_provider` as the cluster API spells it, in any case.
 pub fn principal(cloud_provider: &str, account_id: &str) -> Option<String> {
-    match cloud_provider.to_ascii_lowercase().as_str() {
-        "aws" => Some(format!("arn:aws:iam::{account_id}:root")),
-        "alicloud" => Some(format!("acs:ram:*:{account_id}:*")),
-        _ => None,
-    }
+    cloud::by_cluster_cloud(&cloud_provider.to_ascii_lowercase()).map(|c| c.principal(account_id))
 }
 
 /// Builds the advertised listener of one Kafka broker from a wildcard domain

@@ -1,18 +1,14 @@
-//! The `tidbcloud` provider: its configuration, the API client it builds and
-//! the resources, data sources and functions it offers.
+//! The `tidbcloud` provider, the composition root: its configuration, the
+//! API client it builds and the list of the resources, data sources and
+//! functions it offers. Nothing below imports this module; what they share
+//! lives in [`crate::services`].
 
-mod cluster_cache;
 pub mod docs;
 pub mod functions;
-mod snapshots;
-pub mod validate;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-
-pub use cluster_cache::ClusterCache;
-pub use snapshots::ConnectionSnapshots;
 
 use crate::api;
 use crate::data_sources;
@@ -20,6 +16,8 @@ use crate::framework::{
     Attribute, DataSource, Diagnostic, Diagnostics, Function, Provider, Resource, Schema, Value,
 };
 use crate::resources;
+use crate::services::ProviderData;
+use crate::services::validate;
 
 /// The provider's type name: resources are `tidbcloud_*`.
 pub const TYPE_NAME: &str = "tidbcloud";
@@ -29,31 +27,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://serverless.tidbapi.com";
 pub const ENV_PUBLIC_KEY: &str = "TIDBCLOUD_PUBLIC_KEY";
 pub const ENV_PRIVATE_KEY: &str = "TIDBCLOUD_PRIVATE_KEY";
 pub const ENV_ENDPOINT: &str = "TIDBCLOUD_SERVERLESS_ENDPOINT";
-
-/// What every resource and data source receives once the provider is
-/// configured.
-pub struct ProviderData {
-    client: Option<api::Client>,
-    /// Why there is no client (configuration unknown at plan time).
-    unavailable: Option<String>,
-    pub clusters: ClusterCache,
-    /// Coalesced reads of connections during refresh.
-    pub connections: ConnectionSnapshots,
-}
-
-impl ProviderData {
-    /// The API client, or an error diagnostic explaining why there is none.
-    pub fn client(&self) -> Result<&api::Client, Diagnostic> {
-        self.client.as_ref().ok_or_else(|| {
-            Diagnostic::error(
-                "Provider configuration not yet known",
-                self.unavailable
-                    .clone()
-                    .unwrap_or_else(|| "The provider has no API client.".to_string()),
-            )
-        })
-    }
-}
 
 /// The `tidbcloud` provider.
 #[derive(Default)]
@@ -135,12 +108,7 @@ impl Provider for TidbCloudProvider {
         }
         let (Setting::Known(public_key), Setting::Known(private_key)) = (public, private) else {
             return (
-                Some(ProviderData {
-                    client: None,
-                    unavailable: Some("The provider's API key depends on values known only after apply; operations that call the API run once it is known.".to_string()),
-                    clusters: ClusterCache::default(),
-                    connections: ConnectionSnapshots::default(),
-                }),
+                Some(ProviderData::unavailable("The provider's API key depends on values known only after apply; operations that call the API run once it is known.".to_string())),
                 diags,
             );
         };
@@ -149,15 +117,10 @@ impl Provider for TidbCloudProvider {
             Setting::Missing => DEFAULT_ENDPOINT.to_string(),
             Setting::Unknown => {
                 return (
-                    Some(ProviderData {
-                        client: None,
-                        unavailable: Some(
-                            "The provider's endpoint depends on values known only after apply."
-                                .to_string(),
-                        ),
-                        clusters: ClusterCache::default(),
-                        connections: ConnectionSnapshots::default(),
-                    }),
+                    Some(ProviderData::unavailable(
+                        "The provider's endpoint depends on values known only after apply."
+                            .to_string(),
+                    )),
                     diags,
                 )
             }
@@ -174,12 +137,7 @@ impl Provider for TidbCloudProvider {
             user_agent_suffix: suffix,
         }) {
             Ok(client) => (
-                Some(ProviderData {
-                    client: Some(client),
-                    unavailable: None,
-                    clusters: ClusterCache::default(),
-                    connections: ConnectionSnapshots::default(),
-                }),
+                Some(ProviderData::new(client)),
                 diags,
             ),
             Err(e) => {

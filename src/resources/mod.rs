@@ -1,9 +1,7 @@
 //! Managed resources: `tidbcloud_private_link_connection` and
-//! `tidbcloud_private_link_domains`, with the find / status / wait helpers
-//! they share and the conversions from API objects to Terraform values.
+//! `tidbcloud_private_link_domains`. What they share with the data sources
+//! (provider data, descriptions, conversions, validation, diagnostics, the
+//! typed waits) lives in [`crate::services`].
 
 pub mod connection;
-pub mod convert;
 pub mod domains;
-pub mod errors;
-pub mod wait;

@@ -1,4 +1,30 @@
-//! Services the resources share: the per-cluster watcher that serves every
-//! wait.
+//! Product services: what the resources, data sources and functions of the
+//! provider share, below all of them and above `framework` and `api`.
+//!
+//! * [`ProviderData`]: the configured client with the per-process caches
+//!   ([`ClusterCache`], [`ConnectionSnapshots`]).
+//! * [`cloud`]: the cloud table, one row per cloud.
+//! * [`describe`]: each API object described once (name, type, description,
+//!   how it is read); schemas and conversions derive from it.
+//! * [`convert`]: small value helpers of the conversions.
+//! * [`validate`]: input checks that need no API.
+//! * [`errors`]: the diagnostics for API failures.
+//! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
+//!   place that waits for an object to settle.
+//! * [`watcher`]: one watcher per cluster that serves every wait, its polls
+//!   paced by the rate limit budget.
 
+mod cluster_cache;
+pub mod cloud;
+pub mod convert;
+pub mod describe;
+pub mod errors;
+mod provider_data;
+mod snapshots;
+pub mod validate;
+pub mod waits;
 pub mod watcher;
+
+pub use cluster_cache::ClusterCache;
+pub use provider_data::ProviderData;
+pub use snapshots::ConnectionSnapshots;

@@ -1,16 +1,23 @@
-//! Waiting, in one place: `find…` returns an object or a typed "not found",
-//! `…_status` maps it to a state, and [`until`] polls with backoff and jitter
-//! within a timeout, stopping promptly when Terraform asks the provider to
-//! stop. Resources describe *what* settles; this module decides *when* to
-//! look again.
+//! The generic poller: [`until`] polls with backoff and jitter within a
+//! timeout, stopping promptly when Terraform asks the provider to stop, and
+//! [`unless_stopped`] bounds a single call by the stop signal. Callers
+//! describe *what* settles (one poll); this module decides *when* to look
+//! again. It knows nothing of the API it polls: errors only say whether they
+//! may go away ([`Transient`]).
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use rand::Rng as _;
 
-use crate::api::{ApiError, AttachDomain, Client, PrivateLinkConnection};
-use crate::framework::StopSignal;
+use super::StopSignal;
+
+/// An error of one poll: transient ones are logged and polled again, the
+/// others end the wait.
+pub trait Transient: std::fmt::Display {
+    /// Whether polling again may succeed.
+    fn is_transient(&self) -> bool;
+}
 
 /// What one poll found.
 pub enum Poll<T> {
@@ -24,24 +31,48 @@ pub enum Poll<T> {
 
 /// Why a wait ended without a settled object.
 #[derive(Debug)]
-pub enum WaitError<T> {
+pub enum WaitError<T, E> {
     /// The timeout passed; `last` is the latest object seen.
     Timeout { last: Option<T>, waited: Duration },
     /// Terraform asked the provider to stop (Ctrl-C).
     Stopped { last: Option<T> },
     /// The API answered with an error that waiting will not fix.
-    Api { last: Option<T>, error: ApiError },
+    Api { last: Option<T>, error: E },
     /// The object disappeared while being waited for.
     Gone { last: Option<T>, what: String },
 }
 
-impl<T> WaitError<T> {
+impl<T, E> WaitError<T, E> {
     pub fn last(&self) -> Option<&T> {
         match self {
             WaitError::Timeout { last, .. }
             | WaitError::Stopped { last }
             | WaitError::Api { last, .. }
             | WaitError::Gone { last, .. } => last.as_ref(),
+        }
+    }
+}
+
+impl<T, E> WaitError<Option<T>, E> {
+    /// The same error, with `last` no longer optional twice (for waits whose
+    /// polls give `None` when done and `Some` while pending).
+    pub fn flatten(self) -> WaitError<T, E> {
+        match self {
+            WaitError::Timeout { last, waited } => WaitError::Timeout {
+                last: last.flatten(),
+                waited,
+            },
+            WaitError::Stopped { last } => WaitError::Stopped {
+                last: last.flatten(),
+            },
+            WaitError::Api { last, error } => WaitError::Api {
+                last: last.flatten(),
+                error,
+            },
+            WaitError::Gone { last, what } => WaitError::Gone {
+                last: last.flatten(),
+                what,
+            },
         }
     }
 }
@@ -65,14 +96,15 @@ pub fn next_interval(previous: Duration, waited: Duration) -> Duration {
 
 /// Polls `poll` until it reports [`Poll::Done`], the timeout passes, the
 /// provider is stopped, or the API fails in a way waiting cannot fix.
-pub async fn until<T, F, Fut>(
+pub async fn until<T, E, F, Fut>(
     stop: &StopSignal,
     timeout: Duration,
     mut poll: F,
-) -> Result<T, WaitError<T>>
+) -> Result<T, WaitError<T, E>>
 where
+    E: Transient,
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Poll<T>, ApiError>>,
+    Fut: Future<Output = Result<Poll<T>, E>>,
 {
     let started = Instant::now();
     let mut last: Option<T> = None;
@@ -120,59 +152,25 @@ pub async fn unless_stopped<T>(stop: &StopSignal, call: impl Future<Output = T>)
     }
 }
 
-/// The connection, or `None` when the API says it does not exist.
-pub async fn find_connection(
-    client: &Client,
-    cluster_id: &str,
-    id: &str,
-) -> Result<Option<PrivateLinkConnection>, ApiError> {
-    match client.get_private_link_connection(cluster_id, id).await {
-        Ok(c) => Ok(Some(c)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-/// The connection's state as the API spells it ("" when absent).
-pub fn connection_status(c: &PrivateLinkConnection) -> &str {
-    c.state.as_ref().map(|s| s.as_str()).unwrap_or("")
-}
-
-/// The attachment `attach_domain_id` of a connection fetched with GET.
-pub fn find_attachment<'a>(
-    c: &'a PrivateLinkConnection,
-    attach_domain_id: &str,
-) -> Option<&'a AttachDomain> {
-    c.attached_domains
-        .iter()
-        .find(|a| a.attach_domain_id == attach_domain_id)
-}
-
-/// An attachment's state: FAILED when any domain failed, SUCCEEDED when all
-/// succeeded, otherwise the first transitional state seen (verbatim).
-pub fn attachment_status(a: &AttachDomain) -> String {
-    let states: Vec<&str> = a
-        .domains
-        .iter()
-        .map(|d| d.state.as_ref().map(|s| s.as_str()).unwrap_or(""))
-        .collect();
-    if states.contains(&"FAILED") {
-        return "FAILED".to_string();
-    }
-    if !states.is_empty() && states.iter().all(|s| *s == "SUCCEEDED") {
-        return "SUCCEEDED".to_string();
-    }
-    states
-        .iter()
-        .find(|s| **s != "SUCCEEDED")
-        .map(|s| if s.is_empty() { "CREATING" } else { s })
-        .unwrap_or("CREATING")
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A poll error for the tests (never happens).
+    #[derive(Debug)]
+    struct NoError;
+
+    impl std::fmt::Display for NoError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("no error")
+        }
+    }
+
+    impl Transient for NoError {
+        fn is_transient(&self) -> bool {
+            false
+        }
+    }
 
     #[test]
     fn intervals_grow_and_stay_within_the_bound() {
@@ -201,7 +199,7 @@ mod tests {
             n += 1;
             let k = n;
             async move {
-                Ok(if k >= 3 {
+                Ok::<_, NoError>(if k >= 3 {
                     Poll::Done(k)
                 } else {
                     Poll::Pending(k)
@@ -216,7 +214,7 @@ mod tests {
     async fn timeout_keeps_the_last_object() {
         let out: Result<i32, _> =
             until(&StopSignal::never(), Duration::from_millis(300), || async {
-                Ok(Poll::Pending(7))
+                Ok::<_, NoError>(Poll::Pending(7))
             })
             .await;
         match out {
@@ -231,7 +229,7 @@ mod tests {
         let stop = StopSignal::new(rx);
         let waiter = tokio::spawn(async move {
             until(&stop, Duration::from_secs(600), || async {
-                Ok(Poll::<i32>::Pending(1))
+                Ok::<_, NoError>(Poll::<i32>::Pending(1))
             })
             .await
         });

@@ -2,23 +2,29 @@
 //! connection, so that TiDB Cloud reaches Kafka brokers through it.
 //!
 //! Reads top to bottom: schema → validation → plan rules (the dry-run
-//! preview) → create → read → delete → import. Domains are attached once per
-//! connection; any change detaches and attaches again (replacement).
+//! preview) → create → read → delete → import; attach-and-reconcile is a
+//! unit of its own ([`attach`]). Domains are attached once per connection;
+//! any change detaches and attaches again (replacement).
+
+mod attach;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::convert;
-use super::errors::{api_error, cluster_error};
-use super::wait::{self, Poll, WaitError};
-use crate::api::{AttachDomain, Client, DomainType, PrivateLinkConnection as Connection};
+use crate::api::{AttachDomain, Client, ConnectionState, DomainState, DomainType, PrivateLinkConnection as Connection};
+use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{
     ApplyOutcome, Attribute, AttributePath, Context, Diagnostic, Diagnostics, PlanChange,
     ReadOutcome, Resource, Schema, Value,
 };
-use crate::provider::{validate, ProviderData};
+use crate::services::cloud;
+use crate::services::convert;
+use crate::services::describe::{self, ATTACHMENT, DOMAIN};
+use crate::services::errors::{api_error, cluster_error};
+use crate::services::waits::{self, attachment_state, connection_status, WaitError};
+use crate::services::{validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -31,7 +37,7 @@ pub struct PrivateLinkDomains;
 fn schema() -> Schema {
     Schema::new(
         "Domains attached to a private link connection, so that TiDB Cloud resolves your Kafka brokers through it. `TIDBCLOUD_MANAGED` domains (AWS and Alibaba Cloud) are `*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` per availability zone on AWS and `*.<unique_name>.alicloud.plc.tidbcloud.com` on Alibaba Cloud; `CONFLUENT` domains (AWS only) are `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`.\n\nA connection has at most one attachment; changing any argument detaches the domains and attaches new ones. Creation waits for the connection to be `ACTIVE` (accept it on your endpoint service meanwhile), attaches, and waits for every domain to be `SUCCEEDED`. When the connection exists and `unique_name` is known, the plan lists the exact domains.\n\nImport with `terraform import tidbcloud_private_link_domains.NAME <cluster_id>,<private_link_connection_id>,<attach_domain_id>`.",
-        vec![
+        ATTACHMENT.complete(vec![
             Attribute::string("id").computed().use_state_for_unknown()
                 .description("`<cluster_id>,<private_link_connection_id>,<attach_domain_id>`."),
             Attribute::string("cluster_id").required().requires_replace()
@@ -39,23 +45,20 @@ fn schema() -> Schema {
                 .validate("Invalid cluster ID", validate::cluster_id),
             Attribute::string("private_link_connection_id").required().requires_replace()
                 .description("The connection to attach the domains to (`tidbcloud_private_link_connection.x.private_link_connection_id`)."),
-            Attribute::string("type").required().requires_replace()
+            ATTACHMENT.argument("type").required().requires_replace()
                 .description("`TIDBCLOUD_MANAGED` (domains managed by TiDB Cloud, AWS and Alibaba Cloud) or `CONFLUENT` (a Confluent Cloud cluster's domains, AWS only).")
                 .validate("Invalid domain type", validate::domain_type),
-            Attribute::string("unique_name").optional().computed().requires_replace().use_state_for_unknown()
+            ATTACHMENT.argument("unique_name").optional().computed().requires_replace().use_state_for_unknown()
                 .description("The unique part of the domain names. Required for `CONFLUENT` (the Confluent cluster's network name); for `TIDBCLOUD_MANAGED` TiDB Cloud generates one when it is omitted.")
                 .validate("Invalid unique name", validate::unique_name),
-            Attribute::string("attach_domain_id").computed().use_state_for_unknown()
-                .description("The ID of the attachment."),
-            Attribute::list_nested("domains", convert::domain_attributes()).computed()
+            ATTACHMENT.attribute("attach_domain_id").use_state_for_unknown(),
+            ATTACHMENT.attribute("domains")
                 .description("The attached domains with their states."),
             Attribute::typed("domains_by_az", convert::domains_by_az_type()).computed()
                 .description("The domain of each availability zone, keyed by AZ ID (AWS); empty on Alibaba Cloud, whose single domain spans zones."),
-            Attribute::string("created_by").computed().use_state_for_unknown()
-                .description("Who attached the domains."),
-            Attribute::string("create_time").computed().use_state_for_unknown()
-                .description("When the domains were attached (RFC 3339)."),
-        ],
+            ATTACHMENT.attribute("created_by").use_state_for_unknown(),
+            ATTACHMENT.attribute("create_time").use_state_for_unknown(),
+        ]),
     )
     .with_block(timeouts::block(
         "How long operations may wait for TiDB Cloud before giving up.",
@@ -95,7 +98,7 @@ async fn check_cloud(data: &ProviderData, config: &Value, diags: &mut Diagnostic
     };
     let Ok(client) = data.client() else { return };
     match data.clusters.get(client, cluster_id).await {
-        Ok(cluster) if cluster.cloud_provider().is_some_and(|c| c != "aws") => diags.push(
+        Ok(cluster) if cluster.cloud_provider().is_some_and(|c| c != cloud::AWS.cluster_cloud) => diags.push(
             Diagnostic::error(
                 "CONFLUENT domains need an AWS cluster",
                 format!(
@@ -134,11 +137,13 @@ async fn preview(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnos
                 .domains
                 .iter()
                 .map(|d| {
-                    Value::object([
-                        ("name", Value::string(d.name.as_str())),
-                        ("state", Value::unknown()),
-                        ("message", Value::unknown()),
-                    ])
+                    let mut planned = DOMAIN.read(d, &describe::Read::default());
+                    for (name, v) in planned.iter_mut() {
+                        if name != "name" {
+                            *v = Value::unknown();
+                        }
+                    }
+                    Value::Object(planned)
                 })
                 .collect();
             plan.planned
@@ -163,37 +168,32 @@ async fn preview(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnos
 
 // ---- create -----------------------------------------------------------------------------
 
+/// The state for an attachment the API returned: the attachment as
+/// described once ([`ATTACHMENT`]), with what the resource adds.
 fn state_from(a: &AttachDomain, connection: &Connection, base: &Value) -> Value {
     let cluster_id = base.str_attr("cluster_id").unwrap_or_default();
     let connection_id = connection.private_link_connection_id.as_str();
-    Value::object([
-        (
-            "id",
-            Value::string(format!(
-                "{cluster_id},{connection_id},{}",
-                a.attach_domain_id
-            )),
-        ),
-        ("cluster_id", Value::string(cluster_id)),
-        ("private_link_connection_id", Value::string(connection_id)),
-        (
-            "type",
-            convert::opt(a.domain_type.as_ref().map(|t| t.as_str())).or(base.attr("type")),
-        ),
-        (
-            "unique_name",
-            convert::opt(a.unique_name.as_deref()).or(base.attr("unique_name")),
-        ),
-        (
-            "attach_domain_id",
-            Value::string(a.attach_domain_id.as_str()),
-        ),
-        ("domains", convert::domains(a)),
-        ("domains_by_az", convert::domains_by_az(a)),
-        ("created_by", convert::opt(a.created_by.as_deref())),
-        ("create_time", convert::opt(a.create_time.as_deref())),
-        ("timeouts", base.attr("timeouts").clone()),
-    ])
+    let mut fields = ATTACHMENT.read(a, &describe::Read::default());
+    for from_base in ["type", "unique_name"] {
+        if let Some(v) = fields.get_mut(from_base) {
+            *v = v.clone().or(base.attr(from_base));
+        }
+    }
+    fields.insert(
+        "id".into(),
+        Value::string(format!(
+            "{cluster_id},{connection_id},{}",
+            a.attach_domain_id
+        )),
+    );
+    fields.insert("cluster_id".into(), Value::string(cluster_id));
+    fields.insert(
+        "private_link_connection_id".into(),
+        Value::string(connection_id),
+    );
+    fields.insert("domains_by_az".into(), convert::domains_by_az(a));
+    fields.insert("timeouts".into(), base.attr("timeouts").clone());
+    Value::Object(fields)
 }
 
 trait OrValue {
@@ -227,30 +227,22 @@ fn already_attached(connection: &Connection) -> Option<Diagnostic> {
 }
 
 /// Waits until the connection is ACTIVE (acceptance may happen meanwhile).
-async fn wait_connection_active(
+async fn connection_active(
     ctx: &Context<ProviderData>,
     client: &Client,
     cluster_id: &str,
     connection_id: &str,
     timeout: Duration,
 ) -> Result<Connection, Diagnostic> {
-    let result = wait::until(&ctx.stop, timeout, || async {
-        let Some(c) = wait::find_connection(client, cluster_id, connection_id).await? else {
-            return Ok(Poll::Gone(format!("connection {connection_id}")));
-        };
-        Ok(match wait::connection_status(&c) {
-            "ACTIVE" | "FAILED" | "DELETING" => Poll::Done(c),
-            _ => Poll::Pending(c),
-        })
-    })
-    .await;
+    let result =
+        waits::wait_connection_active(client, &ctx.stop, cluster_id, connection_id, timeout).await;
     match result {
-        Ok(c) if wait::connection_status(&c) == "ACTIVE" => Ok(c),
+        Ok(c) if waits::connection_state(&c) == Some(&ConnectionState::Active) => Ok(c),
         Ok(c) => Err(Diagnostic::error(
             "Private link connection is not usable",
             format!(
                 "Connection {connection_id} is {}{}; domains can only be attached to an ACTIVE connection.",
-                wait::connection_status(&c),
+                connection_status(&c),
                 c.message.as_deref().map(|m| format!(": {m}")).unwrap_or_default()
             ),
         )),
@@ -260,44 +252,13 @@ async fn wait_connection_active(
         )),
         Err(WaitError::Api { error, .. }) => Err(api_error("Could not read the private link connection", &error)),
         Err(e) => {
-            let state = e.last().map(|c| wait::connection_status(c).to_string()).unwrap_or_default();
+            let state = e.last().map(|c| connection_status(c).to_string()).unwrap_or_default();
             let why = if matches!(e, WaitError::Stopped { .. }) { "the wait was interrupted" } else { "the create timeout passed" };
             Err(Diagnostic::error(
                 "Private link connection did not become ACTIVE",
                 format!("Connection {connection_id} is still {state} and {why}; nothing was attached. If it is PENDING_ACCEPTANCE, accept its endpoint on your endpoint service, then apply again."),
             ))
         }
-    }
-}
-
-/// Attaches, reconciling a lost answer against the connection's attachments.
-async fn attach(
-    client: &Client,
-    cluster_id: &str,
-    connection_id: &str,
-    request: &AttachDomain,
-) -> Result<AttachDomain, Diagnostic> {
-    match client
-        .attach_domains(cluster_id, connection_id, request, false)
-        .await
-    {
-        Ok(a) => Ok(a),
-        Err(e) if e.outcome_unknown() => {
-            // The attach may have happened: look before anything is sent again.
-            match wait::find_connection(client, cluster_id, connection_id).await {
-                Ok(Some(c)) => c
-                    .attached_domains
-                    .iter()
-                    .find(|a| a.unique_name == request.unique_name)
-                    .cloned()
-                    .ok_or_else(|| api_error("Could not attach the domains", &e)),
-                _ => Err(Diagnostic::error(
-                    "Outcome of the attach is unknown",
-                    format!("{e}. Looking the attachment up failed too; check the connection's domains in the console and import the attachment if it exists."),
-                )),
-            }
-        }
-        Err(e) => Err(api_error("Could not attach the domains", &e)),
     }
 }
 
@@ -319,7 +280,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
     let started = std::time::Instant::now();
     let connection =
-        match wait_connection_active(ctx, client, cluster_id, connection_id, timeout).await {
+        match connection_active(ctx, client, cluster_id, connection_id, timeout).await {
             Ok(c) => c,
             Err(d) => return ApplyOutcome::failed(d),
         };
@@ -333,7 +294,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             None => {
                 let generate = AttachDomain::new(kind.clone(), None);
                 let dry_run = client.attach_domains(cluster_id, connection_id, &generate, true);
-                match wait::unless_stopped(&ctx.stop, dry_run).await {
+                match unless_stopped(&ctx.stop, dry_run).await {
                     None => {
                         return ApplyOutcome::failed(Diagnostic::error(
                             "Interrupted before attaching the domains",
@@ -354,7 +315,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             }
         };
     let request = AttachDomain::new(kind, Some(unique_name.clone()));
-    let attached = match attach(client, cluster_id, connection_id, &request).await {
+    let attached = match attach::attach(client, cluster_id, connection_id, &request).await {
         Ok(a) => a,
         Err(d) => return ApplyOutcome::failed(d),
     };
@@ -362,27 +323,23 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     let mut base = planned.clone();
     base.set_attr("unique_name", Value::string(unique_name.as_str()));
     let remaining = timeout.saturating_sub(started.elapsed());
-    let settled = wait::until(&ctx.stop, remaining, || async {
-        let Some(c) = wait::find_connection(client, cluster_id, connection_id).await? else {
-            return Ok(Poll::Gone(format!("connection {connection_id}")));
-        };
-        let Some(a) = wait::find_attachment(&c, &attach_id).cloned() else {
-            return Ok(Poll::Gone(format!("attachment {attach_id}")));
-        };
-        Ok(match wait::attachment_status(&a).as_str() {
-            "SUCCEEDED" | "FAILED" => Poll::Done((a, c)),
-            _ => Poll::Pending((a, c)),
-        })
-    })
+    let settled = waits::wait_attachment_settled(
+        client,
+        &ctx.stop,
+        cluster_id,
+        connection_id,
+        &attach_id,
+        remaining,
+    )
     .await;
     let mut diags = Diagnostics::new();
     let (attachment, conn) = match settled {
         Ok((a, c)) => {
-            if wait::attachment_status(&a) == "FAILED" {
+            if attachment_state(&a) == DomainState::Failed {
                 let failures: Vec<String> = a
                     .domains
                     .iter()
-                    .filter(|d| d.state.as_ref().map(|s| s.as_str()) == Some("FAILED"))
+                    .filter(|d| d.state == Some(DomainState::Failed))
                     .map(|d| {
                         format!(
                             "{}: {}",
@@ -449,8 +406,8 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
         );
         return out;
     };
-    match wait::find_connection(client, &cluster_id, &connection_id).await {
-        Ok(Some(c)) => match wait::find_attachment(&c, &attach_id) {
+    match waits::find_connection(client, &cluster_id, &connection_id).await {
+        Ok(Some(c)) => match waits::find_attachment(&c, &attach_id) {
             Some(a) => out.state = Some(state_from(a, &c, state)),
             None => log::info!("attachment {attach_id} no longer exists; removing it from the state"),
         },
@@ -486,22 +443,21 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
         Err(e) => return api_error("Could not detach the domains", &e).into(),
     }
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
-    let gone = wait::until(&ctx.stop, timeout, || async {
-        let Some(c) = wait::find_connection(client, &cluster_id, &connection_id).await? else {
-            return Ok(Poll::Done(String::new()));
-        };
-        Ok(match wait::find_attachment(&c, &attach_id) {
-            None => Poll::Done(String::new()),
-            Some(a) => Poll::Pending(wait::attachment_status(a)),
-        })
-    })
+    let gone = waits::wait_attachment_detached(
+        client,
+        &ctx.stop,
+        &cluster_id,
+        &connection_id,
+        &attach_id,
+        timeout,
+    )
     .await;
     let mut diags = Diagnostics::new();
     match gone {
         Ok(_) => {}
         Err(WaitError::Timeout { last, .. }) => diags.error(
             "Timed out waiting for the domains to be detached",
-            format!("Attachment {attach_id} is still {} after the delete timeout; it stays in the state. Apply again to keep waiting.", last.unwrap_or_default()),
+            format!("Attachment {attach_id} is still {} after the delete timeout; it stays in the state. Apply again to keep waiting.", last.map(|s| s.to_string()).unwrap_or_default()),
         ),
         Err(WaitError::Stopped { .. }) => diags.error(
             "Interrupted while detaching the domains",
@@ -534,8 +490,8 @@ async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
         Err(d) => return ApplyOutcome::failed(d),
     };
     let base = Value::object([("cluster_id", Value::string(parts[0]))]);
-    match wait::find_connection(client, parts[0], parts[1]).await {
-        Ok(Some(c)) => match wait::find_attachment(&c, parts[2]) {
+    match waits::find_connection(client, parts[0], parts[1]).await {
+        Ok(Some(c)) => match waits::find_attachment(&c, parts[2]) {
             Some(a) => ApplyOutcome::ok(state_from(a, &c, &base)),
             None => ApplyOutcome::failed(Diagnostic::error(
                 "Cannot import domains that are not attached",

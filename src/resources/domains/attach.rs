@@ -1,0 +1,42 @@
+//! Attach-and-reconcile, one of the two deliberate exceptions to "resources
+//! never retry" (ARCHITECTURE.md, Rules): the transport never retries an
+//! attach, because a lost answer may hide an attachment that was made. Here
+//! the connection's attachments are looked up before anyone sends again, and
+//! an attachment with the requested unique name is adopted. Detaching is an
+//! idempotent request that the transport retries like a GET.
+
+use crate::api::{AttachDomain, Client};
+use crate::framework::Diagnostic;
+use crate::services::errors::api_error;
+use crate::services::waits;
+
+/// Attaches, reconciling a lost answer against the connection's attachments.
+pub(super) async fn attach(
+    client: &Client,
+    cluster_id: &str,
+    connection_id: &str,
+    request: &AttachDomain,
+) -> Result<AttachDomain, Diagnostic> {
+    match client
+        .attach_domains(cluster_id, connection_id, request, false)
+        .await
+    {
+        Ok(a) => Ok(a),
+        Err(e) if e.outcome_unknown() => {
+            // The attach may have happened: look before anything is sent again.
+            match waits::find_connection(client, cluster_id, connection_id).await {
+                Ok(Some(c)) => c
+                    .attached_domains
+                    .iter()
+                    .find(|a| a.unique_name == request.unique_name)
+                    .cloned()
+                    .ok_or_else(|| api_error("Could not attach the domains", &e)),
+                _ => Err(Diagnostic::error(
+                    "Outcome of the attach is unknown",
+                    format!("{e}. Looking the attachment up failed too; check the connection's domains in the console and import the attachment if it exists."),
+                )),
+            }
+        }
+        Err(e) => Err(api_error("Could not attach the domains", &e)),
+    }
+}

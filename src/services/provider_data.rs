@@ -1,0 +1,52 @@
+//! What every resource and data source receives once the provider is
+//! configured.
+
+use crate::api;
+use crate::framework::Diagnostic;
+
+use super::{ClusterCache, ConnectionSnapshots};
+
+/// The API client (when the configuration is known) and the caches shared
+/// by every operation of the process.
+pub struct ProviderData {
+    client: Option<api::Client>,
+    /// Why there is no client (configuration unknown at plan time).
+    unavailable: Option<String>,
+    pub clusters: ClusterCache,
+    /// Coalesced reads of connections during refresh.
+    pub connections: ConnectionSnapshots,
+}
+
+impl ProviderData {
+    /// Data with a client.
+    pub fn new(client: api::Client) -> ProviderData {
+        ProviderData {
+            client: Some(client),
+            unavailable: None,
+            clusters: ClusterCache::default(),
+            connections: ConnectionSnapshots::default(),
+        }
+    }
+
+    /// Data without a client, saying why there is none.
+    pub fn unavailable(why: String) -> ProviderData {
+        ProviderData {
+            client: None,
+            unavailable: Some(why),
+            clusters: ClusterCache::default(),
+            connections: ConnectionSnapshots::default(),
+        }
+    }
+
+    /// The API client, or an error diagnostic explaining why there is none.
+    pub fn client(&self) -> Result<&api::Client, Diagnostic> {
+        self.client.as_ref().ok_or_else(|| {
+            Diagnostic::error(
+                "Provider configuration not yet known",
+                self.unavailable
+                    .clone()
+                    .unwrap_or_else(|| "The provider has no API client.".to_string()),
+            )
+        })
+    }
+}

@@ -1,0 +1,223 @@
+//! Waiting for TiDB Cloud objects, in one place: the finders (an object or
+//! a typed "not found"), their statuses as typed states, and the typed
+//! waits the resources call. The waits are built on the generic poller
+//! ([`crate::framework::poll`]); their signatures are all a resource sees,
+//! so a different source of states (such as a per-cluster watcher) can
+//! serve them without touching the resources.
+
+use std::time::Duration;
+
+use crate::api::{
+    ApiError, AttachDomain, Client, ConnectionState, DomainState, PrivateLinkConnection,
+};
+use crate::framework::poll::{self, Poll, Transient};
+use crate::framework::StopSignal;
+
+/// Why a wait ended without a settled object.
+pub type WaitError<T> = poll::WaitError<T, ApiError>;
+
+impl Transient for ApiError {
+    fn is_transient(&self) -> bool {
+        ApiError::is_transient(self)
+    }
+}
+
+/// The connection, or `None` when the API says it does not exist.
+pub async fn find_connection(
+    client: &Client,
+    cluster_id: &str,
+    id: &str,
+) -> Result<Option<PrivateLinkConnection>, ApiError> {
+    match client.get_private_link_connection(cluster_id, id).await {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The connection's state, if the API gave one.
+pub fn connection_state(c: &PrivateLinkConnection) -> Option<&ConnectionState> {
+    c.state.as_ref()
+}
+
+/// The connection's state as the API spells it ("" when absent), for messages.
+pub fn connection_status(c: &PrivateLinkConnection) -> &str {
+    c.state.as_ref().map(|s| s.as_str()).unwrap_or("")
+}
+
+/// The attachment `attach_domain_id` of a connection fetched with GET.
+pub fn find_attachment<'a>(
+    c: &'a PrivateLinkConnection,
+    attach_domain_id: &str,
+) -> Option<&'a AttachDomain> {
+    c.attached_domains
+        .iter()
+        .find(|a| a.attach_domain_id == attach_domain_id)
+}
+
+/// An attachment's state: FAILED when any domain failed, SUCCEEDED when all
+/// succeeded, otherwise the first transitional state seen (verbatim; a
+/// domain without a state counts as CREATING).
+pub fn attachment_state(a: &AttachDomain) -> DomainState {
+    let states: Vec<Option<&DomainState>> = a.domains.iter().map(|d| d.state.as_ref()).collect();
+    if states.contains(&Some(&DomainState::Failed)) {
+        return DomainState::Failed;
+    }
+    if !states.is_empty() && states.iter().all(|s| *s == Some(&DomainState::Succeeded)) {
+        return DomainState::Succeeded;
+    }
+    match states
+        .into_iter()
+        .find(|s| *s != Some(&DomainState::Succeeded))
+    {
+        Some(Some(s)) if !s.as_str().is_empty() => s.clone(),
+        _ => DomainState::Creating,
+    }
+}
+
+/// After a create: waits until the connection is ACTIVE or FAILED, or
+/// PENDING_ACCEPTANCE unless `wait_for_active`.
+pub async fn wait_connection_created(
+    client: &Client,
+    stop: &StopSignal,
+    cluster_id: &str,
+    id: &str,
+    wait_for_active: bool,
+    timeout: Duration,
+) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
+    poll::until(stop, timeout, || async {
+        let Some(c) = find_connection(client, cluster_id, id).await? else {
+            return Ok(Poll::Gone(format!("connection {id}")));
+        };
+        Ok(match connection_state(&c) {
+            Some(ConnectionState::Active | ConnectionState::Failed) => Poll::Done(c),
+            Some(ConnectionState::PendingAcceptance) if !wait_for_active => Poll::Done(c),
+            _ => Poll::Pending(c),
+        })
+    })
+    .await
+}
+
+/// Before attaching: waits until the connection is ACTIVE, or in a state it
+/// cannot leave for ACTIVE (FAILED, DELETING). Acceptance may happen meanwhile.
+pub async fn wait_connection_active(
+    client: &Client,
+    stop: &StopSignal,
+    cluster_id: &str,
+    id: &str,
+    timeout: Duration,
+) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
+    poll::until(stop, timeout, || async {
+        let Some(c) = find_connection(client, cluster_id, id).await? else {
+            return Ok(Poll::Gone(format!("connection {id}")));
+        };
+        Ok(match connection_state(&c) {
+            Some(ConnectionState::Active | ConnectionState::Failed | ConnectionState::Deleting) => {
+                Poll::Done(c)
+            }
+            _ => Poll::Pending(c),
+        })
+    })
+    .await
+}
+
+/// After a delete: waits until the connection is gone; the last connection
+/// seen tells how far it got.
+pub async fn wait_connection_deleted(
+    client: &Client,
+    stop: &StopSignal,
+    cluster_id: &str,
+    id: &str,
+    timeout: Duration,
+) -> Result<(), WaitError<PrivateLinkConnection>> {
+    poll::until(stop, timeout, || async {
+        Ok(match find_connection(client, cluster_id, id).await? {
+            None => Poll::Done(None),
+            Some(c) => Poll::Pending(Some(c)),
+        })
+    })
+    .await
+    .map(|_| ())
+    .map_err(poll::WaitError::flatten)
+}
+
+/// After an attach: waits until every domain of the attachment SUCCEEDED or
+/// one FAILED; gives the attachment with its connection.
+pub async fn wait_attachment_settled(
+    client: &Client,
+    stop: &StopSignal,
+    cluster_id: &str,
+    connection_id: &str,
+    attach_id: &str,
+    timeout: Duration,
+) -> Result<(AttachDomain, PrivateLinkConnection), WaitError<(AttachDomain, PrivateLinkConnection)>>
+{
+    poll::until(stop, timeout, || async {
+        let Some(c) = find_connection(client, cluster_id, connection_id).await? else {
+            return Ok(Poll::Gone(format!("connection {connection_id}")));
+        };
+        let Some(a) = find_attachment(&c, attach_id).cloned() else {
+            return Ok(Poll::Gone(format!("attachment {attach_id}")));
+        };
+        Ok(match attachment_state(&a) {
+            DomainState::Succeeded | DomainState::Failed => Poll::Done((a, c)),
+            _ => Poll::Pending((a, c)),
+        })
+    })
+    .await
+}
+
+/// After a detach: waits until the attachment (or its connection) is gone;
+/// the last state seen tells how far it got.
+pub async fn wait_attachment_detached(
+    client: &Client,
+    stop: &StopSignal,
+    cluster_id: &str,
+    connection_id: &str,
+    attach_id: &str,
+    timeout: Duration,
+) -> Result<(), WaitError<DomainState>> {
+    poll::until(stop, timeout, || async {
+        let Some(c) = find_connection(client, cluster_id, connection_id).await? else {
+            return Ok(Poll::Done(None));
+        };
+        Ok(match find_attachment(&c, attach_id) {
+            None => Poll::Done(None),
+            Some(a) => Poll::Pending(Some(attachment_state(a))),
+        })
+    })
+    .await
+    .map(|_| ())
+    .map_err(poll::WaitError::flatten)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Domain;
+
+    fn attachment(states: &[Option<&str>]) -> AttachDomain {
+        AttachDomain {
+            domains: states
+                .iter()
+                .map(|s| Domain {
+                    state: s.map(DomainState::from),
+                    ..Default::default()
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn attachment_states() {
+        let s = |states: &[Option<&str>]| attachment_state(&attachment(states)).to_string();
+        assert_eq!(s(&[]), "CREATING");
+        assert_eq!(s(&[Some("SUCCEEDED"), Some("SUCCEEDED")]), "SUCCEEDED");
+        assert_eq!(s(&[Some("SUCCEEDED"), Some("FAILED")]), "FAILED");
+        assert_eq!(s(&[Some("SUCCEEDED"), Some("DELETING")]), "DELETING");
+        assert_eq!(s(&[Some("SUCCEEDED"), None]), "CREATING");
+        assert_eq!(s(&[Some("SUCCEEDED"), Some("")]), "CREATING");
+        assert_eq!(s(&[Some("VERIFYING")]), "VERIFYING");
+    }
+}
