@@ -79,7 +79,9 @@ impl DataSource<ProviderData> for AvailabilityZonesDataSource {
             .cloud_provider()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let Some(principal) = cloud::by_cluster_cloud(&cloud).map(|c| c.principal(&zones.account_id)) else {
+        let Some(principal) =
+            cloud::by_cluster_cloud(&cloud).map(|c| c.principal(&zones.account_id))
+        else {
             out.diags.push(Diagnostic::error(
                 "Unsupported cloud provider",
                 format!(

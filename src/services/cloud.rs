@@ -35,7 +35,8 @@ pub struct Cloud {
     pub domain_template: &'static str,
     /// The create request for a connection with this block (`None` when a
     /// value it needs is unknown).
-    pub request: fn(cluster_id: &str, display_name: &str, block: &Value) -> Option<PrivateLinkConnection>,
+    pub request:
+        fn(cluster_id: &str, display_name: &str, block: &Value) -> Option<PrivateLinkConnection>,
 }
 
 /// Amazon Web Services: VPC endpoint services.
@@ -106,13 +107,19 @@ impl std::fmt::Debug for Cloud {
 /// The cloud a cluster runs on, given as the cluster API spells it
 /// (exactly, e.g. `aws`).
 pub fn by_cluster_cloud(cluster_cloud: &str) -> Option<&'static Cloud> {
-    CLOUDS.iter().copied().find(|c| c.cluster_cloud == cluster_cloud)
+    CLOUDS
+        .iter()
+        .copied()
+        .find(|c| c.cluster_cloud == cluster_cloud)
 }
 
 /// The cloud whose endpoint service block a configuration (or plan, or
 /// state) sets: exactly one block must be non-null.
 pub fn of_blocks(v: &Value) -> Option<&'static Cloud> {
-    let mut set = CLOUDS.iter().copied().filter(|c| !v.attr(c.block).is_null());
+    let mut set = CLOUDS
+        .iter()
+        .copied()
+        .filter(|c| !v.attr(c.block).is_null());
     match (set.next(), set.next()) {
         (Some(only), None) => Some(only),
         _ => None,

@@ -14,8 +14,8 @@
 //! * [`watcher`]: one watcher per cluster that serves every wait, its polls
 //!   paced by the rate limit budget.
 
-mod cluster_cache;
 pub mod cloud;
+mod cluster_cache;
 pub mod convert;
 pub mod describe;
 pub mod errors;

@@ -34,10 +34,12 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Notify};
 
+use super::waits::WaitError;
+use crate::api::cancel;
 use crate::api::pacing::{Demand, Pacer};
 use crate::api::{ApiError, Client, ConnectionState, PrivateLinkConnection as Connection};
+use crate::framework::poll::Poll;
 use crate::framework::StopSignal;
-use crate::resources::wait::{Poll, WaitError};
 
 /// What a waiter waits for; decides how it is observed and which estimate
 /// schedules its polls.
@@ -95,6 +97,19 @@ pub fn explore_interval(previous: Duration, waited: Duration) -> Duration {
 /// polls, the explorer's result reschedules it.
 pub fn follow_interval(waited: Duration) -> Duration {
     Duration::from_secs(2).max(waited / 4)
+}
+
+/// Whether `e` is a request that a stop ended while it waited for budget:
+/// it was never sent, so nothing changed.
+pub fn stopped_before_sending(stop: &StopSignal, e: &ApiError) -> bool {
+    stop.is_stopped()
+        && matches!(
+            e,
+            ApiError::Transport {
+                maybe_sent: false,
+                ..
+            }
+        )
 }
 
 // ---- estimates ---------------------------------------------------------------------------------
@@ -353,6 +368,19 @@ impl Watchers {
         MutationGuard {
             shared: self.shared.clone(),
         }
+    }
+
+    /// Runs a mutation (create, delete, attach, detach, dry run): polls keep
+    /// budget for it while it waits, and a stop ends its wait for budget
+    /// (it is then not sent; see [`cancel`]). Once sent it runs to its answer.
+    pub async fn mutate<F: std::future::Future>(&self, stop: &StopSignal, call: F) -> F::Output {
+        let _pending = self.mutation();
+        cancel::scope(stop.receiver(), call).await
+    }
+
+    /// The client the watchers poll with.
+    pub fn client(&self) -> &Client {
+        &self.shared.client
     }
 
     /// Records that this process changed connection `id` just now (its
