@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod budget;
 mod connection;
 mod data_sources;
 mod domains;
