@@ -626,12 +626,14 @@ impl TerraformEnv {
             .spawn()
             .map_err(|e| format!("terraform: {e}"))?;
         let mut peaks: HashMap<u32, u64> = HashMap::new();
+        let mut cpu: HashMap<u32, u64> = HashMap::new();
+        let children_before = children_cpu();
         let status = loop {
             if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
                 break status;
             }
             if watch_rss {
-                sample_provider_rss(child.id(), &self.provider_bin, &mut peaks);
+                sample_provider_rss(child.id(), &self.provider_bin, &mut peaks, &mut cpu);
                 std::thread::sleep(Duration::from_millis(1));
             } else {
                 std::thread::sleep(Duration::from_micros(200));
@@ -654,6 +656,8 @@ impl TerraformEnv {
             elapsed,
             launches: peaks.len(),
             peak_rss: peaks.values().copied().max(),
+            provider_cpu: Duration::from_nanos(cpu.values().sum()),
+            total_cpu: children_cpu().saturating_sub(children_before),
         })
     }
 }
@@ -662,11 +666,36 @@ struct Run {
     elapsed: Duration,
     launches: usize,
     peak_rss: Option<u64>,
+    /// CPU time of the provider processes (sampled, with `watch_rss`).
+    provider_cpu: Duration,
+    /// CPU time of the command and all its children (terraform, providers).
+    total_cpu: Duration,
+}
+
+/// User + system time of this process's children that have been waited
+/// for (terraform, and through it the provider processes it waited for).
+fn children_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the command name: state is field 3, cutime 16 and cstime 17.
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    // The kernel's USER_HZ is 100 on Linux.
+    Duration::from_millis((ticks(13) + ticks(14)) * 10)
 }
 
 /// Records `VmHWM` (peak resident set) of each child of `parent` that runs
 /// `binary`. Sampling can miss growth in a process's last millisecond.
-fn sample_provider_rss(parent: u32, binary: &Path, peaks: &mut HashMap<u32, u64>) {
+fn sample_provider_rss(
+    parent: u32,
+    binary: &Path,
+    peaks: &mut HashMap<u32, u64>,
+    cpu: &mut HashMap<u32, u64>,
+) {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return;
     };
@@ -696,6 +725,14 @@ fn sample_provider_rss(parent: u32, binary: &Path, peaks: &mut HashMap<u32, u64>
             != Some(binary)
         {
             continue;
+        }
+        // CPU time in nanoseconds, the first field of schedstat.
+        if let Some(ns) = std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        {
+            let seen = cpu.entry(pid).or_insert(0);
+            *seen = (*seen).max(ns);
         }
         if let Some(kb) =
             field("VmHWM:").and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
@@ -757,6 +794,24 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
                     mib(peak),
                 )
                 .target("≤ 20 MB"),
+            );
+        }
+        if s.args.first() == Some(&"plan") && !watched.total_cpu.is_zero() {
+            let share = watched.provider_cpu.as_secs_f64() / watched.total_cpu.as_secs_f64();
+            rows.push(
+                Row::new(
+                    format!("provider processes' share of the CPU of {}, {n} resources", s.name),
+                    format!("{:.1} %", share * 100.0),
+                )
+                .baseline(
+                    format!(
+                        "{} of {} (terraform and its children)",
+                        ms(watched.provider_cpu),
+                        ms(watched.total_cpu)
+                    ),
+                    "—",
+                )
+                .target(if s.env.is_empty() { "—" } else { "≤ 10 % at 500" }),
             );
         }
     }
