@@ -103,3 +103,26 @@ impl DataSource<ProviderData> for AvailabilityZonesDataSource {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented principals are the cloud table's.
+    #[test]
+    fn the_description_shows_each_clouds_principal() {
+        let schema = schema();
+        let principal = schema
+            .attributes
+            .iter()
+            .find(|a| a.name == "principal")
+            .expect("principal");
+        for c in cloud::CLOUDS {
+            assert!(
+                principal.description.contains(c.principal_template),
+                "{}",
+                c.block
+            );
+        }
+    }
+}

@@ -27,7 +27,7 @@ pub struct Cloud {
     pub service_region: fn(&str) -> Result<&str, String>,
     /// Whether the block takes a `region` (else the cluster's region is used).
     pub region_argument: bool,
-    /// The principal an endpoint service must allow, `<account>` standing
+    /// The principal an endpoint service must allow, `<account_id>` standing
     /// for TiDB Cloud's account id.
     pub principal_template: &'static str,
     /// The shape of TiDB Cloud managed domain names on this cloud. For
@@ -49,7 +49,7 @@ pub static AWS: Cloud = Cloud {
     validate_name: validate::aws_service_name,
     service_region: validate::aws_service_region,
     region_argument: true,
-    principal_template: "arn:aws:iam::<account>:root",
+    principal_template: "arn:aws:iam::<account_id>:root",
     domain_template: "*.<az_id>.<unique_name>.aws.plc.tidbcloud.com",
     request: |cluster_id, display_name, block| {
         Some(PrivateLinkConnection::aws(
@@ -71,7 +71,7 @@ pub static ALICLOUD: Cloud = Cloud {
     validate_name: validate::alicloud_service_name,
     service_region: validate::alicloud_service_region,
     region_argument: false,
-    principal_template: "acs:ram:*:<account>:*",
+    principal_template: "acs:ram:*:<account_id>:*",
     domain_template: "*.<unique_name>.alicloud.plc.tidbcloud.com",
     request: |cluster_id, display_name, block| {
         Some(PrivateLinkConnection::alicloud(
@@ -88,7 +88,7 @@ pub static CLOUDS: [&Cloud; 2] = [&AWS, &ALICLOUD];
 impl Cloud {
     /// The principal to allow on an endpoint service for TiDB Cloud's account.
     pub fn principal(&self, account_id: &str) -> String {
-        self.principal_template.replace("<account>", account_id)
+        self.principal_template.replace("<account_id>", account_id)
     }
 }
 

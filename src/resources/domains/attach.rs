@@ -2,8 +2,9 @@
 //! never retry" (ARCHITECTURE.md, Rules): the transport never retries an
 //! attach, because a lost answer may hide an attachment that was made. Here
 //! the connection's attachments are looked up before anyone sends again, and
-//! an attachment with the requested unique name is adopted. Detaching is an
-//! idempotent request that the transport retries like a GET.
+//! an attachment with the requested unique name is adopted. (A detach whose
+//! answer was lost needs no reconciling: delete goes on to wait for the
+//! attachment to go, which tells whether it happened.)
 
 use crate::api::AttachDomain;
 use crate::framework::{Diagnostic, StopSignal};
