@@ -683,7 +683,12 @@ fn children_cpu() -> Duration {
     };
     let fields: Vec<&str> = rest.split_whitespace().collect();
     // After the command name: state is field 3, cutime 16 and cstime 17.
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     // The kernel's USER_HZ is 100 on Linux.
     Duration::from_millis((ticks(13) + ticks(14)) * 10)
 }
@@ -800,7 +805,10 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
             let share = watched.provider_cpu.as_secs_f64() / watched.total_cpu.as_secs_f64();
             rows.push(
                 Row::new(
-                    format!("provider processes' share of the CPU of {}, {n} resources", s.name),
+                    format!(
+                        "provider processes' share of the CPU of {}, {n} resources",
+                        s.name
+                    ),
                     format!("{:.1} %", share * 100.0),
                 )
                 .baseline(
@@ -811,7 +819,11 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
                     ),
                     "—",
                 )
-                .target(if s.env.is_empty() { "—" } else { "≤ 10 % at 500" }),
+                .target(if s.env.is_empty() {
+                    "—"
+                } else {
+                    "≤ 10 % at 500"
+                }),
             );
         }
     }

@@ -523,6 +523,9 @@ enum Target {
     Get(String),
 }
 
+/// A poll to send now, with the listing's state filter.
+type Fire = (Target, Option<ConnectionState>);
+
 enum Next {
     Stop,
     Sleep(Option<Instant>),
@@ -568,7 +571,7 @@ fn plan_round(
     cluster_id: &str,
     budget: Option<&crate::api::Budget>,
     now: Instant,
-) -> (Next, Arc<Notify>, Vec<(Target, Option<ConnectionState>)>) {
+) -> (Next, Arc<Notify>, Vec<Fire>) {
     // Explorers: per kind, the oldest waiter that needs exploring.
     let mut explorer: HashMap<Kind, (Instant, WaiterId)> = HashMap::new();
     for (id, w) in &s.waiters {
