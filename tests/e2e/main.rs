@@ -8,4 +8,5 @@ mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
+mod modules;
 mod reliability;
