@@ -1,6 +1,6 @@
 //! Giving up on requests that are still waiting for rate limit budget.
 //!
-//! A request queued in the [rate limit layer](super::ratelimit) has not been
+//! A request queued in the rate limit layer (`ratelimit`) has not been
 //! sent: dropping it loses nothing. Once it is on the wire it must run to
 //! its answer, or an object the API creates could be lost. [`scope`] runs a
 //! call so that while any of its requests waits for budget (including the

@@ -6,7 +6,7 @@
 //! whether something settled, take what is left and spread it over the
 //! window. This module is the policy, with no I/O and no clock of its own:
 //! callers pass the budget the rate limiter last saw (see
-//! [`RateLimiter::snapshot`](super::ratelimit::RateLimiter::snapshot)) and
+//! `RateLimiter::snapshot`) and
 //! the current instant.
 //!
 //! * **Headroom.** Polls never take the last [`headroom`] units of a
