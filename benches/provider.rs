@@ -2,7 +2,7 @@
 //! measured in the same run:
 //!
 //! ```text
-//! cargo bench --bench provider -- [--runs 50] [--rpcs 500] [--resources 200] [--tf-runs 5] [--skip-terraform]
+//! cargo bench --bench provider -- [--runs 50] [--rpcs 500] [--resources 200] [--tf-runs 5] [--skip-terraform] [--skip-apply] [--apply-only]
 //! ```
 //!
 //! Prints a markdown table. Nothing here asserts on time; tests assert
@@ -40,6 +40,10 @@ struct Options {
     resources: usize,
     tf_runs: usize,
     terraform: bool,
+    /// Apply/destroy rows against a rate-limited simulator (minutes).
+    apply: bool,
+    /// Only the apply/destroy rows.
+    apply_only: bool,
 }
 
 fn options() -> Options {
@@ -49,6 +53,8 @@ fn options() -> Options {
         resources: 200,
         tf_runs: 5,
         terraform: true,
+        apply: true,
+        apply_only: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -64,10 +70,12 @@ fn options() -> Options {
             "--resources" => o.resources = number("--resources"),
             "--tf-runs" => o.tf_runs = number("--tf-runs"),
             "--skip-terraform" => o.terraform = false,
+            "--skip-apply" => o.apply = false,
+            "--apply-only" => o.apply_only = true,
             // cargo bench passes --bench to harness-less benchmarks.
             "--bench" => {}
             other => fail(&format!(
-                "unknown argument {other:?}; use --runs N --rpcs N --resources N --tf-runs N --skip-terraform"
+                "unknown argument {other:?}; use --runs N --rpcs N --resources N --tf-runs N --skip-terraform --skip-apply --apply-only"
             )),
         }
     }
@@ -569,12 +577,14 @@ impl TerraformEnv {
             .spawn()
             .map_err(|e| format!("terraform: {e}"))?;
         let mut peaks: HashMap<u32, u64> = HashMap::new();
+        let mut cpu: HashMap<u32, u64> = HashMap::new();
+        let children_before = children_cpu();
         let status = loop {
             if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
                 break status;
             }
             if watch_rss {
-                sample_provider_rss(child.id(), &self.provider_bin, &mut peaks);
+                sample_provider_rss(child.id(), &self.provider_bin, &mut peaks, &mut cpu);
                 std::thread::sleep(Duration::from_millis(1));
             } else {
                 std::thread::sleep(Duration::from_micros(200));
@@ -597,6 +607,8 @@ impl TerraformEnv {
             elapsed,
             launches: peaks.len(),
             peak_rss: peaks.values().copied().max(),
+            provider_cpu: Duration::from_nanos(cpu.values().sum()),
+            total_cpu: children_cpu().saturating_sub(children_before),
         })
     }
 }
@@ -605,11 +617,41 @@ struct Run {
     elapsed: Duration,
     launches: usize,
     peak_rss: Option<u64>,
+    /// CPU time of the provider processes (sampled, with `watch_rss`).
+    provider_cpu: Duration,
+    /// CPU time of the command and all its children (terraform, providers).
+    total_cpu: Duration,
+}
+
+/// User + system time of this process's children that have been waited
+/// for (terraform, and through it the provider processes it waited for).
+fn children_cpu() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return Duration::ZERO;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the command name: state is field 3, cutime 16 and cstime 17.
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    // The kernel's USER_HZ is 100 on Linux.
+    Duration::from_millis((ticks(13) + ticks(14)) * 10)
 }
 
 /// Records `VmHWM` (peak resident set) of each child of `parent` that runs
 /// `binary`. Sampling can miss growth in a process's last millisecond.
-fn sample_provider_rss(parent: u32, binary: &Path, peaks: &mut HashMap<u32, u64>) {
+fn sample_provider_rss(
+    parent: u32,
+    binary: &Path,
+    peaks: &mut HashMap<u32, u64>,
+    cpu: &mut HashMap<u32, u64>,
+) {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return;
     };
@@ -639,6 +681,14 @@ fn sample_provider_rss(parent: u32, binary: &Path, peaks: &mut HashMap<u32, u64>
             != Some(binary)
         {
             continue;
+        }
+        // CPU time in nanoseconds, the first field of schedstat.
+        if let Some(ns) = std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        {
+            let seen = cpu.entry(pid).or_insert(0);
+            *seen = (*seen).max(ns);
         }
         if let Some(kb) =
             field("VmHWM:").and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
@@ -703,8 +753,390 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
                 .target("≤ 20 MB"),
             );
         }
+        if s.args.first() == Some(&"plan") && !watched.total_cpu.is_zero() {
+            let share = watched.provider_cpu.as_secs_f64() / watched.total_cpu.as_secs_f64();
+            rows.push(
+                Row::new(
+                    format!(
+                        "provider processes' share of the CPU of {}, {n} resources",
+                        s.name
+                    ),
+                    format!("{:.1} %", share * 100.0),
+                )
+                .baseline(
+                    format!(
+                        "{} of {} (terraform and its children)",
+                        ms(watched.provider_cpu),
+                        ms(watched.total_cpu)
+                    ),
+                    "—",
+                )
+                .target(if s.env.is_empty() {
+                    "—"
+                } else {
+                    "≤ 10 % at 500"
+                }),
+            );
+        }
     }
     Ok(())
+}
+
+// ---- apply and destroy against a rate-limited simulator ---------------------------------------
+
+/// The simulator's settings for the apply rows: the real API's 100 requests
+/// a minute per key, and 10 s for every transition.
+const RATE_LIMIT_RPM: u64 = 100;
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+const SETTLE: Duration = Duration::from_secs(10);
+/// Terraform's default `-parallelism`.
+const PARALLELISM: u64 = 10;
+
+/// What the apply rows need of the simulator beyond the shared launcher.
+trait BenchSim {
+    fn control(&self, method: &str, path: &str) -> Result<serde_json::Value, String>;
+    fn env_with_key(&self, public: &str, private: &str) -> Vec<(String, String)>;
+}
+
+impl BenchSim for Sim {
+    /// Calls the control surface (no auth) and returns the JSON answer.
+    fn control(&self, method: &str, path: &str) -> Result<serde_json::Value, String> {
+        use std::io::{Read as _, Write as _};
+        let addr = self.url.trim_start_matches("http://");
+        let mut stream =
+            std::net::TcpStream::connect(addr).map_err(|e| format!("simulator: {e}"))?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+        )
+        .map_err(|e| format!("simulator: {e}"))?;
+        let mut raw = Vec::new();
+        stream
+            .read_to_end(&mut raw)
+            .map_err(|e| format!("simulator: {e}"))?;
+        let raw = String::from_utf8_lossy(&raw);
+        let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+        let body = if raw
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        serde_json::from_str(&body).map_err(|e| format!("simulator answered {raw:?}: {e}"))
+    }
+
+    fn env_with_key(&self, public: &str, private: &str) -> Vec<(String, String)> {
+        vec![
+            ("TIDBCLOUD_SERVERLESS_ENDPOINT".into(), self.url.clone()),
+            ("TIDBCLOUD_PUBLIC_KEY".into(), public.into()),
+            ("TIDBCLOUD_PRIVATE_KEY".into(), private.into()),
+        ]
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || tail.len() < n {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn pairs_config(n: usize, domains: bool, prefix: &str) -> String {
+    let mut s = String::from(REQUIRED_PROVIDERS);
+    let _ = write!(
+        s,
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  count                = {n}
+  cluster_id           = "1000000000000000001"
+  display_name         = "{prefix}-${{count.index}}"
+  aws_endpoint_service = {{ name = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef" }}
+}}
+"#
+    );
+    if domains {
+        let _ = write!(
+            s,
+            r#"
+resource "tidbcloud_private_link_domains" "d" {{
+  count                      = {n}
+  cluster_id                 = "1000000000000000001"
+  private_link_connection_id = tidbcloud_private_link_connection.c[count.index].private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+}}
+"#
+        );
+    }
+    s
+}
+
+/// API requests of one run, by kind, from `/_sim/stats`.
+#[derive(Default, Clone, Copy)]
+struct Requests {
+    total: u64,
+    creates: u64,
+    deletes: u64,
+    attaches: u64,
+    dry_runs: u64,
+    detaches: u64,
+    listings: u64,
+    gets: u64,
+    cluster_gets: u64,
+    answered_429: u64,
+}
+
+impl Requests {
+    fn from_stats(stats: &serde_json::Value) -> Requests {
+        let route = |t: &str| stats["requests_by_route"][t].as_u64().unwrap_or(0);
+        const C: &str = "/v1beta1/clusters/{clusterId}";
+        const PLC: &str = "/v1beta1/clusters/{clusterId}/privateLinkConnections";
+        const ONE: &str =
+            "/v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}";
+        let dry_runs = stats["attach_dry_runs"].as_u64().unwrap_or(0);
+        Requests {
+            total: stats["requests_total"].as_u64().unwrap_or(0),
+            creates: route(&format!("POST {PLC}")),
+            deletes: route(&format!("DELETE {ONE}")),
+            attaches: route(&format!("POST {ONE}:attachDomains")).saturating_sub(dry_runs),
+            dry_runs,
+            detaches: route(&format!("POST {ONE}:detachDomains")),
+            listings: route(&format!("GET {PLC}")),
+            gets: route(&format!("GET {ONE}")),
+            cluster_gets: route(&format!("GET {C}")),
+            answered_429: stats["responses_429"].as_u64().unwrap_or(0),
+        }
+    }
+}
+
+/// One apply or destroy row.
+struct ApplyRow {
+    what: String,
+    wall: Duration,
+    bound: Duration,
+    requests: Requests,
+    unavoidable: u64,
+    /// Runs whose output mentions a rate limit error (429s that reached the user).
+    user_429s: usize,
+    target: &'static str,
+}
+
+/// The lower bound of a run: `slots` operations that each take the settle
+/// time, `PARALLELISM` at a time, and the whole rate windows the unavoidable
+/// requests need (a run that needs more than one window's budget cannot end
+/// before the next window starts).
+fn lower_bound(slots: u64, unavoidable: u64) -> Duration {
+    let work = SETTLE * (slots.div_ceil(PARALLELISM) as u32);
+    let windows = RATE_WINDOW * (unavoidable.saturating_sub(1) / RATE_LIMIT_RPM) as u32;
+    work.max(windows)
+}
+
+fn rate_limited_sim() -> Result<Sim, String> {
+    Ok(Sim::start(&[
+        "--transition-delay-ms",
+        &SETTLE.as_millis().to_string(),
+        "--rate-limit-rpm",
+        &RATE_LIMIT_RPM.to_string(),
+        "--rate-limit-window-s",
+        &RATE_WINDOW.as_secs().to_string(),
+        "--api-key",
+        "bench-apply:apply-secret",
+        "--api-key",
+        "bench-destroy:destroy-secret",
+        "--api-key",
+        "bench-other:other-secret",
+    ]))
+}
+
+fn mentions_429(err_or_out: &str) -> bool {
+    let s = err_or_out.to_ascii_lowercase();
+    s.contains("rate limit") || s.contains("429")
+}
+
+/// Apply then destroy of `n` connections (and as many domains), each in a
+/// fresh rate window: the destroy uses a second key of the same simulator.
+fn bench_pairs(
+    tf: &TerraformEnv,
+    root: &Path,
+    n: usize,
+    domains: bool,
+    rows: &mut Vec<ApplyRow>,
+) -> Result<(), String> {
+    let sim = rate_limited_sim()?;
+    let label = if domains {
+        format!("{n} connections + {n} managed domains")
+    } else {
+        format!("{n} connections")
+    };
+    let dir = workspace(
+        root,
+        &format!("apply-{n}-{domains}"),
+        &pairs_config(n, domains, "bench"),
+    );
+    let n64 = n as u64;
+    let waves = n64.div_ceil(PARALLELISM);
+    let slots = if domains { 2 * n64 } else { n64 };
+    // Apply: a cluster check in the plan's and the apply's process, a create
+    // per connection and a listing per wave that sees it settled; per
+    // domain resource a dry run (generated unique name), an attach and a GET
+    // that sees the domains settled.
+    let apply_unavoidable = 2 + n64 + waves + if domains { 3 * n64 } else { 0 };
+    // Destroy: the refresh (a listing, a GET per attachment), a delete per
+    // connection and a listing per wave; per domain resource a detach and a
+    // GET that sees it gone.
+    let destroy_unavoidable = 1 + n64 + waves + if domains { 3 * n64 } else { 0 };
+    for (phase, key, args, unavoidable, target) in [
+        (
+            "apply",
+            ("bench-apply", "apply-secret"),
+            vec!["apply", "-auto-approve", "-input=false", "-no-color"],
+            apply_unavoidable,
+            if domains {
+                "≤ 1.25x bound, ≤ 75 s, ≤ 150 requests"
+            } else {
+                "≤ 1.25x bound, ≤ 40 s"
+            },
+        ),
+        (
+            "destroy",
+            ("bench-destroy", "destroy-secret"),
+            vec!["destroy", "-auto-approve", "-input=false", "-no-color"],
+            destroy_unavoidable,
+            if domains {
+                "≤ 1.25x bound, ≤ 75 s, ≤ 150 requests"
+            } else {
+                "≤ 1.25x bound, ≤ 40 s"
+            },
+        ),
+    ] {
+        sim.control("POST", "/_sim/stats/reset")?;
+        let env = sim.env_with_key(key.0, key.1);
+        let outcome = tf.run(&dir, &args, &env, false);
+        let stats = sim.control("GET", "/_sim/stats")?;
+        let run = outcome?;
+        rows.push(ApplyRow {
+            what: format!("{phase} {label}"),
+            wall: run.elapsed,
+            bound: lower_bound(slots, unavoidable),
+            requests: Requests::from_stats(&stats),
+            unavoidable,
+            user_429s: 0,
+            target,
+        });
+        eprintln!("bench: {phase} {label}: {:.1?}", run.elapsed);
+    }
+    Ok(())
+}
+
+/// Two applies of `n` connections each at once, sharing one key.
+fn bench_shared_key(
+    tf: &TerraformEnv,
+    root: &Path,
+    n: usize,
+    rows: &mut Vec<ApplyRow>,
+) -> Result<(), String> {
+    let sim = rate_limited_sim()?;
+    let env = sim.env_with_key("bench-other", "other-secret");
+    let dirs: Vec<PathBuf> = ["a", "b"]
+        .iter()
+        .map(|p| workspace(root, &format!("shared-{p}"), &pairs_config(n, false, p)))
+        .collect();
+    sim.control("POST", "/_sim/stats/reset")?;
+    let start = Instant::now();
+    let mut children = Vec::new();
+    for dir in &dirs {
+        let mut cmd = tf.command(
+            dir,
+            &["apply", "-auto-approve", "-input=false", "-no-color"],
+            &env,
+        );
+        cmd.stdout(Stdio::piped());
+        children.push(cmd.spawn().map_err(|e| format!("terraform: {e}"))?);
+    }
+    let mut user_429s = 0;
+    for child in children {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("terraform: {e}"))?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !out.status.success() {
+            if mentions_429(&text) {
+                user_429s += 1;
+            } else {
+                return Err(format!("a concurrent apply failed: {text}"));
+            }
+        }
+    }
+    let wall = start.elapsed();
+    let stats = sim.control("GET", "/_sim/stats")?;
+    let n64 = n as u64;
+    let unavoidable = 2 * (2 + n64 + n64.div_ceil(PARALLELISM));
+    rows.push(ApplyRow {
+        what: format!("2 concurrent applies of {n} connections, one key"),
+        wall,
+        bound: lower_bound(n64, unavoidable),
+        requests: Requests::from_stats(&stats),
+        unavoidable,
+        user_429s,
+        target: "no 429 seen by either user",
+    });
+    eprintln!("bench: shared key: {wall:.1?}");
+    Ok(())
+}
+
+fn bench_apply(rows: &mut Vec<ApplyRow>) -> Result<(), String> {
+    let tf = TerraformEnv::new();
+    let root = tempfile::tempdir().map_err(|e| e.to_string())?;
+    bench_pairs(&tf, root.path(), 30, false, rows)?;
+    bench_pairs(&tf, root.path(), 30, true, rows)?;
+    bench_shared_key(&tf, root.path(), 15, rows)?;
+    Ok(())
+}
+
+fn print_apply_rows(rows: &[ApplyRow]) {
+    println!(
+        "Apply and destroy against tidbcloud-sim at {RATE_LIMIT_RPM} requests per {}-second window, {} s per transition, default parallelism ({PARALLELISM}); each run starts in a fresh rate window.",
+        RATE_WINDOW.as_secs(),
+        SETTLE.as_secs()
+    );
+    println!();
+    println!("| run | wall time | lower bound | ratio | API requests | unavoidable | creates | deletes | dry runs | attaches | detaches | listings | connection GETs | cluster GETs | 429 answers (absorbed) | 429s seen by the user | target |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        let q = r.requests;
+        println!(
+            "| {} | {:.1} s | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.what,
+            r.wall.as_secs_f64(),
+            r.bound.as_secs_f64(),
+            ratio(r.wall, r.bound),
+            q.total,
+            r.unavoidable,
+            q.creates,
+            q.deletes,
+            q.dry_runs,
+            q.attaches,
+            q.detaches,
+            q.listings,
+            q.gets,
+            q.cluster_gets,
+            q.answered_429,
+            r.user_429s,
+            r.target
+        );
+    }
 }
 
 fn terraform_version() -> Option<String> {
@@ -740,6 +1172,19 @@ fn machine() -> String {
 fn main() {
     let o = options();
     let mut rows = Vec::new();
+    let mut apply_rows = Vec::new();
+    if o.apply_only {
+        if terraform_version().is_none() {
+            fail("terraform is not on PATH; install Terraform 1.11.4");
+        }
+        if let Err(e) = bench_apply(&mut apply_rows) {
+            fail(&e);
+        }
+        println!("Machine: {}", machine());
+        println!();
+        print_apply_rows(&apply_rows);
+        return;
+    }
 
     bench_start(&o, &mut rows);
 
@@ -762,6 +1207,11 @@ fn main() {
         if let Err(e) = bench_terraform(&o, &mut rows) {
             fail(&e);
         }
+        if o.apply {
+            if let Err(e) = bench_apply(&mut apply_rows) {
+                fail(&e);
+            }
+        }
         Some(v)
     } else {
         None
@@ -780,5 +1230,9 @@ fn main() {
             "| {} | {} | {} | {} | {} |",
             r.what, r.subject, r.baseline, r.ratio, r.target
         );
+    }
+    if !apply_rows.is_empty() {
+        println!();
+        print_apply_rows(&apply_rows);
     }
 }

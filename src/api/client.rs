@@ -20,7 +20,8 @@ use super::models::{
     CreatePrivateLinkConnectionBody, DetachDomainsBody, ListPrivateLinkConnectionsResponse,
     PrivateLinkConnection,
 };
-use super::ratelimit::RateLimited;
+use super::pacing::Budget;
+use super::ratelimit::{RateLimited, RateLimiter};
 use super::retry::Retrying;
 use super::transport::{self, ApiRequest, ApiResponse, HttpTransport, Transport};
 
@@ -48,6 +49,7 @@ struct Inner {
     endpoint: String,
     public_key: String,
     stack: Box<dyn Transport>,
+    limiter: Arc<RateLimiter>,
 }
 
 impl fmt::Debug for Client {
@@ -90,12 +92,15 @@ impl Client {
             options.request_timeout,
             options.max_body_bytes,
         )?;
-        let stack = Retrying::new(RateLimited::new(http, options.rate_limit), options.retry);
+        let limited = RateLimited::new(http, options.rate_limit);
+        let limiter = limited.limiter();
+        let stack = Retrying::new(limited, options.retry);
         Ok(Client {
             inner: Arc::new(Inner {
                 endpoint: base.as_str().trim_end_matches('/').to_string(),
                 public_key: cfg.public_key,
                 stack: Box::new(stack),
+                limiter,
             }),
             deadline: None,
         })
@@ -126,6 +131,12 @@ impl Client {
     /// The endpoint in use, e.g. `https://serverless.tidbapi.com`.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
+    }
+
+    /// The rate limit budget as this client knows it now (shared by its
+    /// clones); `None` while unknown or unlimited.
+    pub fn budget(&self) -> Option<Budget> {
+        self.inner.limiter.snapshot()
     }
 
     /// `GET /v1beta1/clusters/{clusterId}`.

@@ -21,7 +21,7 @@
 //!   [`ApiError::RateLimited`], which says for how long it waited.
 //! * A server that sends no rate limit headers is not throttled at all.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -30,6 +30,7 @@ use tokio::sync::Notify;
 
 use super::backoff::{exponential, up_to};
 use super::error::{human_duration, ApiError};
+use super::pacing::Budget as BudgetSnapshot;
 use super::transport::{ApiRequest, ApiResponse, Transport};
 
 /// Requests left in the current window.
@@ -149,6 +150,8 @@ struct State {
     blocked_until: Option<Instant>,
     /// `429`s in a row, for the backoff without a reset header.
     consecutive_429: u32,
+    /// The limit the API last reported.
+    limit: Option<u32>,
 }
 
 /// Why a caller cannot send yet.
@@ -168,6 +171,7 @@ impl State {
             probing: false,
             blocked_until: None,
             consecutive_429: 0,
+            limit: None,
         }
     }
 
@@ -245,6 +249,7 @@ impl State {
             return Some(wait);
         }
         self.consecutive_429 = 0;
+        self.limit = headers.limit.or(self.limit);
         let Some(remaining) = headers.remaining else {
             // Only a real answer without headers means "no limit"; a proxy's
             // error page says nothing about the API's budget.
@@ -300,6 +305,33 @@ impl RateLimiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The budget as this process knows it now, for pacing optional
+    /// requests (see [`pacing`](super::pacing)); `None` while it is unknown
+    /// (no answer yet, or the window reset) or unlimited.
+    pub fn snapshot(&self) -> Option<BudgetSnapshot> {
+        let now = Instant::now();
+        let state = self.lock();
+        if let Some(until) = state.blocked_until.filter(|u| *u > now) {
+            return Some(BudgetSnapshot {
+                limit: state.limit,
+                remaining: 0,
+                reset_in: until - now,
+            });
+        }
+        match state.budget {
+            Budget::Known {
+                remaining,
+                reset_at,
+                margin,
+            } if reset_at + margin > now => Some(BudgetSnapshot {
+                limit: state.limit,
+                remaining,
+                reset_in: reset_at + margin - now,
+            }),
+            _ => None,
+        }
     }
 
     fn jitter(&self) -> Duration {
@@ -397,15 +429,20 @@ impl Drop for Permit<'_> {
 #[derive(Debug)]
 pub struct RateLimited<T> {
     inner: T,
-    limiter: RateLimiter,
+    limiter: Arc<RateLimiter>,
 }
 
 impl<T> RateLimited<T> {
     pub fn new(inner: T, options: RateLimitOptions) -> Self {
         RateLimited {
             inner,
-            limiter: RateLimiter::new(options),
+            limiter: Arc::new(RateLimiter::new(options)),
         }
+    }
+
+    /// The shared limiter, to read its [`snapshot`](RateLimiter::snapshot).
+    pub fn limiter(&self) -> Arc<RateLimiter> {
+        self.limiter.clone()
     }
 }
 
@@ -419,7 +456,15 @@ impl<T: Transport> Transport for RateLimited<T> {
         let mut answered_429 = 0;
         let mut last_429: Option<ApiResponse> = None;
         loop {
-            let Some(permit) = self.limiter.acquire(end).await else {
+            // Not sent yet: a stop may still end this wait (see `cancel`).
+            let Some(acquired) = super::cancel::queued(self.limiter.acquire(end)).await else {
+                return Err(request.transport_error(
+                    "stopped while waiting for rate limit budget; the request was not sent".into(),
+                    false,
+                    super::error::TransportKind::Other,
+                ));
+            };
+            let Some(permit) = acquired else {
                 return Err(exhausted(request, started, answered_429, last_429.as_ref()));
             };
             let response = self.inner.send(request).await?;

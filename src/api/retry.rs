@@ -131,7 +131,13 @@ impl<T: Transport> Transport for Retrying<T> {
                 request.method,
                 request.path
             );
-            tokio::time::sleep(delay).await;
+            // A stop ends the pause: the next attempt is not sent.
+            if super::cancel::queued(tokio::time::sleep(delay))
+                .await
+                .is_none()
+            {
+                return result;
+            }
             attempt += 1;
         }
     }

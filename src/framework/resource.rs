@@ -31,6 +31,12 @@ impl StopSignal {
         *self.0.borrow()
     }
 
+    /// The underlying channel, for layers that cannot know this type (the
+    /// API client's [`cancel`](crate::api::cancel) scope).
+    pub fn receiver(&self) -> watch::Receiver<bool> {
+        self.0.clone()
+    }
+
     /// Completes once a stop was requested.
     pub async fn stopped(&self) {
         let mut rx = self.0.clone();

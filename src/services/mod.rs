@@ -11,6 +11,8 @@
 //! * [`errors`]: the diagnostics for API failures.
 //! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
 //!   place that waits for an object to settle.
+//! * [`watcher`]: one watcher per cluster that serves every wait, its polls
+//!   paced by the rate limit budget.
 
 pub mod cloud;
 mod cluster_cache;
@@ -21,6 +23,7 @@ mod provider_data;
 mod snapshots;
 pub mod validate;
 pub mod waits;
+pub mod watcher;
 
 pub use cluster_cache::ClusterCache;
 pub use provider_data::ProviderData;

@@ -4,6 +4,7 @@
 use crate::api;
 use crate::framework::Diagnostic;
 
+use super::watcher::Watchers;
 use super::{ClusterCache, ConnectionSnapshots};
 
 /// The API client (when the configuration is known) and the caches shared
@@ -15,12 +16,15 @@ pub struct ProviderData {
     pub clusters: ClusterCache,
     /// Coalesced reads of connections during refresh.
     pub connections: ConnectionSnapshots,
+    /// One watcher per cluster, serving every wait.
+    watchers: Option<Watchers>,
 }
 
 impl ProviderData {
     /// Data with a client.
     pub fn new(client: api::Client) -> ProviderData {
         ProviderData {
+            watchers: Some(Watchers::new(client.clone())),
             client: Some(client),
             unavailable: None,
             clusters: ClusterCache::default(),
@@ -35,7 +39,17 @@ impl ProviderData {
             unavailable: Some(why),
             clusters: ClusterCache::default(),
             connections: ConnectionSnapshots::default(),
+            watchers: None,
         }
+    }
+
+    /// The watchers (with the client), or an error diagnostic explaining
+    /// why there is no client.
+    pub fn watchers(&self) -> Result<&Watchers, Diagnostic> {
+        self.client()?;
+        self.watchers.as_ref().ok_or_else(|| {
+            Diagnostic::error("Provider not configured", "The provider has no API client.")
+        })
     }
 
     /// The API client, or an error diagnostic explaining why there is none.

@@ -1,12 +1,13 @@
 //! Waiting for TiDB Cloud objects, in one place: the finders (an object or
 //! a typed "not found"), their statuses as typed states, and the typed
-//! waits the resources call. The waits are built on the generic poller
-//! ([`crate::framework::poll`]); their signatures are all a resource sees,
-//! so a different source of states (such as a per-cluster watcher) can
-//! serve them without touching the resources.
+//! waits the resources call. The waits are served by the cluster's
+//! [`watcher`](super::watcher): one listing per tick for every waiting
+//! connection of a cluster, one GET per tick for every domain wait on a
+//! connection, paced by the rate limit budget.
 
 use std::time::Duration;
 
+use super::watcher::{Kind, Watchers};
 use crate::api::{
     ApiError, AttachDomain, Client, ConnectionState, DomainState, PrivateLinkConnection,
 };
@@ -78,73 +79,76 @@ pub fn attachment_state(a: &AttachDomain) -> DomainState {
 /// After a create: waits until the connection is ACTIVE or FAILED, or
 /// PENDING_ACCEPTANCE unless `wait_for_active`.
 pub async fn wait_connection_created(
-    client: &Client,
+    watch: &Watchers,
     stop: &StopSignal,
     cluster_id: &str,
     id: &str,
     wait_for_active: bool,
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
-    poll::until(stop, timeout, || async {
-        let Some(c) = find_connection(client, cluster_id, id).await? else {
-            return Ok(Poll::Gone(format!("connection {id}")));
-        };
-        Ok(match connection_state(&c) {
-            Some(ConnectionState::Active | ConnectionState::Failed) => Poll::Done(c),
-            Some(ConnectionState::PendingAcceptance) if !wait_for_active => Poll::Done(c),
-            _ => Poll::Pending(c),
+    watch
+        .wait(cluster_id, id, Kind::Create, stop, timeout, |c| {
+            let Some(c) = c else {
+                return Poll::Gone(format!("connection {id}"));
+            };
+            match connection_state(c) {
+                Some(ConnectionState::Active | ConnectionState::Failed) => Poll::Done(c.clone()),
+                Some(ConnectionState::PendingAcceptance) if !wait_for_active => {
+                    Poll::Done(c.clone())
+                }
+                _ => Poll::Pending(c.clone()),
+            }
         })
-    })
-    .await
+        .await
 }
 
 /// Before attaching: waits until the connection is ACTIVE, or in a state it
 /// cannot leave for ACTIVE (FAILED, DELETING). Acceptance may happen meanwhile.
 pub async fn wait_connection_active(
-    client: &Client,
+    watch: &Watchers,
     stop: &StopSignal,
     cluster_id: &str,
     id: &str,
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
-    poll::until(stop, timeout, || async {
-        let Some(c) = find_connection(client, cluster_id, id).await? else {
-            return Ok(Poll::Gone(format!("connection {id}")));
-        };
-        Ok(match connection_state(&c) {
-            Some(ConnectionState::Active | ConnectionState::Failed | ConnectionState::Deleting) => {
-                Poll::Done(c)
+    watch
+        .wait(cluster_id, id, Kind::Observe, stop, timeout, |c| {
+            let Some(c) = c else {
+                return Poll::Gone(format!("connection {id}"));
+            };
+            match connection_state(c) {
+                Some(
+                    ConnectionState::Active | ConnectionState::Failed | ConnectionState::Deleting,
+                ) => Poll::Done(c.clone()),
+                _ => Poll::Pending(c.clone()),
             }
-            _ => Poll::Pending(c),
         })
-    })
-    .await
+        .await
 }
 
 /// After a delete: waits until the connection is gone; the last connection
 /// seen tells how far it got.
 pub async fn wait_connection_deleted(
-    client: &Client,
+    watch: &Watchers,
     stop: &StopSignal,
     cluster_id: &str,
     id: &str,
     timeout: Duration,
 ) -> Result<(), WaitError<PrivateLinkConnection>> {
-    poll::until(stop, timeout, || async {
-        Ok(match find_connection(client, cluster_id, id).await? {
+    watch
+        .wait(cluster_id, id, Kind::Delete, stop, timeout, |c| match c {
             None => Poll::Done(None),
-            Some(c) => Poll::Pending(Some(c)),
+            Some(c) => Poll::Pending(Some(c.clone())),
         })
-    })
-    .await
-    .map(|_| ())
-    .map_err(poll::WaitError::flatten)
+        .await
+        .map(|_| ())
+        .map_err(poll::WaitError::flatten)
 }
 
 /// After an attach: waits until every domain of the attachment SUCCEEDED or
 /// one FAILED; gives the attachment with its connection.
 pub async fn wait_attachment_settled(
-    client: &Client,
+    watch: &Watchers,
     stop: &StopSignal,
     cluster_id: &str,
     connection_id: &str,
@@ -152,43 +156,59 @@ pub async fn wait_attachment_settled(
     timeout: Duration,
 ) -> Result<(AttachDomain, PrivateLinkConnection), WaitError<(AttachDomain, PrivateLinkConnection)>>
 {
-    poll::until(stop, timeout, || async {
-        let Some(c) = find_connection(client, cluster_id, connection_id).await? else {
-            return Ok(Poll::Gone(format!("connection {connection_id}")));
-        };
-        let Some(a) = find_attachment(&c, attach_id).cloned() else {
-            return Ok(Poll::Gone(format!("attachment {attach_id}")));
-        };
-        Ok(match attachment_state(&a) {
-            DomainState::Succeeded | DomainState::Failed => Poll::Done((a, c)),
-            _ => Poll::Pending((a, c)),
-        })
-    })
-    .await
+    watch
+        .wait(
+            cluster_id,
+            connection_id,
+            Kind::Attach,
+            stop,
+            timeout,
+            |c| {
+                let Some(c) = c else {
+                    return Poll::Gone(format!("connection {connection_id}"));
+                };
+                let Some(a) = find_attachment(c, attach_id).cloned() else {
+                    return Poll::Gone(format!("attachment {attach_id}"));
+                };
+                match attachment_state(&a) {
+                    DomainState::Succeeded | DomainState::Failed => Poll::Done((a, c.clone())),
+                    _ => Poll::Pending((a, c.clone())),
+                }
+            },
+        )
+        .await
 }
 
 /// After a detach: waits until the attachment (or its connection) is gone;
 /// the last state seen tells how far it got.
 pub async fn wait_attachment_detached(
-    client: &Client,
+    watch: &Watchers,
     stop: &StopSignal,
     cluster_id: &str,
     connection_id: &str,
     attach_id: &str,
     timeout: Duration,
 ) -> Result<(), WaitError<DomainState>> {
-    poll::until(stop, timeout, || async {
-        let Some(c) = find_connection(client, cluster_id, connection_id).await? else {
-            return Ok(Poll::Done(None));
-        };
-        Ok(match find_attachment(&c, attach_id) {
-            None => Poll::Done(None),
-            Some(a) => Poll::Pending(Some(attachment_state(a))),
-        })
-    })
-    .await
-    .map(|_| ())
-    .map_err(poll::WaitError::flatten)
+    watch
+        .wait(
+            cluster_id,
+            connection_id,
+            Kind::Detach,
+            stop,
+            timeout,
+            |c| {
+                let Some(c) = c else {
+                    return Poll::Done(None);
+                };
+                match find_attachment(c, attach_id) {
+                    None => Poll::Done(None),
+                    Some(a) => Poll::Pending(Some(attachment_state(a))),
+                }
+            },
+        )
+        .await
+        .map(|_| ())
+        .map_err(poll::WaitError::flatten)
 }
 
 #[cfg(test)]

@@ -229,6 +229,9 @@ pub fn handle(
         }
         Route::AttachDomains(cluster, id) => {
             let req = new_attachment(parse_json(body)?)?;
+            if req.validate_only {
+                app.stats.update(|s| s.attach_dry_runs += 1);
+            }
             let answer = match app
                 .with_world(|w| w.attach_domains(&cluster, &id, req, &created_by))?
             {

@@ -18,6 +18,8 @@ pub struct Counters {
     pub faults_errors: u64,
     /// Requests processed and then dropped by the `drop_rate` fault.
     pub faults_drops: u64,
+    /// Of the `attachDomains` requests, those with `validateOnly` (dry runs).
+    pub attach_dry_runs: u64,
     /// Authenticated requests by `METHOD /path/template`.
     pub requests_by_route: BTreeMap<String, u64>,
     /// Responses by HTTP status (dropped ones are not answered).

@@ -6,6 +6,7 @@ mod support;
 
 mod harness;
 
+mod budget;
 mod connection;
 mod data_sources;
 mod domains;

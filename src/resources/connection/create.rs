@@ -18,6 +18,7 @@ use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, StopSigna
 use crate::services::cloud;
 use crate::services::errors::api_error;
 use crate::services::waits::{self, connection_state, connection_status, WaitError};
+use crate::services::watcher::{stopped_before_sending, Watchers};
 use crate::services::ProviderData;
 
 /// How far the API's clock may be behind ours when matching a create whose
@@ -87,19 +88,27 @@ async fn reconcile(
 /// Sends the create, reconciling lost answers so that exactly one
 /// connection exists afterwards.
 async fn send_create(
-    client: &Client,
+    watch: &Watchers,
     request: &Connection,
     stop: &StopSignal,
 ) -> Result<Connection, Diagnostic> {
     const ATTEMPTS: usize = 3;
+    let client = watch.client();
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
         let since = SystemTime::now();
-        match client
-            .create_private_link_connection(&request.cluster_id, request)
-            .await
-        {
+        let sent = watch.mutate(
+            stop,
+            client.create_private_link_connection(&request.cluster_id, request),
+        );
+        match sent.await {
             Ok(c) => return Ok(c),
+            Err(e) if stopped_before_sending(stop, &e) => {
+                return Err(Diagnostic::error(
+                    "Interrupted before creating the private link connection",
+                    "The create request was still waiting for the API rate limit budget and was not sent: nothing was created.",
+                ))
+            }
             Err(e) if e.is_ambiguous() => {
                 log::warn!(
                     "create answer lost ({e}); looking the connection up before sending again"
@@ -162,8 +171,8 @@ fn pending_warning(c: &Connection) -> Diagnostic {
 }
 
 pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let watch = match ctx.data().and_then(ProviderData::watchers) {
+        Ok(w) => w,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let Some(request) = create_request(planned) else {
@@ -172,12 +181,13 @@ pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> Appl
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
         ));
     };
-    let created = match send_create(client, &request, &ctx.stop).await {
+    let created = match send_create(watch, &request, &ctx.stop).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let cluster_id = request.cluster_id.clone();
     let id = created.private_link_connection_id.clone();
+    watch.wrote(&id);
     if let Ok(data) = ctx.data() {
         data.connections.invalidate(&cluster_id);
     }
@@ -186,7 +196,7 @@ pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> Appl
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
     let started = Instant::now();
     let settled = waits::wait_connection_created(
-        client,
+        watch,
         &ctx.stop,
         &cluster_id,
         &id,

@@ -1,15 +1,15 @@
-//! Delete: refused while domains are attached, then the wait until the
-//! connection is gone. The delete request is idempotent; the transport
+//! Delete: refused by the API while domains are attached, then the wait
+//! until the connection is gone. The delete request is idempotent; the transport
 //! retries it like a GET.
 
 use super::read::ids;
 use super::DEFAULT_DELETE_TIMEOUT;
 use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
-use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{Context, Diagnostic, Diagnostics, Value};
 use crate::services::errors::api_error;
 use crate::services::waits::{self, connection_state, connection_status, WaitError};
+use crate::services::watcher::stopped_before_sending;
 use crate::services::ProviderData;
 
 fn blocked_by_domains(c: &Connection, cluster_id: &str) -> Diagnostic {
@@ -30,10 +30,11 @@ fn blocked_by_domains(c: &Connection, cluster_id: &str) -> Diagnostic {
 
 pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let watch = match ctx.data().and_then(ProviderData::watchers) {
+        Ok(w) => w,
         Err(d) => return d.into(),
     };
+    let client = watch.client();
     let Some((cluster_id, id)) = ids(state) else {
         return Diagnostic::error(
             "Invalid state",
@@ -41,52 +42,41 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
         )
         .into();
     };
-    let Some(found) =
-        unless_stopped(&ctx.stop, waits::find_connection(client, &cluster_id, &id)).await
-    else {
-        return Diagnostic::error(
-            "Interrupted before deleting the private link connection",
-            format!("Nothing was deleted; connection {id} stays in the state."),
+    // No read first: the API refuses to delete a connection with attached
+    // domains, and only then is the connection read to say which. Deleting
+    // a connection already DELETING (an earlier interrupted delete) is accepted.
+    let deleted = watch
+        .mutate(
+            &ctx.stop,
+            client.delete_private_link_connection(&cluster_id, &id),
         )
-        .into();
-    };
-    let already_deleting = match found {
-        Ok(None) => return diags,
-        Ok(Some(c)) if !c.attached_domains.is_empty() => {
-            return blocked_by_domains(&c, &cluster_id).into()
-        }
-        Ok(Some(c)) => connection_state(&c) == Some(&ConnectionState::Deleting),
-        Err(e) => {
-            return api_error(
-                "Could not read the private link connection before deleting it",
-                &e,
-            )
-            .into()
-        }
-    };
-    // A delete interrupted earlier may have been accepted already: then only wait.
-    let deleted = if already_deleting {
-        Ok(())
-    } else {
-        client
-            .delete_private_link_connection(&cluster_id, &id)
-            .await
-    };
+        .await;
     match deleted {
         Ok(()) => {}
         Err(e) if e.is_not_found() => return diags,
+        Err(e) if stopped_before_sending(&ctx.stop, &e) => {
+            return Diagnostic::error(
+                "Interrupted before deleting the private link connection",
+                format!("The delete request was still waiting for the API rate limit budget and was not sent: connection {id} stays in the state."),
+            )
+            .into()
+        }
         Err(e) if e.is_failed_precondition() => {
-            if let Ok(Some(c)) = waits::find_connection(client, &cluster_id, &id).await {
-                if !c.attached_domains.is_empty() {
-                    return blocked_by_domains(&c, &cluster_id).into();
+            match waits::find_connection(client, &cluster_id, &id).await {
+                Ok(Some(c)) if !c.attached_domains.is_empty() => {
+                    return blocked_by_domains(&c, &cluster_id).into()
                 }
+                // Already being deleted: only wait.
+                Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => {}
+                Ok(None) => return diags,
+                _ => return api_error("Could not delete the private link connection", &e).into(),
             }
-            return api_error("Could not delete the private link connection", &e).into();
         }
         Err(e) => return api_error("Could not delete the private link connection", &e).into(),
     }
+    watch.wrote(&id);
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
-    let gone = waits::wait_connection_deleted(client, &ctx.stop, &cluster_id, &id, timeout).await;
+    let gone = waits::wait_connection_deleted(watch, &ctx.stop, &cluster_id, &id, timeout).await;
     match gone {
         Ok(_) => {}
         Err(WaitError::Timeout { last, .. }) => diags.error(

@@ -27,6 +27,7 @@ use crate::services::convert;
 use crate::services::describe::{self, ATTACHMENT, DOMAIN};
 use crate::services::errors::{api_error, cluster_error};
 use crate::services::waits::{self, attachment_state, connection_status, WaitError};
+use crate::services::watcher::{stopped_before_sending, Watchers};
 use crate::services::{validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
@@ -228,13 +229,13 @@ fn already_attached(connection: &Connection) -> Option<Diagnostic> {
 /// Waits until the connection is ACTIVE (acceptance may happen meanwhile).
 async fn connection_active(
     ctx: &Context<ProviderData>,
-    client: &Client,
+    watch: &Watchers,
     cluster_id: &str,
     connection_id: &str,
     timeout: Duration,
 ) -> Result<Connection, Diagnostic> {
     let result =
-        waits::wait_connection_active(client, &ctx.stop, cluster_id, connection_id, timeout).await;
+        waits::wait_connection_active(watch, &ctx.stop, cluster_id, connection_id, timeout).await;
     match result {
         Ok(c) if waits::connection_state(&c) == Some(&ConnectionState::Active) => Ok(c),
         Ok(c) => Err(Diagnostic::error(
@@ -262,10 +263,11 @@ async fn connection_active(
 }
 
 async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let watch = match ctx.data().and_then(ProviderData::watchers) {
+        Ok(w) => w,
         Err(d) => return ApplyOutcome::failed(d),
     };
+    let client = watch.client();
     let (Some(cluster_id), Some(connection_id), Some(kind)) = (
         planned.str_attr("cluster_id"),
         planned.str_attr("private_link_connection_id"),
@@ -278,8 +280,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     };
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
     let started = std::time::Instant::now();
-    let connection = match connection_active(ctx, client, cluster_id, connection_id, timeout).await
-    {
+    let connection = match connection_active(ctx, watch, cluster_id, connection_id, timeout).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
@@ -292,7 +293,10 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             Some(n) => n.to_string(),
             None => {
                 let generate = AttachDomain::new(kind.clone(), None);
-                let dry_run = client.attach_domains(cluster_id, connection_id, &generate, true);
+                let dry_run = watch.mutate(
+                    &ctx.stop,
+                    client.attach_domains(cluster_id, connection_id, &generate, true),
+                );
                 match unless_stopped(&ctx.stop, dry_run).await {
                     None => {
                         return ApplyOutcome::failed(Diagnostic::error(
@@ -314,16 +318,18 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             }
         };
     let request = AttachDomain::new(kind, Some(unique_name.clone()));
-    let attached = match attach::attach(client, cluster_id, connection_id, &request).await {
+    let attached = match attach::attach(watch, &ctx.stop, cluster_id, connection_id, &request).await
+    {
         Ok(a) => a,
         Err(d) => return ApplyOutcome::failed(d),
     };
+    watch.wrote(connection_id);
     let attach_id = attached.attach_domain_id.clone();
     let mut base = planned.clone();
     base.set_attr("unique_name", Value::string(unique_name.as_str()));
     let remaining = timeout.saturating_sub(started.elapsed());
     let settled = waits::wait_attachment_settled(
-        client,
+        watch,
         &ctx.stop,
         cluster_id,
         connection_id,
@@ -419,10 +425,11 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
 // ---- delete -------------------------------------------------------------------------------
 
 async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let watch = match ctx.data().and_then(ProviderData::watchers) {
+        Ok(w) => w,
         Err(d) => return d.into(),
     };
+    let client = watch.client();
     let Some((cluster_id, connection_id, attach_id)) = ids(state) else {
         return Diagnostic::error(
             "Invalid state",
@@ -430,20 +437,29 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
         )
         .into();
     };
-    match client
-        .detach_domains(&cluster_id, &connection_id, &attach_id)
-        .await
-    {
+    let detached = watch.mutate(
+        &ctx.stop,
+        client.detach_domains(&cluster_id, &connection_id, &attach_id),
+    );
+    match detached.await {
         Ok(()) => {}
         Err(e) if e.is_not_found() => return Diagnostics::new(),
+        Err(e) if stopped_before_sending(&ctx.stop, &e) => {
+            return Diagnostic::error(
+                "Interrupted before detaching the domains",
+                format!("The detach request was still waiting for the API rate limit budget and was not sent: attachment {attach_id} stays in the state."),
+            )
+            .into()
+        }
         Err(e) if e.is_transport() || e.is_server_error() => {
             log::warn!("detach answer lost ({e}); checking whether the attachment is going away");
         }
         Err(e) => return api_error("Could not detach the domains", &e).into(),
     }
+    watch.wrote(&connection_id);
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
     let gone = waits::wait_attachment_detached(
-        client,
+        watch,
         &ctx.stop,
         &cluster_id,
         &connection_id,

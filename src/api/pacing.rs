@@ -1,0 +1,305 @@
+//! How fast polls may spend the shared rate limit budget.
+//!
+//! TiDB Cloud gives an API key a budget per window (100 requests a minute),
+//! shared by every process and person using the key. Creates, deletes,
+//! attaches and detaches must always find budget; polls, which only ask
+//! whether something settled, take what is left and spread it over the
+//! window. This module is the policy, with no I/O and no clock of its own:
+//! callers pass the budget the rate limiter last saw (see
+//! `RateLimiter::snapshot`) and
+//! the current instant.
+//!
+//! * **Headroom.** Polls never take the last [`headroom`] units of a
+//!   window: a tenth of the limit (at least two), plus one for every
+//!   mutation already queued or in flight. A poll therefore never makes a
+//!   mutation wait for the window to reset.
+//! * **Spread.** What is left (`remaining - headroom`, the poll allowance)
+//!   is spent at most at `allowance / time-to-reset` polls per second, with
+//!   bursts of at most one poll per waiting target, so an apply never spends
+//!   a window's budget in its first seconds and then starves.
+//! * **Others on the key.** The remaining budget is the smaller of the
+//!   server's figure and this process's own count, so another process
+//!   spending the same key shows up as a falling allowance: polls slow down.
+//!   At zero allowance, polls wait for the window to reset.
+
+use std::time::{Duration, Instant};
+
+/// What the rate limiter knows of the key's budget at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Requests allowed per window, when the API said.
+    pub limit: Option<u32>,
+    /// Requests left in the current window.
+    pub remaining: u32,
+    /// Time until the window resets.
+    pub reset_in: Duration,
+}
+
+/// The budget polls leave alone: a tenth of the limit (at least 2, or 2
+/// when the limit is unknown), plus one unit for every mutation queued or in
+/// flight.
+pub fn headroom(limit: Option<u32>, mutations_pending: u32) -> u32 {
+    let base = limit.map_or(2, |l| l.div_ceil(10).max(2));
+    base.saturating_add(mutations_pending)
+}
+
+/// Extra wait after a window's reset time before polling again: the rate
+/// limiter adds up to half a second of jitter to each reset, and reset
+/// headers are whole seconds.
+const AFTER_RESET: Duration = Duration::from_millis(700);
+
+/// The shortest window assumed when spreading polls (a reset of `0` means
+/// "less than a second").
+const MIN_WINDOW: Duration = Duration::from_secs(1);
+
+/// A token bucket for polls whose rate and size follow the budget. Pure:
+/// every call passes the current instant and the latest budget.
+#[derive(Debug, Clone, Default)]
+pub struct Pacer {
+    tokens: f64,
+    refilled: Option<Instant>,
+}
+
+/// The inputs of one decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Demand {
+    /// Distinct poll requests that want to go out per round (one listing per
+    /// watched cluster, one GET per connection with domain waits).
+    pub targets: u32,
+    /// Mutations queued or in flight in this process.
+    pub mutations_pending: u32,
+    /// Polls sent and not yet answered (their cost is not yet in `remaining`
+    /// when the budget was read from an answer).
+    pub polls_in_flight: u32,
+}
+
+impl Pacer {
+    pub fn new() -> Pacer {
+        Pacer::default()
+    }
+
+    /// Takes the right to send one poll now, or returns how long to wait
+    /// before asking again. `budget` is `None` while the budget is unknown
+    /// (before the first answer, or just after a reset) or unlimited: then
+    /// the rate limiter's own probing applies and polls are not held here.
+    pub fn try_poll(
+        &mut self,
+        budget: Option<&Budget>,
+        demand: Demand,
+        now: Instant,
+    ) -> Result<(), Duration> {
+        let Some(b) = budget else {
+            self.refilled = Some(now);
+            return Ok(());
+        };
+        let allowance = allowance(b, demand);
+        if allowance == 0 {
+            // Nothing to spare in this window (the bucket keeps filling, so
+            // the next window starts with a full round).
+            return Err(b.reset_in + AFTER_RESET);
+        }
+        let window = b.reset_in.max(MIN_WINDOW).as_secs_f64();
+        let rate = allowance as f64 / window;
+        let capacity = demand.targets.clamp(1, allowance) as f64;
+        let elapsed = match self.refilled {
+            // A new pacer starts with a full bucket: the first round of
+            // polls goes out together.
+            None => f64::INFINITY,
+            Some(t) => now.saturating_duration_since(t).as_secs_f64(),
+        };
+        self.tokens = (self.tokens + rate * elapsed).min(capacity);
+        self.refilled = Some(now);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
+        }
+    }
+}
+
+/// Polls that may still be sent in the current window without touching the
+/// headroom.
+pub fn allowance(b: &Budget, demand: Demand) -> u32 {
+    b.remaining
+        .saturating_sub(demand.polls_in_flight)
+        .saturating_sub(headroom(b.limit, demand.mutations_pending))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    fn demand(targets: u32, mutations_pending: u32) -> Demand {
+        Demand {
+            targets,
+            mutations_pending,
+            polls_in_flight: 0,
+        }
+    }
+
+    #[test]
+    fn headroom_is_a_tenth_plus_pending_mutations() {
+        assert_eq!(headroom(Some(100), 0), 10);
+        assert_eq!(headroom(Some(100), 7), 17);
+        assert_eq!(headroom(Some(5), 0), 2);
+        assert_eq!(headroom(None, 1), 3);
+    }
+
+    #[test]
+    fn unknown_budget_does_not_hold_polls() {
+        let mut p = Pacer::new();
+        let now = Instant::now();
+        for _ in 0..50 {
+            assert_eq!(p.try_poll(None, demand(3, 0), now), Ok(()));
+        }
+    }
+
+    #[test]
+    fn no_allowance_waits_for_the_reset() {
+        let mut p = Pacer::new();
+        let b = Budget {
+            limit: Some(100),
+            remaining: 12,
+            reset_in: Duration::from_secs(20),
+        };
+        // 12 left, 10 headroom, 2 mutations pending: nothing to spare.
+        let wait = p
+            .try_poll(Some(&b), demand(5, 2), Instant::now())
+            .unwrap_err();
+        assert!(wait >= Duration::from_secs(20), "{wait:?}");
+        // Without the pending mutations two polls may go.
+        assert!(p.try_poll(Some(&b), demand(5, 0), Instant::now()).is_ok());
+    }
+
+    #[test]
+    fn a_round_of_polls_goes_out_together() {
+        let mut p = Pacer::new();
+        let b = Budget {
+            limit: Some(100),
+            remaining: 80,
+            reset_in: Duration::from_secs(50),
+        };
+        let now = Instant::now();
+        for _ in 0..10 {
+            assert!(p.try_poll(Some(&b), demand(10, 0), now).is_ok());
+        }
+        // The eleventh waits for the bucket: 70 over 50 s is 1.4 polls a second.
+        let wait = p.try_poll(Some(&b), demand(10, 0), now).unwrap_err();
+        assert!(
+            wait > Duration::from_millis(600) && wait < Duration::from_millis(800),
+            "{wait:?}"
+        );
+    }
+
+    /// A window of a fixed-window limiter (as the API has), polled greedily
+    /// by `targets` waiters while mutations arrive at random: polls never
+    /// take the headroom, so every mutation finds budget, and the polls of
+    /// the window never exceed what the budget allows.
+    #[test]
+    fn the_schedule_never_exceeds_the_budget_and_leaves_room_for_mutations() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for case in 0..200 {
+            let limit: u32 = rng.random_range(5..=200);
+            let window = Duration::from_secs(rng.random_range(5..=90));
+            let targets: u32 = rng.random_range(1..=40);
+            // Another process spends part of the key's budget.
+            let others: u32 = rng.random_range(0..=limit / 3);
+            let start = Instant::now();
+            let mut p = Pacer::new();
+            let mut used = 0u32;
+            let mut polls = 0u32;
+            let mut mutations = 0u32;
+            let mut t = Duration::ZERO;
+            let step = Duration::from_millis(50);
+            let mut pending = 0u32;
+            while t < window {
+                let now = start + t;
+                // Others spend evenly over the window.
+                let others_so_far = (others as f64 * t.as_secs_f64() / window.as_secs_f64()) as u32;
+                // Mutations arrive at random and are sent at once if budget remains.
+                if rng.random_bool(0.02) {
+                    pending += 1;
+                }
+                while pending > 0 && used + others_so_far < limit {
+                    used += 1;
+                    mutations += 1;
+                    pending -= 1;
+                }
+                if pending > 0 {
+                    // A mutation waits only once mutations and the other
+                    // process used up the headroom polls left them.
+                    assert!(
+                        mutations + others_so_far >= headroom(Some(limit), 0),
+                        "case {case}: a mutation waits after {polls} polls"
+                    );
+                }
+                // Every target always wants to poll; the budget is read
+                // afresh for each decision, as the limiter counts each send.
+                let d = demand(targets, pending);
+                loop {
+                    let b = Budget {
+                        limit: Some(limit),
+                        remaining: limit.saturating_sub(used + others_so_far),
+                        reset_in: window - t,
+                    };
+                    if p.try_poll(Some(&b), d, now).is_err() {
+                        break;
+                    }
+                    let left = limit.saturating_sub(used + others_so_far);
+                    assert!(
+                        left > headroom(Some(limit), pending),
+                        "case {case}: a poll took the headroom ({left} left, {pending} pending)"
+                    );
+                    used += 1;
+                    polls += 1;
+                    if polls > limit {
+                        break;
+                    }
+                }
+                t += step;
+            }
+            assert!(
+                polls + headroom(Some(limit), 0) <= limit,
+                "case {case}: {polls} polls in a window of {limit}"
+            );
+        }
+    }
+
+    #[test]
+    fn polls_are_spread_over_the_window() {
+        // 100 a minute, nothing spent yet, one waiter polling as often as it may:
+        // 90 polls over 60 s, not 90 in the first second.
+        let mut p = Pacer::new();
+        let start = Instant::now();
+        let mut sent = Vec::new();
+        let mut t = Duration::ZERO;
+        while t < Duration::from_secs(60) {
+            let b = Budget {
+                limit: Some(100),
+                remaining: 100 - sent.len() as u32,
+                reset_in: Duration::from_secs(60) - t,
+            };
+            match p.try_poll(Some(&b), demand(1, 0), start + t) {
+                Ok(()) => sent.push(t),
+                Err(wait) => {
+                    t += wait
+                        .min(Duration::from_secs(60) - t)
+                        .max(Duration::from_millis(1))
+                }
+            }
+        }
+        let first_10s = sent
+            .iter()
+            .filter(|t| **t < Duration::from_secs(10))
+            .count();
+        assert!(first_10s <= 20, "{first_10s} polls in the first 10 s");
+        assert!(sent.len() <= 90, "{} polls", sent.len());
+        assert!(
+            sent.len() >= 60,
+            "{} polls: the budget should be used",
+            sent.len()
+        );
+    }
+}

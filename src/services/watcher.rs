@@ -1,0 +1,878 @@
+//! Waiting without burning the API budget: one watcher per cluster and
+//! process serves every wait on that cluster.
+//!
+//! * **One request per tick, shared.** Connection creates and deletes (and
+//!   "is it ACTIVE yet?" checks) are answered from one paged listing of the
+//!   cluster per tick, whatever the number of waiting connections. Domain
+//!   attaches and detaches need `attachedDomains`, which lists do not carry:
+//!   every wait on one connection shares one GET per tick.
+//! * **Never older than the write.** Every observation carries the instant
+//!   its request was sent; a waiter registered after a write (create,
+//!   delete, attach, detach; see [`Watchers::wrote`]) only accepts
+//!   observations sent after that write completed. Fresh-enough
+//!   observations already held (for example the listing that saw a
+//!   connection become ACTIVE) serve new waiters without any request.
+//! * **Polls where they pay.** Each kind of operation (create, delete,
+//!   attach, detach) learns how long it takes here. While a kind has no
+//!   estimate, its oldest waiter *explores*: first poll soon after the
+//!   request, then intervals growing to max(1 s, 10% of the wait so far), so
+//!   the settled state is seen promptly. Every other waiter polls once at
+//!   its write time plus the estimate (or, before the kind has one, the
+//!   estimate of another kind); a waiter still pending then backs off (the
+//!   oldest such one explores again and refreshes the estimate for the
+//!   rest).
+//! * **Paced by the budget.** Every poll request takes a slot from the
+//!   [`Pacer`](crate::api::pacing::Pacer), which keeps the headroom for
+//!   mutations and spreads what is left over the rate limit window.
+//!
+//! The watcher of a cluster is a task that runs while someone waits and
+//! ends when nobody does.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, Notify};
+
+use super::waits::WaitError;
+use crate::api::cancel;
+use crate::api::pacing::{Demand, Pacer};
+use crate::api::{ApiError, Client, ConnectionState, PrivateLinkConnection as Connection};
+use crate::framework::poll::Poll;
+use crate::framework::StopSignal;
+
+/// What a waiter waits for; decides how it is observed and which estimate
+/// schedules its polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A created connection settling (listing).
+    Create,
+    /// A deleted connection going away (listing).
+    Delete,
+    /// A connection reaching a state nobody here asked for, such as ACTIVE
+    /// after an acceptance (listing). No estimate: polled on the explorer's
+    /// schedule, served by the listings other waits cause anyway.
+    Observe,
+    /// Attached domains settling (GET of the connection).
+    Attach,
+    /// Detached domains going away (GET of the connection).
+    Detach,
+}
+
+impl Kind {
+    fn by_get(self) -> bool {
+        matches!(self, Kind::Attach | Kind::Detach)
+    }
+    fn learns(self) -> bool {
+        !matches!(self, Kind::Observe)
+    }
+}
+
+/// One observation of a connection: `None` when the API says it does not
+/// exist (or, for a delete, it is no longer listed).
+pub type Observed = Result<Option<Connection>, ApiError>;
+
+/// The first poll of an exploring waiter.
+const FIRST_POLL: Duration = Duration::from_millis(500);
+/// A listing waits this long past its earliest due time so that waiters
+/// whose writes came moments apart share it.
+const GATHER: Duration = Duration::from_millis(400);
+/// Estimates get this margin (the write's answer left the server a little
+/// after it changed the object).
+const ESTIMATE_MARGIN: Duration = Duration::from_millis(150);
+
+/// The pause after a poll of an exploring waiter: grows by half from
+/// [`FIRST_POLL`] up to max(1 s, 10% of the wait so far), so a settled
+/// state is seen within that bound.
+pub fn explore_interval(previous: Duration, waited: Duration) -> Duration {
+    let bound = Duration::from_secs(1).max(waited / 10);
+    if previous.is_zero() {
+        FIRST_POLL.min(bound)
+    } else {
+        previous.mul_f64(1.5).min(bound)
+    }
+}
+
+/// The pause after a poll of a waiter that follows an explorer: it rarely
+/// polls, the explorer's result reschedules it.
+pub fn follow_interval(waited: Duration) -> Duration {
+    Duration::from_secs(2).max(waited / 4)
+}
+
+/// Whether `e` is a request that a stop ended while it waited for budget:
+/// it was never sent, so nothing changed.
+pub fn stopped_before_sending(stop: &StopSignal, e: &ApiError) -> bool {
+    stop.is_stopped()
+        && matches!(
+            e,
+            ApiError::Transport {
+                maybe_sent: false,
+                ..
+            }
+        )
+}
+
+// ---- estimates ---------------------------------------------------------------------------------
+
+/// How long each kind of operation took here, from write to settled.
+#[derive(Debug, Default, Clone)]
+pub struct Estimates {
+    by_kind: HashMap<Kind, Duration>,
+}
+
+impl Estimates {
+    /// The kind's own estimate.
+    pub fn own(&self, kind: Kind) -> Option<Duration> {
+        self.by_kind.get(&kind).copied()
+    }
+
+    /// Another kind's estimate, as a first guess (operations of one API tend
+    /// to take alike): the shortest known.
+    pub fn prior(&self, kind: Kind) -> Option<Duration> {
+        self.by_kind
+            .iter()
+            .filter(|(k, _)| **k != kind)
+            .map(|(_, d)| *d)
+            .min()
+    }
+
+    /// Learns from a waiter that saw its settled state `upper` after its
+    /// write. `tight` when the waiter's previous poll, shortly before, saw
+    /// it pending: then `upper` is close to the real duration and replaces
+    /// the estimate; otherwise it can only lower it.
+    pub fn learn(&mut self, kind: Kind, upper: Duration, tight: bool) {
+        if !kind.learns() {
+            return;
+        }
+        let upper = upper + ESTIMATE_MARGIN;
+        let e = self.by_kind.entry(kind).or_insert(upper);
+        if tight || upper < *e {
+            *e = upper;
+        }
+    }
+}
+
+// ---- waiters and their schedule -------------------------------------------------------------
+
+/// A waiter's polling record.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    pub kind: Kind,
+    /// The write this waiter follows completed here; older observations do
+    /// not count.
+    pub written: Instant,
+    /// When the last observation delivered to it was sent, and answered.
+    pub last_sent: Option<Instant>,
+    pub last_answered: Option<Instant>,
+    /// When the observation before that was sent (for tight estimates).
+    pub previous_sent: Option<Instant>,
+    /// The last exploring pause.
+    pub interval: Duration,
+}
+
+impl Schedule {
+    pub fn new(kind: Kind, written: Instant) -> Schedule {
+        Schedule {
+            kind,
+            written,
+            last_sent: None,
+            last_answered: None,
+            previous_sent: None,
+            interval: Duration::ZERO,
+        }
+    }
+
+    fn polled_past(&self, t: Instant) -> bool {
+        self.last_sent.is_some_and(|s| s >= t)
+    }
+
+    /// Whether this waiter needs exploring: its kind has no estimate, or it
+    /// was already polled at its estimate and is still pending.
+    pub fn needs_exploring(&self, estimates: &Estimates) -> bool {
+        match estimates.own(self.kind) {
+            _ if !self.kind.learns() => true,
+            None => true,
+            Some(e) => self.polled_past(self.written + e),
+        }
+    }
+
+    /// When this waiter wants its next observation; `None` while it waits
+    /// for an explorer of its kind.
+    pub fn due(&self, estimates: &Estimates, exploring: bool) -> Option<Instant> {
+        let since_last =
+            |pause: Duration| self.last_sent.map_or(self.written + pause, |s| s + pause);
+        if exploring {
+            let waited = self.last_sent.unwrap_or(self.written) - self.written;
+            return Some(since_last(explore_interval(self.interval, waited)));
+        }
+        let guess = estimates
+            .own(self.kind)
+            .or_else(|| estimates.prior(self.kind));
+        match guess {
+            Some(e) if !self.polled_past(self.written + e) => Some(self.written + e),
+            Some(_) => {
+                let waited = self.last_sent.unwrap_or(self.written) - self.written;
+                Some(since_last(follow_interval(waited)))
+            }
+            None => None,
+        }
+    }
+
+    /// Records an observation sent at `sent` and answered at `answered`.
+    pub fn observed(&mut self, sent: Instant, answered: Instant, exploring: bool) {
+        if exploring {
+            let waited = self.last_sent.unwrap_or(self.written) - self.written;
+            self.interval = explore_interval(self.interval, waited);
+        }
+        self.previous_sent = self.last_sent;
+        self.last_sent = Some(sent);
+        self.last_answered = Some(answered);
+    }
+
+    /// What the waiter's settling teaches: (upper bound, tight).
+    pub fn lesson(&self) -> Option<(Duration, bool)> {
+        let answered = self.last_answered?;
+        let upper = answered.saturating_duration_since(self.written);
+        let tight = self.previous_sent.is_some_and(|p| {
+            let gap = answered.saturating_duration_since(p);
+            gap <= Duration::from_secs(1).max(upper / 10) + Duration::from_millis(500)
+        });
+        Some((upper, tight))
+    }
+}
+
+// ---- the shared state ------------------------------------------------------------------------
+
+type WaiterId = u64;
+
+struct Waiter {
+    cluster: String,
+    connection: String,
+    schedule: Schedule,
+    exploring: bool,
+    tx: mpsc::UnboundedSender<Observed>,
+}
+
+/// An observation held for later waiters.
+#[derive(Clone)]
+struct Held<T> {
+    sent: Instant,
+    value: T,
+}
+
+#[derive(Default)]
+struct Cluster {
+    listing: Option<Held<Arc<HashMap<String, Connection>>>>,
+    listing_in_flight: bool,
+    gets: HashMap<String, Held<Option<Connection>>>,
+    gets_in_flight: HashSet<String>,
+    driver: bool,
+    wake: Arc<Notify>,
+}
+
+struct State {
+    waiters: HashMap<WaiterId, Waiter>,
+    clusters: HashMap<String, Cluster>,
+    /// The last write this process made to each connection (by id).
+    writes: HashMap<String, Instant>,
+    estimates: Estimates,
+    pacer: Pacer,
+    next_id: WaiterId,
+    mutations_pending: u32,
+    polls_in_flight: u32,
+}
+
+struct Shared {
+    client: Client,
+    state: Mutex<State>,
+}
+
+/// The watchers of one provider process (one per cluster, created on demand).
+#[derive(Clone)]
+pub struct Watchers {
+    shared: Arc<Shared>,
+}
+
+/// Counts a mutation queued or in flight, for the pacing headroom.
+pub struct MutationGuard {
+    shared: Arc<Shared>,
+}
+
+impl Drop for MutationGuard {
+    fn drop(&mut self) {
+        let mut s = self.shared.lock();
+        s.mutations_pending = s.mutations_pending.saturating_sub(1);
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A registered waiter; unregisters when dropped.
+struct Subscription {
+    shared: Arc<Shared>,
+    id: WaiterId,
+    rx: mpsc::UnboundedReceiver<Observed>,
+    settled: bool,
+}
+
+impl Subscription {
+    fn settled(mut self) {
+        self.settled = true;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        let mut s = self.shared.lock();
+        if let Some(w) = s.waiters.remove(&self.id) {
+            if self.settled {
+                if let Some((upper, tight)) = w.schedule.lesson() {
+                    s.estimates.learn(w.schedule.kind, upper, tight);
+                }
+            }
+            // The explorer of its kind may change, and estimates too: every
+            // watcher looks again.
+            for c in s.clusters.values() {
+                c.wake.notify_one();
+            }
+        }
+    }
+}
+
+impl Watchers {
+    pub fn new(client: Client) -> Watchers {
+        Watchers {
+            shared: Arc::new(Shared {
+                client,
+                state: Mutex::new(State {
+                    waiters: HashMap::new(),
+                    clusters: HashMap::new(),
+                    writes: HashMap::new(),
+                    estimates: Estimates::default(),
+                    pacer: Pacer::new(),
+                    next_id: 0,
+                    mutations_pending: 0,
+                    polls_in_flight: 0,
+                }),
+            }),
+        }
+    }
+
+    /// Counts a mutation until the guard is dropped: polls keep budget for it.
+    pub fn mutation(&self) -> MutationGuard {
+        self.shared.lock().mutations_pending += 1;
+        MutationGuard {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Runs a mutation (create, delete, attach, detach, dry run): polls keep
+    /// budget for it while it waits, and a stop ends its wait for budget
+    /// (it is then not sent; see [`cancel`]). Once sent it runs to its answer.
+    pub async fn mutate<F: std::future::Future>(&self, stop: &StopSignal, call: F) -> F::Output {
+        let _pending = self.mutation();
+        cancel::scope(stop.receiver(), call).await
+    }
+
+    /// The client the watchers poll with.
+    pub fn client(&self) -> &Client {
+        &self.shared.client
+    }
+
+    /// Records that this process changed connection `id` just now (its
+    /// write's answer arrived): observations sent earlier no longer serve
+    /// waits on it.
+    pub fn wrote(&self, connection_id: &str) {
+        let mut s = self.shared.lock();
+        s.writes.insert(connection_id.to_string(), Instant::now());
+        for c in s.clusters.values_mut() {
+            c.gets.remove(connection_id);
+        }
+    }
+
+    /// Takes note of a listing made elsewhere (the refresh), so that later
+    /// waits may use it. `sent` is when its request was sent.
+    pub fn listed(&self, cluster_id: &str, sent: Instant, all: &[Connection]) {
+        let map: HashMap<String, Connection> = all
+            .iter()
+            .map(|c| (c.private_link_connection_id.clone(), c.clone()))
+            .collect();
+        let mut s = self.shared.lock();
+        let c = s.clusters.entry(cluster_id.to_string()).or_default();
+        if c.listing.as_ref().is_none_or(|l| l.sent < sent) {
+            c.listing = Some(Held {
+                sent,
+                value: Arc::new(map),
+            });
+        }
+    }
+
+    /// Waits until `classify` says the wait is over, observing connection
+    /// `id` of `cluster_id` as `kind` requires, within `timeout` and until
+    /// Terraform asks the provider to stop.
+    pub async fn wait<T>(
+        &self,
+        cluster_id: &str,
+        id: &str,
+        kind: Kind,
+        stop: &StopSignal,
+        timeout: Duration,
+        mut classify: impl FnMut(Option<&Connection>) -> Poll<T>,
+    ) -> Result<T, WaitError<T>> {
+        let started = Instant::now();
+        let mut sub = self.subscribe(cluster_id, id, kind);
+        let mut last: Option<T> = None;
+        loop {
+            let left = timeout.saturating_sub(started.elapsed());
+            let observed = tokio::select! {
+                o = sub.rx.recv() => o,
+                () = tokio::time::sleep(left) => {
+                    return Err(WaitError::Timeout { last, waited: started.elapsed() })
+                }
+                () = stop.stopped() => return Err(WaitError::Stopped { last }),
+            };
+            let Some(observed) = observed else {
+                // The watcher went away (cannot happen while subscribed).
+                return Err(WaitError::Timeout {
+                    last,
+                    waited: started.elapsed(),
+                });
+            };
+            match observed {
+                Ok(c) => match classify(c.as_ref()) {
+                    Poll::Done(v) => {
+                        sub.settled();
+                        return Ok(v);
+                    }
+                    Poll::Pending(v) => last = Some(v),
+                    Poll::Gone(what) => return Err(WaitError::Gone { last, what }),
+                },
+                Err(e) if e.is_transient() => log::warn!("polling failed, will retry: {e}"),
+                Err(error) => return Err(WaitError::Api { last, error }),
+            }
+        }
+    }
+
+    fn subscribe(&self, cluster_id: &str, id: &str, kind: Kind) -> Subscription {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut s = self.shared.lock();
+        let now = Instant::now();
+        // A wait that follows no write of ours accepts anything seen since
+        // the last one (none: anything this process saw).
+        let written = s.writes.get(id).copied();
+        let id_num = s.next_id;
+        s.next_id += 1;
+        let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
+        // Serve from what is held when it is fresh enough.
+        let fresh = |sent: Instant| written.is_none_or(|w| sent >= w);
+        let held: Option<Observed> = if kind.by_get() {
+            cluster
+                .gets
+                .get(id)
+                .filter(|h| fresh(h.sent))
+                .map(|h| Ok(h.value.clone()))
+        } else {
+            cluster
+                .listing
+                .as_ref()
+                .filter(|h| fresh(h.sent))
+                .and_then(|h| h.value.get(id).cloned())
+                .map(|c| Ok(Some(c)))
+        };
+        if let Some(o) = held {
+            let _ = tx.send(o);
+        }
+        let wake = cluster.wake.clone();
+        let start_driver = !cluster.driver;
+        cluster.driver = true;
+        s.waiters.insert(
+            id_num,
+            Waiter {
+                cluster: cluster_id.to_string(),
+                connection: id.to_string(),
+                schedule: Schedule::new(kind, written.unwrap_or(now).min(now)),
+                exploring: false,
+                tx,
+            },
+        );
+        drop(s);
+        if start_driver {
+            tokio::spawn(drive(self.shared.clone(), cluster_id.to_string()));
+        } else {
+            wake.notify_one();
+        }
+        Subscription {
+            shared: self.shared.clone(),
+            id: id_num,
+            rx,
+            settled: false,
+        }
+    }
+}
+
+// ---- the driver: one task per watched cluster ---------------------------------------------
+
+/// A poll request the driver may send.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Target {
+    Listing,
+    Get(String),
+}
+
+/// A poll to send now, with the listing's state filter.
+type Fire = (Target, Option<ConnectionState>);
+
+enum Next {
+    Stop,
+    Sleep(Option<Instant>),
+}
+
+async fn drive(shared: Arc<Shared>, cluster_id: String) {
+    loop {
+        let budget = shared.client.budget();
+        let (next, wake, fire) = {
+            let mut s = shared.lock();
+            let now = Instant::now();
+            plan_round(&mut s, &cluster_id, budget.as_ref(), now)
+        };
+        for (target, state_filter) in fire {
+            tokio::spawn(poll(
+                shared.clone(),
+                cluster_id.clone(),
+                target,
+                state_filter,
+            ));
+        }
+        match next {
+            Next::Stop => return,
+            Next::Sleep(until) => {
+                let notified = wake.notified();
+                match until {
+                    Some(t) => {
+                        tokio::select! {
+                            () = tokio::time::sleep_until(t.into()) => {}
+                            () = notified => {}
+                        }
+                    }
+                    None => notified.await,
+                }
+            }
+        }
+    }
+}
+
+/// Decides, under the lock, which polls go now and when to look again.
+fn plan_round(
+    s: &mut State,
+    cluster_id: &str,
+    budget: Option<&crate::api::Budget>,
+    now: Instant,
+) -> (Next, Arc<Notify>, Vec<Fire>) {
+    // Explorers: per kind, the oldest waiter that needs exploring.
+    let mut explorer: HashMap<Kind, (Instant, WaiterId)> = HashMap::new();
+    for (id, w) in &s.waiters {
+        if w.schedule.needs_exploring(&s.estimates) {
+            let key = (w.schedule.written, *id);
+            let e = explorer.entry(w.schedule.kind).or_insert(key);
+            if key < *e {
+                *e = key;
+            }
+        }
+    }
+    let estimates = s.estimates.clone();
+    for (id, w) in s.waiters.iter_mut() {
+        w.exploring = w.schedule.kind == Kind::Observe
+            || explorer.get(&w.schedule.kind).is_some_and(|(_, e)| e == id);
+    }
+    // Every target with waiters, in all clusters (for the pacing demand).
+    let mut targets: HashSet<(String, Target)> = HashSet::new();
+    for w in s.waiters.values() {
+        let t = if w.schedule.kind.by_get() {
+            Target::Get(w.connection.clone())
+        } else {
+            Target::Listing
+        };
+        targets.insert((w.cluster.clone(), t));
+    }
+    let demand = Demand {
+        targets: targets.len() as u32,
+        mutations_pending: s.mutations_pending,
+        polls_in_flight: s.polls_in_flight,
+    };
+    // Due times of this cluster's targets.
+    let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
+    let wake = cluster.wake.clone();
+    let mut due: HashMap<Target, Instant> = HashMap::new();
+    let mut only_deletes = true;
+    let mut any = false;
+    for w in s.waiters.values().filter(|w| w.cluster == cluster_id) {
+        any = true;
+        let (target, in_flight) = if w.schedule.kind.by_get() {
+            let busy = cluster.gets_in_flight.contains(&w.connection);
+            (Target::Get(w.connection.clone()), busy)
+        } else {
+            only_deletes &= w.schedule.kind == Kind::Delete;
+            (Target::Listing, cluster.listing_in_flight)
+        };
+        if in_flight {
+            continue;
+        }
+        let Some(mut at) = w.schedule.due(&estimates, w.exploring) else {
+            continue;
+        };
+        if target == Target::Listing && !w.exploring {
+            at += GATHER;
+        }
+        due.entry(target)
+            .and_modify(|d| *d = (*d).min(at))
+            .or_insert(at);
+    }
+    if !any && !cluster.listing_in_flight && cluster.gets_in_flight.is_empty() {
+        cluster.driver = false;
+        return (Next::Stop, wake, Vec::new());
+    }
+    let mut ready: Vec<(Instant, Target)> = due
+        .iter()
+        .filter(|(_, at)| **at <= now)
+        .map(|(t, at)| (*at, t.clone()))
+        .collect();
+    ready.sort_by_key(|(at, _)| *at);
+    let mut fire = Vec::new();
+    let mut next = due.values().filter(|at| **at > now).min().copied();
+    for (_, target) in ready {
+        match s.pacer.try_poll(budget, demand, now) {
+            Ok(()) => {
+                let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
+                let filter = match &target {
+                    Target::Listing => {
+                        cluster.listing_in_flight = true;
+                        // Only deletions wait: the connections still
+                        // DELETING are all that matter (fewer pages).
+                        only_deletes.then_some(ConnectionState::Deleting)
+                    }
+                    Target::Get(id) => {
+                        cluster.gets_in_flight.insert(id.clone());
+                        None
+                    }
+                };
+                s.polls_in_flight += 1;
+                fire.push((target, filter));
+            }
+            Err(wait) => {
+                let at = now + wait;
+                next = Some(next.map_or(at, |n| n.min(at)));
+                break;
+            }
+        }
+    }
+    (Next::Sleep(next), wake, fire)
+}
+
+/// Sends one poll request and hands its answer to every waiter it serves.
+async fn poll(
+    shared: Arc<Shared>,
+    cluster_id: String,
+    target: Target,
+    state_filter: Option<ConnectionState>,
+) {
+    let sent = Instant::now();
+    let client = shared.client.clone();
+    match &target {
+        Target::Listing => {
+            let result = client
+                .list_private_link_connections(&cluster_id, state_filter.as_ref())
+                .await;
+            let answered = Instant::now();
+            let mut confirm: Vec<String> = Vec::new();
+            {
+                let mut s = shared.lock();
+                s.polls_in_flight = s.polls_in_flight.saturating_sub(1);
+                let listing = result.map(|all| {
+                    Arc::new(
+                        all.into_iter()
+                            .map(|c| (c.private_link_connection_id.clone(), c))
+                            .collect::<HashMap<_, _>>(),
+                    )
+                });
+                let cluster = s.clusters.entry(cluster_id.clone()).or_default();
+                cluster.listing_in_flight = false;
+                if let (Ok(map), None) = (&listing, &state_filter) {
+                    cluster.listing = Some(Held {
+                        sent,
+                        value: map.clone(),
+                    });
+                }
+                let wake = cluster.wake.clone();
+                for w in s.waiters.values_mut() {
+                    if w.cluster != cluster_id
+                        || w.schedule.kind.by_get()
+                        || w.schedule.written > sent
+                    {
+                        continue;
+                    }
+                    let observed = match &listing {
+                        Err(e) => Err(e.clone()),
+                        Ok(map) => match map.get(&w.connection) {
+                            Some(c) => Ok(Some(c.clone())),
+                            None if w.schedule.kind == Kind::Delete => Ok(None),
+                            None => {
+                                // Not listed: ask for it before calling it gone.
+                                confirm.push(w.connection.clone());
+                                continue;
+                            }
+                        },
+                    };
+                    w.schedule.observed(sent, answered, w.exploring);
+                    let _ = w.tx.send(observed);
+                }
+                wake.notify_one();
+            }
+            confirm.sort();
+            confirm.dedup();
+            for id in confirm {
+                get(&shared, &client, &cluster_id, &id, true).await;
+            }
+        }
+        Target::Get(id) => get(&shared, &client, &cluster_id, id, false).await,
+    }
+}
+
+/// One GET of a connection, handed to every waiter on it.
+async fn get(shared: &Shared, client: &Client, cluster_id: &str, id: &str, confirming: bool) {
+    let sent = Instant::now();
+    let result = match client.get_private_link_connection(cluster_id, id).await {
+        Ok(c) => Ok(Some(c)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    };
+    let answered = Instant::now();
+    let mut s = shared.lock();
+    if !confirming {
+        s.polls_in_flight = s.polls_in_flight.saturating_sub(1);
+    }
+    let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
+    if !confirming {
+        cluster.gets_in_flight.remove(id);
+    }
+    if let Ok(c) = &result {
+        cluster.gets.insert(
+            id.to_string(),
+            Held {
+                sent,
+                value: c.clone(),
+            },
+        );
+    }
+    let wake = cluster.wake.clone();
+    for w in s.waiters.values_mut() {
+        if w.cluster != cluster_id || w.connection != id || w.schedule.written > sent {
+            continue;
+        }
+        w.schedule.observed(sent, answered, w.exploring);
+        let _ = w.tx.send(result.clone());
+    }
+    wake.notify_one();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exploring_sees_a_settled_state_within_the_bound() {
+        let mut interval = Duration::ZERO;
+        let mut waited = Duration::ZERO;
+        let mut polls = 0;
+        while waited < Duration::from_secs(3600) {
+            interval = explore_interval(interval, waited);
+            assert!(interval <= Duration::from_secs(1).max(waited / 10));
+            waited += interval;
+            polls += 1;
+        }
+        assert!(polls < 120, "{polls} polls for an hour");
+    }
+
+    #[test]
+    fn an_estimate_schedules_one_poll_at_the_expected_settle() {
+        let t0 = Instant::now();
+        let mut est = Estimates::default();
+        est.learn(Kind::Create, Duration::from_secs(10), true);
+        let s = Schedule::new(Kind::Create, t0);
+        assert!(!s.needs_exploring(&est));
+        let due = s.due(&est, false).unwrap();
+        assert!(due >= t0 + Duration::from_secs(10));
+        assert!(due <= t0 + Duration::from_millis(10_200));
+        // Attaches have no estimate of their own: another kind's is the
+        // guess for followers, while their oldest explores.
+        let a = Schedule::new(Kind::Attach, t0);
+        assert!(a.needs_exploring(&est));
+        assert_eq!(
+            a.due(&est, false),
+            Some(t0 + est.own(Kind::Create).unwrap())
+        );
+        assert_eq!(a.due(&est, true), Some(t0 + FIRST_POLL));
+    }
+
+    #[test]
+    fn without_any_estimate_followers_wait_for_the_explorer() {
+        let s = Schedule::new(Kind::Detach, Instant::now());
+        assert_eq!(s.due(&Estimates::default(), false), None);
+    }
+
+    #[test]
+    fn still_pending_at_the_estimate_backs_off() {
+        let t0 = Instant::now();
+        let mut est = Estimates::default();
+        est.learn(Kind::Delete, Duration::from_secs(10), true);
+        let mut s = Schedule::new(Kind::Delete, t0);
+        let at = s.due(&est, false).unwrap();
+        s.observed(at, at + Duration::from_millis(5), false);
+        assert!(s.needs_exploring(&est));
+        let follow = s.due(&est, false).unwrap();
+        assert!(follow >= at + Duration::from_secs(2));
+        let explore = s.due(&est, true).unwrap();
+        assert!(explore <= at + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn tight_lessons_replace_loose_ones_only_lower() {
+        let mut est = Estimates::default();
+        est.learn(Kind::Attach, Duration::from_secs(10), true);
+        est.learn(Kind::Attach, Duration::from_secs(30), false);
+        assert!(est.own(Kind::Attach).unwrap() < Duration::from_secs(11));
+        est.learn(Kind::Attach, Duration::from_secs(30), true);
+        assert!(est.own(Kind::Attach).unwrap() >= Duration::from_secs(30));
+        est.learn(Kind::Observe, Duration::from_secs(1), true);
+        assert_eq!(est.own(Kind::Observe), None);
+    }
+
+    #[test]
+    fn a_lesson_is_tight_when_the_previous_poll_was_recent() {
+        let t0 = Instant::now();
+        let mut s = Schedule::new(Kind::Create, t0);
+        s.observed(
+            t0 + Duration::from_secs(9),
+            t0 + Duration::from_millis(9010),
+            true,
+        );
+        s.observed(
+            t0 + Duration::from_secs(10),
+            t0 + Duration::from_millis(10_010),
+            true,
+        );
+        let (upper, tight) = s.lesson().unwrap();
+        assert!(tight);
+        assert_eq!(upper, Duration::from_millis(10_010));
+        let mut loose = Schedule::new(Kind::Create, t0);
+        loose.observed(
+            t0 + Duration::from_secs(10),
+            t0 + Duration::from_millis(10_010),
+            false,
+        );
+        assert!(!loose.lesson().unwrap().1);
+    }
+}

@@ -1,0 +1,119 @@
+//! Waiting spends the shared rate limit budget sparingly: every wait goes
+//! through one watcher per cluster (one listing per tick for connections,
+//! one GET per connection per tick for domains), polls keep headroom for
+//! mutations, and no 429 reaches the user. Requests are counted with
+//! `/_sim/stats`, never timed.
+
+use serde_json::{json, Value};
+
+use crate::harness::*;
+
+const N: u64 = 20;
+
+fn route(stats: &Value, template: &str) -> u64 {
+    stats["requests_by_route"][template].as_u64().unwrap_or(0)
+}
+
+const LIST: &str = "GET /v1beta1/clusters/{clusterId}/privateLinkConnections";
+const GET: &str =
+    "GET /v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}";
+const CREATE: &str = "POST /v1beta1/clusters/{clusterId}/privateLinkConnections";
+const DELETE: &str =
+    "DELETE /v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}";
+const ATTACH: &str = "POST /v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}:attachDomains";
+const DETACH: &str = "POST /v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}:detachDomains";
+const CLUSTER: &str = "GET /v1beta1/clusters/{clusterId}";
+
+fn summary(stats: &Value) -> String {
+    format!(
+        "total {}, 429s {}, by route {}",
+        stats["requests_total"], stats["responses_429"], stats["requests_by_route"]
+    )
+}
+
+#[test]
+fn many_connections_and_domains_at_a_low_rate_limit_cost_few_requests() {
+    // 25 requests per 4-second window: the apply needs several windows, so
+    // the pacing and the headroom for mutations are exercised.
+    let sim = Sim::start(&[
+        "--transition-delay-ms",
+        "600",
+        "--rate-limit-rpm",
+        "25",
+        "--rate-limit-window-s",
+        "4",
+    ]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  count        = {N}
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "kafka-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+
+resource "tidbcloud_private_link_domains" "d" {{
+  count                      = {N}
+  cluster_id                 = "{AWS_CLUSTER}"
+  private_link_connection_id = tidbcloud_private_link_connection.c[count.index].private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+}}
+"#
+    ));
+
+    tf.apply();
+    let stats = sim.stats();
+    let s = summary(&stats);
+    eprintln!("apply: {s}");
+    // What cannot be avoided: one cluster check per process (plan, apply),
+    // a create, a dry run for the generated unique name, an attach and one
+    // GET that sees the domains settled, per pair.
+    assert_eq!(route(&stats, CREATE), N, "{s}");
+    assert_eq!(route(&stats, ATTACH), 2 * N, "{s}");
+    assert_eq!(stats["attach_dry_runs"].as_u64(), Some(N), "{s}");
+    assert!(route(&stats, CLUSTER) <= 2, "{s}");
+    let unavoidable = 2 + 4 * N;
+    // Waiting adds at most a quarter on top: GETs only for domain waits,
+    // connection waits served by shared listings. Polling each resource on
+    // its own, as before the watcher, costs several times as much.
+    let total = stats["requests_total"].as_u64().expect("requests_total");
+    assert!(
+        total <= unavoidable + unavoidable / 4,
+        "apply took {total} requests, more than 1.25x the {unavoidable} unavoidable: {s}"
+    );
+    assert!(route(&stats, GET) <= N + N / 2, "{s}");
+    assert!(route(&stats, LIST) <= N / 2, "{s}");
+    for i in 0..N {
+        let r = tf
+            .resource(&format!("tidbcloud_private_link_domains.d[{i}]"))
+            .expect("domains in state");
+        for d in r["values"]["domains"].as_array().expect("domains") {
+            assert_eq!(d["state"], "SUCCEEDED", "{r}");
+        }
+    }
+
+    // Destroy: the refresh (one listing, one GET per attachment), then a
+    // detach, a GET that sees it gone and a delete per pair; no read before
+    // a delete.
+    sim.post("/_sim/stats/reset", json!({}));
+    tf.destroy();
+    let stats = sim.stats();
+    let s = summary(&stats);
+    eprintln!("destroy: {s}");
+    assert_eq!(route(&stats, DETACH), N, "{s}");
+    assert_eq!(route(&stats, DELETE), N, "{s}");
+    let unavoidable = 1 + 4 * N;
+    let total = stats["requests_total"].as_u64().expect("requests_total");
+    assert!(
+        total <= unavoidable + unavoidable / 4,
+        "destroy took {total} requests, more than 1.25x the {unavoidable} unavoidable: {s}"
+    );
+    assert!(!sim
+        .control("GET", "/_sim/world", None)
+        .1
+        .to_string()
+        .contains("plc-"));
+}
