@@ -7,4 +7,6 @@ mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
+mod lifecycle;
+mod proxy;
 mod reliability;
