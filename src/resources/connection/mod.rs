@@ -162,7 +162,6 @@ async fn check_cluster_for_create(
     };
     if let Some(d) = cluster_problem(&cluster, cloud, plan.config) {
         diags.push(d);
-        return;
     }
 }
 
