@@ -8,5 +8,6 @@ mod data_sources;
 mod domains;
 mod foundation;
 mod lifecycle;
+mod modules;
 mod proxy;
 mod reliability;
