@@ -794,13 +794,13 @@ const PARALLELISM: u64 = 10;
 
 /// What the apply rows need of the simulator beyond the shared launcher.
 trait BenchSim {
-    fn control(&self, method: &str, path: &str) -> Result<serde_json::Value, String>;
+    fn raw_control(&self, method: &str, path: &str) -> Result<serde_json::Value, String>;
     fn env_with_key(&self, public: &str, private: &str) -> Vec<(String, String)>;
 }
 
 impl BenchSim for Sim {
     /// Calls the control surface (no auth) and returns the JSON answer.
-    fn control(&self, method: &str, path: &str) -> Result<serde_json::Value, String> {
+    fn raw_control(&self, method: &str, path: &str) -> Result<serde_json::Value, String> {
         use std::io::{Read as _, Write as _};
         let addr = self.url.trim_start_matches("http://");
         let mut stream =
@@ -1017,10 +1017,10 @@ fn bench_pairs(
             },
         ),
     ] {
-        sim.control("POST", "/_sim/stats/reset")?;
+        sim.raw_control("POST", "/_sim/stats/reset")?;
         let env = sim.env_with_key(key.0, key.1);
         let outcome = tf.run(&dir, &args, &env, false);
-        let stats = sim.control("GET", "/_sim/stats")?;
+        let stats = sim.raw_control("GET", "/_sim/stats")?;
         let run = outcome?;
         rows.push(ApplyRow {
             what: format!("{phase} {label}"),
@@ -1049,7 +1049,7 @@ fn bench_shared_key(
         .iter()
         .map(|p| workspace(root, &format!("shared-{p}"), &pairs_config(n, false, p)))
         .collect();
-    sim.control("POST", "/_sim/stats/reset")?;
+    sim.raw_control("POST", "/_sim/stats/reset")?;
     let start = Instant::now();
     let mut children = Vec::new();
     for dir in &dirs {
@@ -1080,7 +1080,7 @@ fn bench_shared_key(
         }
     }
     let wall = start.elapsed();
-    let stats = sim.control("GET", "/_sim/stats")?;
+    let stats = sim.raw_control("GET", "/_sim/stats")?;
     let n64 = n as u64;
     let unavoidable = 2 * (2 + n64 + n64.div_ceil(PARALLELISM));
     rows.push(ApplyRow {

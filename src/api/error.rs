@@ -625,7 +625,7 @@ pub fn sanitize(text: &str, max_bytes: usize) -> String {
             },
             // C1 CSI: like `ESC [`.
             '\u{9b}' => {
-                while let Some(n) = chars.next() {
+                for n in chars.by_ref() {
                     if ('\u{40}'..='\u{7e}').contains(&n) {
                         break;
                     }

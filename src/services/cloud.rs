@@ -33,10 +33,20 @@ pub struct Cloud {
     /// The shape of TiDB Cloud managed domain names on this cloud. For
     /// display and documentation only: never parse names with it.
     pub domain_template: &'static str,
-    /// The create request for a connection with this block (`None` when a
-    /// value it needs is unknown).
-    pub request:
-        fn(cluster_id: &str, display_name: &str, block: &Value) -> Option<PrivateLinkConnection>,
+    /// Whether an attachment has one domain per availability zone (keyed in
+    /// `domains_by_az` by the zone id found among its labels) rather than
+    /// one domain spanning zones.
+    pub domains_per_zone: bool,
+    /// The create request for a connection with this block, as planned and
+    /// as configured: optional fields are taken from the configuration, so
+    /// that only what the user set is sent (`None` when a value it needs is
+    /// unknown).
+    pub request: fn(
+        cluster_id: &str,
+        display_name: &str,
+        planned: &Value,
+        config: &Value,
+    ) -> Option<PrivateLinkConnection>,
 }
 
 /// Amazon Web Services: VPC endpoint services.
@@ -51,12 +61,13 @@ pub static AWS: Cloud = Cloud {
     region_argument: true,
     principal_template: "arn:aws:iam::<account_id>:root",
     domain_template: "*.<az_id>.<unique_name>.aws.plc.tidbcloud.com",
-    request: |cluster_id, display_name, block| {
+    domains_per_zone: true,
+    request: |cluster_id, display_name, planned, config| {
         Some(PrivateLinkConnection::aws(
             cluster_id,
             display_name,
-            block.str_attr("name")?,
-            block.str_attr("region").map(str::to_string),
+            planned.str_attr("name")?,
+            config.str_attr("region").map(str::to_string),
         ))
     },
 };
@@ -73,11 +84,12 @@ pub static ALICLOUD: Cloud = Cloud {
     region_argument: false,
     principal_template: "acs:ram:*:<account_id>:*",
     domain_template: "*.<unique_name>.alicloud.plc.tidbcloud.com",
-    request: |cluster_id, display_name, block| {
+    domains_per_zone: false,
+    request: |cluster_id, display_name, planned, _config| {
         Some(PrivateLinkConnection::alicloud(
             cluster_id,
             display_name,
-            block.str_attr("name")?,
+            planned.str_attr("name")?,
         ))
     },
 };
@@ -90,6 +102,25 @@ impl Cloud {
     pub fn principal(&self, account_id: &str) -> String {
         self.principal_template.replace("<account_id>", account_id)
     }
+
+    /// A region as a bare region code, whichever form the API uses:
+    /// `aws-us-west-2`, `regions/aws-us-west-2`, `US-WEST-2` and `us-west-2`
+    /// are all `us-west-2`. `None` when nothing is left.
+    pub fn region_code(&self, region: &str) -> Option<String> {
+        let r = region.trim().to_ascii_lowercase();
+        let r = r.strip_prefix("regions/").unwrap_or(&r);
+        let r = r
+            .strip_prefix(self.cluster_cloud)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .unwrap_or(r);
+        (!r.is_empty()).then(|| r.to_string())
+    }
+}
+
+/// The cloud of a connection the API returned.
+pub fn of_connection(c: &PrivateLinkConnection) -> Option<&'static Cloud> {
+    let t = c.connection_type()?;
+    CLOUDS.iter().copied().find(|cl| cl.connection_type == t)
 }
 
 impl PartialEq for Cloud {
@@ -155,6 +186,28 @@ mod tests {
             assert_eq!(of_blocks(&config), Some(cloud));
         }
         assert_eq!(by_cluster_cloud("gcp"), None);
+    }
+
+    #[test]
+    fn region_forms() {
+        for form in [
+            "us-west-2",
+            "aws-us-west-2",
+            "regions/aws-us-west-2",
+            " US-West-2 ",
+        ] {
+            assert_eq!(
+                AWS.region_code(form).as_deref(),
+                Some("us-west-2"),
+                "{form}"
+            );
+        }
+        assert_eq!(AWS.region_code(""), None);
+        assert_eq!(AWS.region_code("aws-"), None);
+        assert_eq!(
+            ALICLOUD.region_code("alicloud-ap-southeast-1").as_deref(),
+            Some("ap-southeast-1")
+        );
     }
 
     #[test]

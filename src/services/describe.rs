@@ -15,14 +15,51 @@ use crate::api::{
 };
 use crate::framework::{Attribute, Value};
 
+use super::cloud;
 use super::convert::{opt, strings};
 
 /// What a conversion needs besides the object.
 #[derive(Default, Clone, Copy)]
 pub struct Read<'a> {
-    /// The region to show for an AWS endpoint service whose region the API
-    /// omits (the cluster's, as planned).
-    pub aws_region_fallback: Option<&'a str>,
+    /// How the region of an AWS endpoint service is read.
+    pub aws_region: RegionRead<'a>,
+}
+
+/// How the region of an AWS endpoint service is read. The API may echo it in
+/// another form (`aws-us-west-2`), normalise it or omit it; none of these is
+/// a change. The region in the service name is the service's region (the
+/// name is built from it), so it stands in when nothing else is known.
+#[derive(Default, Clone, Copy, Debug, PartialEq)]
+pub enum RegionRead<'a> {
+    /// What the API reports, as a region code, or else the region in the
+    /// name (data sources, import).
+    #[default]
+    Reported,
+    /// A refresh of a state holding this region: kept unless the API
+    /// reports a genuinely different one.
+    Refresh(&'a str),
+    /// After a create: the planned value, whatever the API echoes.
+    Planned(&'a str),
+}
+
+/// The region of an AWS endpoint service as the state shows it.
+pub fn aws_region(s: &AwsEndpointService, how: RegionRead<'_>) -> Value {
+    let reported = s.region.as_deref().and_then(|r| cloud::AWS.region_code(r));
+    let in_name = || {
+        (cloud::AWS.service_region)(&s.name)
+            .ok()
+            .map(str::to_string)
+    };
+    let same = |a: &str, b: &str| cloud::AWS.region_code(a) == cloud::AWS.region_code(b);
+    let region = match how {
+        RegionRead::Planned(planned) => Some(planned.to_string()),
+        RegionRead::Refresh(prior) => match reported {
+            Some(r) if !same(&r, prior) => Some(r),
+            _ => Some(prior.to_string()),
+        },
+        RegionRead::Reported => reported.or_else(in_name),
+    };
+    opt(region.as_deref())
 }
 
 /// The type of an attribute.
@@ -200,7 +237,7 @@ pub static AWS_ENDPOINT_SERVICE: Object<AwsEndpointService> = Object(&[
         name: "region",
         shape: Shape::String,
         description: "The region of the endpoint service.",
-        read: |s, r| opt(s.region.as_deref().or(r.aws_region_fallback)),
+        read: |s, r| aws_region(s, r.aws_region),
     },
     Field {
         name: "endpoint_id",
@@ -289,7 +326,7 @@ pub static DOMAIN: Object<Domain> = Object(&[
     Field {
         name: "state",
         shape: Shape::String,
-        description: "`CREATING`, `SUCCEEDED`, `FAILED` or `DELETING`; any other value is transitional and shown as the API reports it.",
+        description: "The domain's state as the API reports it. `CREATING`, `ATTACHING`, `DELETING`, `DETACHING` (or no state yet) are transitional, `FAILED` is failed, and any other state, such as `SUCCEEDED` or `ATTACHED`, means attached.",
         read: |d, _| opt(d.state.as_ref().map(|s| s.as_str())),
     },
     Field {
@@ -333,6 +370,51 @@ mod tests {
         a.domains.push(Domain::default());
         conforms(&ATTACHMENT, &a);
         conforms(&DOMAIN, &Domain::default());
+    }
+
+    #[test]
+    fn regions_change_only_when_the_api_reports_another_one() {
+        let service = |region: Option<&str>| AwsEndpointService {
+            name: "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef".into(),
+            region: region.map(str::to_string),
+            ..Default::default()
+        };
+        let read = |region, how| aws_region(&service(region), how);
+        let s = Value::string;
+        // Import and data sources: the API's region as a code, else the name's.
+        assert_eq!(
+            read(Some("aws-us-east-1"), RegionRead::Reported),
+            s("us-east-1")
+        );
+        assert_eq!(read(None, RegionRead::Reported), s("us-west-2"));
+        assert_eq!(read(Some(""), RegionRead::Reported), s("us-west-2"));
+        // Refresh: another spelling or nothing keeps the prior value verbatim.
+        for echoed in [
+            None,
+            Some(""),
+            Some("aws-us-west-2"),
+            Some("US-WEST-2"),
+            Some("us-west-2"),
+        ] {
+            assert_eq!(
+                read(echoed, RegionRead::Refresh("us-west-2")),
+                s("us-west-2"),
+                "{echoed:?}"
+            );
+        }
+        assert_eq!(
+            read(Some("us-west-2"), RegionRead::Refresh("aws-us-west-2")),
+            s("aws-us-west-2")
+        );
+        assert_eq!(
+            read(Some("aws-us-east-1"), RegionRead::Refresh("us-west-2")),
+            s("us-east-1")
+        );
+        // After a create: the plan's value, whatever the echo.
+        assert_eq!(
+            read(Some("aws-us-east-1"), RegionRead::Planned("us-west-2")),
+            s("us-west-2")
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! * [`describe`]: each API object described once (name, type, description,
 //!   how it is read); schemas and conversions derive from it.
 //! * [`convert`]: small value helpers of the conversions.
+//! * [`domains`]: domain states classified (transitional, failed, settled)
+//!   and domains keyed by the availability zone their labels name.
 //! * [`validate`]: input checks that need no API.
 //! * [`errors`]: the diagnostics for API failures.
 //! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
@@ -18,6 +20,7 @@ pub mod cloud;
 mod cluster_cache;
 pub mod convert;
 pub mod describe;
+pub mod domains;
 pub mod errors;
 mod provider_data;
 mod snapshots;

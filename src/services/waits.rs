@@ -14,6 +14,8 @@ use crate::api::{
 use crate::framework::poll::{self, Poll, Transient};
 use crate::framework::StopSignal;
 
+use super::domains::{self, Phase};
+
 /// Why a wait ended without a settled object.
 pub type WaitError<T> = poll::WaitError<T, ApiError>;
 
@@ -56,22 +58,22 @@ pub fn find_attachment<'a>(
         .find(|a| a.attach_domain_id == attach_domain_id)
 }
 
-/// An attachment's state: FAILED when any domain failed, SUCCEEDED when all
-/// succeeded, otherwise the first transitional state seen (verbatim; a
-/// domain without a state counts as CREATING).
+/// An attachment's state for messages: FAILED when any domain failed, else
+/// the first state that is not settled (verbatim; CREATING when a domain has
+/// none), else the first domain's settled word. Which states count as
+/// settled is [`domains::phase`]'s decision.
 pub fn attachment_state(a: &AttachDomain) -> DomainState {
-    let states: Vec<Option<&DomainState>> = a.domains.iter().map(|d| d.state.as_ref()).collect();
-    if states.contains(&Some(&DomainState::Failed)) {
+    let first = |wanted: Phase| {
+        a.domains
+            .iter()
+            .find(|d| domains::phase(d.state.as_ref()) == wanted)
+    };
+    if first(Phase::Failed).is_some() {
         return DomainState::Failed;
     }
-    if !states.is_empty() && states.iter().all(|s| *s == Some(&DomainState::Succeeded)) {
-        return DomainState::Succeeded;
-    }
-    match states
-        .into_iter()
-        .find(|s| *s != Some(&DomainState::Succeeded))
-    {
-        Some(Some(s)) if !s.as_str().is_empty() => s.clone(),
+    let shown = first(Phase::Transitional).or_else(|| a.domains.first());
+    match shown.and_then(|d| d.state.clone()) {
+        Some(s) if !s.as_str().trim().is_empty() => s,
         _ => DomainState::Creating,
     }
 }
@@ -145,8 +147,9 @@ pub async fn wait_connection_deleted(
         .map_err(poll::WaitError::flatten)
 }
 
-/// After an attach: waits until every domain of the attachment SUCCEEDED or
-/// one FAILED; gives the attachment with its connection.
+/// After an attach: waits until every domain of the attachment is settled
+/// (any word but a transitional one) or one FAILED; gives the attachment
+/// with its connection.
 pub async fn wait_attachment_settled(
     watch: &Watchers,
     stop: &StopSignal,
@@ -170,9 +173,9 @@ pub async fn wait_attachment_settled(
                 let Some(a) = find_attachment(c, attach_id).cloned() else {
                     return Poll::Gone(format!("attachment {attach_id}"));
                 };
-                match attachment_state(&a) {
-                    DomainState::Succeeded | DomainState::Failed => Poll::Done((a, c.clone())),
-                    _ => Poll::Pending((a, c.clone())),
+                match domains::attachment_phase(&a) {
+                    Phase::Settled | Phase::Failed => Poll::Done((a, c.clone())),
+                    Phase::Transitional => Poll::Pending((a, c.clone())),
                 }
             },
         )
@@ -238,6 +241,8 @@ mod tests {
         assert_eq!(s(&[Some("SUCCEEDED"), Some("DELETING")]), "DELETING");
         assert_eq!(s(&[Some("SUCCEEDED"), None]), "CREATING");
         assert_eq!(s(&[Some("SUCCEEDED"), Some("")]), "CREATING");
+        assert_eq!(s(&[Some("ATTACHED"), Some("ATTACHING")]), "ATTACHING");
+        assert_eq!(s(&[Some("ATTACHED")]), "ATTACHED");
         assert_eq!(s(&[Some("VERIFYING")]), "VERIFYING");
     }
 }

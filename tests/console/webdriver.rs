@@ -73,6 +73,9 @@ fn browser() -> &'static Browser {
 }
 
 impl Browser {
+    // The watchdog shell is never waited for on purpose: it lives as long as
+    // the test binary and ends the browser's process group when its stdin closes.
+    #[allow(clippy::zombie_processes)]
     fn start() -> Browser {
         let chromium = find("CHROMIUM", "/usr/bin/chromium");
         let chromedriver = find("CHROMEDRIVER", "/usr/bin/chromedriver");

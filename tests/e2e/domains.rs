@@ -130,7 +130,7 @@ fn plan_lists_the_exact_domains_and_the_saved_plan_applies() {
 }
 
 #[test]
-fn taken_unique_names_fail_at_plan() {
+fn taken_unique_names_warn_at_plan_and_fail_at_apply() {
     let sim = Sim::start(&[]);
     let tf = Tf::new(Some(&sim));
     let conns = format!(
@@ -164,10 +164,51 @@ fn taken_unique_names_fail_at_plan() {
         )
         .replace("\"d\"", "\"e\"")
     ));
+    // A name the dry run reports as taken may be held by an attachment this
+    // apply replaces, so the plan only warns; apply reports the outcome.
     let plan = tf.plan();
-    assert_eq!(plan.code, Some(1), "{}", plan.all());
-    plan.assert_mentions("Domains cannot be attached");
-    plan.assert_mentions("unique_name");
+    assert_eq!(plan.code, Some(2), "{}", plan.all());
+    plan.assert_mentions("Domains not previewed");
+    plan.assert_mentions("taken");
+    let run = tf.run(&["apply", "-auto-approve", "-no-color", "-input=false"]);
+    assert!(!run.success, "{}", run.all());
+    run.assert_mentions("Could not attach the domains");
+    assert!(tf.resource("tidbcloud_private_link_domains.e").is_none());
+}
+
+/// Moving an attachment to another connection keeps its unique name, which
+/// the attachment being replaced still holds at plan time: the plan does
+/// not fail on it, and the apply (detach first) succeeds.
+#[test]
+fn a_replacement_keeping_the_unique_name_applies() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    let conns = format!(
+        "{}{}",
+        aws_connection("a", "a", AWS_AUTO, ""),
+        aws_connection("b", "b", AWS_AUTO, "")
+    );
+    let on = |c: &str| {
+        domains_block(
+            &format!("tidbcloud_private_link_connection.{c}.private_link_connection_id"),
+            AWS_CLUSTER,
+            "TIDBCLOUD_MANAGED",
+            Some("moving"),
+        )
+    };
+    tf.write(&format!("{conns}{}", on("a")));
+    tf.apply();
+    tf.write(&format!("{conns}{}", on("b")));
+    let plan = tf.plan();
+    assert_eq!(plan.code, Some(2), "{}", plan.all());
+    plan.assert_mentions("must be replaced");
+    tf.apply();
+    assert_eq!(
+        tf.resource(DOMAINS).expect("d")["values"]["private_link_connection_id"],
+        tf.resource("tidbcloud_private_link_connection.b")
+            .expect("b")["values"]["private_link_connection_id"]
+    );
+    tf.assert_no_changes();
 }
 
 #[test]

@@ -11,7 +11,9 @@ use serde_json::Value;
 
 use crate::support;
 
+#[allow(unused_imports)] // not every suite that includes the harness builds HCL
 pub use crate::support::hcl::{aws_connection, Connection, HEADER};
+#[allow(unused_imports)]
 pub use crate::support::wait::eventually;
 pub use crate::support::world::*;
 

@@ -11,5 +11,7 @@ mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
+mod lifecycle;
 mod modules;
+mod proxy;
 mod reliability;

@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use super::read::state_from;
+use super::read::created_state;
 use super::{DEFAULT_CREATE_TIMEOUT, TYPE_NAME};
 use crate::api::{ApiError, Client, ConnectionState, PrivateLinkConnection as Connection};
 use crate::framework::poll::unless_stopped;
@@ -25,12 +25,19 @@ use crate::services::ProviderData;
 /// answer was lost against the connections that exist.
 const CLOCK_SKEW: Duration = Duration::from_secs(120);
 
-/// The request for `planned`.
-fn create_request(planned: &Value) -> Option<Connection> {
+/// The request for `planned`. Optional fields of the endpoint service are
+/// sent only when the configuration sets them: a region the plan filled in
+/// is the default, and sending it would ask for a cross-region service.
+fn create_request(planned: &Value, config: &Value) -> Option<Connection> {
     let cluster_id = planned.str_attr("cluster_id")?;
     let display_name = planned.str_attr("display_name")?;
     let cloud = cloud::of_blocks(planned)?;
-    (cloud.request)(cluster_id, display_name, planned.attr(cloud.block))
+    (cloud.request)(
+        cluster_id,
+        display_name,
+        planned.attr(cloud.block),
+        config.attr(cloud.block),
+    )
 }
 
 /// A create whose answer was lost: find what it made before sending again.
@@ -170,12 +177,16 @@ fn pending_warning(c: &Connection) -> Diagnostic {
     )
 }
 
-pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
+pub(super) async fn create(
+    ctx: &Context<ProviderData>,
+    planned: &Value,
+    config: &Value,
+) -> ApplyOutcome {
     let watch = match ctx.data().and_then(ProviderData::watchers) {
         Ok(w) => w,
         Err(d) => return ApplyOutcome::failed(d),
     };
-    let Some(request) = create_request(planned) else {
+    let Some(request) = create_request(planned, config) else {
         return ApplyOutcome::failed(Diagnostic::error(
             "Incomplete configuration",
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
@@ -255,7 +266,7 @@ pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> Appl
         }
     };
     ApplyOutcome {
-        state: Some(state_from(&last, planned)),
+        state: Some(created_state(&last, planned)),
         diags,
     }
 }

@@ -136,21 +136,22 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
 
 // ---- plan rules -------------------------------------------------------------------
 
-/// Checks a planned create against the cluster (rules 1 and 2) and fills in
-/// what the cluster determines: the connection type and the region.
+/// Fills in the connection type and the region of a planned create, and
+/// checks it against the cluster (rules 1 and 2).
 async fn check_cluster_for_create(
     data: &ProviderData,
     plan: &mut PlanChange<'_>,
     diags: &mut Diagnostics,
 ) {
-    let Some(cluster_id) = plan.config.str_attr("cluster_id").map(str::to_string) else {
-        return;
-    };
     let Some(cloud) = cloud::of_blocks(plan.config) else {
         return;
     };
     plan.planned
         .set_attr("type", Value::string(cloud.connection_type.as_str()));
+    plan_region(cloud, plan);
+    let Some(cluster_id) = plan.config.str_attr("cluster_id").map(str::to_string) else {
+        return;
+    };
     let Ok(client) = data.client() else { return };
     let cluster = match data.clusters.get(client, &cluster_id).await {
         Ok(c) => c,
@@ -161,17 +162,24 @@ async fn check_cluster_for_create(
     };
     if let Some(d) = cluster_problem(&cluster, cloud, plan.config) {
         diags.push(d);
+    }
+}
+
+/// An unset region is planned as the region in the service name (rule 2
+/// makes it the region in use), so the plan needs no API call for it and the
+/// value stays the same after apply, whatever the API echoes.
+fn plan_region(cloud: &Cloud, plan: &mut PlanChange<'_>) {
+    if !cloud.region_argument || !plan.config.attr(cloud.block).attr("region").is_null() {
         return;
     }
-    if cloud.region_argument {
-        let region = plan.config.attr(cloud.block).attr("region");
-        if region.is_null() {
-            if let (Some(r), Some(block)) =
-                (cluster.region_id(), plan.planned.attr_mut(cloud.block))
-            {
-                block.set_attr("region", Value::string(r));
-            }
-        }
+    let in_name = plan
+        .config
+        .attr(cloud.block)
+        .str_attr("name")
+        .and_then(|n| (cloud.service_region)(n).ok())
+        .map(str::to_string);
+    if let (Some(r), Some(block)) = (in_name, plan.planned.attr_mut(cloud.block)) {
+        block.set_attr("region", Value::string(r));
     }
 }
 
@@ -270,9 +278,9 @@ impl Resource<ProviderData> for PrivateLinkConnection {
         &self,
         ctx: &Context<ProviderData>,
         planned: &Value,
-        _config: &Value,
+        config: &Value,
     ) -> ApplyOutcome {
-        create::create(ctx, planned).await
+        create::create(ctx, planned, config).await
     }
 
     async fn read(&self, ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {

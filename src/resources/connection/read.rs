@@ -3,23 +3,33 @@
 
 use crate::api::PrivateLinkConnection as Connection;
 use crate::framework::{Context, ReadOutcome, Value};
-use crate::services::describe::{self, CONNECTION};
+use crate::services::describe::{self, RegionRead, CONNECTION};
 use crate::services::errors::api_error;
 use crate::services::ProviderData;
 
 /// The state for a connection the API returned, keeping what only this
-/// provider knows (`wait_for_active`, `timeouts`) from `base`.
+/// provider knows (`wait_for_active`, `timeouts`) from `base`. A region in
+/// `base` (the prior state) is kept unless the API reports a genuinely
+/// different one.
 pub(super) fn state_from(c: &Connection, base: &Value) -> Value {
-    let cluster_region = base
-        .attr("aws_endpoint_service")
-        .str_attr("region")
-        .map(str::to_string);
-    let mut fields = CONNECTION.read(
+    let prior = base.attr("aws_endpoint_service").str_attr("region");
+    let region = prior.map_or(RegionRead::Reported, RegionRead::Refresh);
+    state_reading(c, base, region)
+}
+
+/// The state after a create: the planned region stays, whatever the API
+/// echoes (Terraform requires the applied value to be the planned one).
+pub(super) fn created_state(c: &Connection, planned: &Value) -> Value {
+    let region = planned.attr("aws_endpoint_service").str_attr("region");
+    state_reading(
         c,
-        &describe::Read {
-            aws_region_fallback: cluster_region.as_deref(),
-        },
-    );
+        planned,
+        region.map_or(RegionRead::Reported, RegionRead::Planned),
+    )
+}
+
+fn state_reading(c: &Connection, base: &Value, aws_region: RegionRead<'_>) -> Value {
+    let mut fields = CONNECTION.read(c, &describe::Read { aws_region });
     let cluster_id = if c.cluster_id.is_empty() {
         base.str_attr("cluster_id").unwrap_or_default().to_string()
     } else {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::api::{
-    AttachDomain, Client, ConnectionState, DomainState, DomainType,
+    ApiError, AttachDomain, Client, ConnectionState, DomainType,
     PrivateLinkConnection as Connection,
 };
 use crate::framework::poll::unless_stopped;
@@ -23,10 +23,10 @@ use crate::framework::{
     ReadOutcome, Resource, Schema, Value,
 };
 use crate::services::cloud;
-use crate::services::convert;
 use crate::services::describe::{self, ATTACHMENT, DOMAIN};
+use crate::services::domains::{self, Phase};
 use crate::services::errors::{api_error, cluster_error};
-use crate::services::waits::{self, attachment_state, connection_status, WaitError};
+use crate::services::waits::{self, connection_status, WaitError};
 use crate::services::watcher::{stopped_before_sending, Watchers};
 use crate::services::{validate, ProviderData};
 
@@ -40,7 +40,7 @@ pub struct PrivateLinkDomains;
 
 fn schema() -> Schema {
     Schema::new(
-        "Domains attached to a private link connection, so that TiDB Cloud resolves your Kafka brokers through it. `TIDBCLOUD_MANAGED` domains (AWS and Alibaba Cloud) are `*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` per availability zone on AWS and `*.<unique_name>.alicloud.plc.tidbcloud.com` on Alibaba Cloud; `CONFLUENT` domains (AWS only) are `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`.\n\nA connection has at most one attachment; changing any argument detaches the domains and attaches new ones. Creation waits for the connection to be `ACTIVE` (accept it on your endpoint service meanwhile), attaches, and waits for every domain to be `SUCCEEDED`. When the connection exists and `unique_name` is known, the plan lists the exact domains.\n\nImport with `terraform import tidbcloud_private_link_domains.NAME <cluster_id>,<private_link_connection_id>,<attach_domain_id>`.",
+        "Domains attached to a private link connection, so that TiDB Cloud resolves your Kafka brokers through it. `TIDBCLOUD_MANAGED` domains (AWS and Alibaba Cloud) are `*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` per availability zone on AWS and `*.<unique_name>.alicloud.plc.tidbcloud.com` on Alibaba Cloud; `CONFLUENT` domains (AWS only) are `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`.\n\nA connection has at most one attachment; changing any argument detaches the domains and attaches new ones. Creation waits for the connection to be `ACTIVE` (accept it on your endpoint service meanwhile), attaches, and waits until every domain is attached (`SUCCEEDED`, `ATTACHED` or any other settled state) or one `FAILED`. When the connection exists and `unique_name` is known, the plan lists the exact domains; a name the API reports as taken, or an API key that may not preview (such as a read-only key), leaves them unknown with a warning, and apply reports the outcome.\n\nImport with `terraform import tidbcloud_private_link_domains.NAME <cluster_id>,<private_link_connection_id>,<attach_domain_id>`.",
         ATTACHMENT.complete(vec![
             Attribute::string("id").computed().use_state_for_unknown()
                 .description("`<cluster_id>,<private_link_connection_id>,<attach_domain_id>`."),
@@ -58,8 +58,8 @@ fn schema() -> Schema {
             ATTACHMENT.attribute("attach_domain_id").use_state_for_unknown(),
             ATTACHMENT.attribute("domains")
                 .description("The attached domains with their states."),
-            Attribute::typed("domains_by_az", convert::domains_by_az_type()).computed()
-                .description("The domain of each availability zone, keyed by AZ ID (AWS); empty on Alibaba Cloud, whose single domain spans zones."),
+            Attribute::typed("domains_by_az", domains::domains_by_az_type()).computed()
+                .description("The domain of each availability zone, keyed by AZ ID (AWS): the domain whose name contains that zone ID among its labels. A domain that names none of the connection's zones is left out, with a warning, and is still listed in `domains`. Empty on Alibaba Cloud, whose single domain spans zones."),
             ATTACHMENT.attribute("created_by").use_state_for_unknown(),
             ATTACHMENT.attribute("create_time").use_state_for_unknown(),
         ]),
@@ -114,8 +114,17 @@ async fn check_cloud(data: &ProviderData, config: &Value, diags: &mut Diagnostic
 }
 
 /// When the connection and the unique name are known, a dry run shows the
-/// exact domains in the plan and rejects a taken or invalid name now.
-async fn preview(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+/// exact domains in the plan and rejects an invalid name now. Whatever else
+/// keeps the dry run from answering (a name reported as taken, which during
+/// a replacement is the old attachment's; a key that may not preview, such
+/// as a read-only key in a pull-request plan; any unfamiliar refusal) leaves
+/// the domains unknown with a warning, and apply reports the real outcome.
+async fn preview(
+    data: &ProviderData,
+    client: &Client,
+    plan: &mut PlanChange<'_>,
+    diags: &mut Diagnostics,
+) {
     let config = plan.config;
     let (Some(cluster_id), Some(connection_id), Some(unique_name), Some(kind)) = (
         config.str_attr("cluster_id"),
@@ -126,51 +135,92 @@ async fn preview(client: &Client, plan: &mut PlanChange<'_>, diags: &mut Diagnos
         return;
     };
     let request = AttachDomain::new(kind, Some(unique_name.to_string()));
-    match client
+    let mut dry = match client
         .attach_domains(cluster_id, connection_id, &request, true)
         .await
     {
-        Ok(dry) => {
-            // Names are known now; states only after apply. Both attributes
-            // come from this one answer, so a re-plan gives all or nothing.
-            let planned_domains: Vec<Value> = dry
-                .domains
-                .iter()
-                .map(|d| {
-                    let mut planned = DOMAIN.read(d, &describe::Read::default());
-                    for (name, v) in planned.iter_mut() {
-                        if name != "name" {
-                            *v = Value::unknown();
-                        }
-                    }
-                    Value::Object(planned)
-                })
-                .collect();
-            plan.planned
-                .set_attr("domains", Value::List(planned_domains));
-            plan.planned
-                .set_attr("domains_by_az", convert::domains_by_az(&dry));
-        }
+        Ok(dry) => dry,
         // Not ACTIVE yet, or gone: the domains are decided at apply.
         Err(e) if e.is_failed_precondition() || e.is_not_found() => {
             log::debug!("no domain preview for connection {connection_id}: {e}");
+            return;
         }
-        Err(e) if e.is_invalid_argument() || e.is_already_exists() => diags.push(
-            Diagnostic::error(
-                "Domains cannot be attached",
-                format!("TiDB Cloud rejected the domains for connection {connection_id}: {e}"),
-            )
-            .at(AttributePath::attr("unique_name")),
-        ),
-        Err(e) => diags.push(api_error("Could not preview the domains", &e)),
+        Err(e) if e.is_invalid_argument() => {
+            diags.push(
+                Diagnostic::error(
+                    "Domains cannot be attached",
+                    format!("TiDB Cloud rejected the domains for connection {connection_id}: {e}"),
+                )
+                .at(AttributePath::attr("unique_name")),
+            );
+            return;
+        }
+        Err(e) => {
+            diags.push(not_previewed(connection_id, unique_name, &e));
+            return;
+        }
+    };
+    if dry.unique_name.as_deref().unwrap_or("").is_empty() {
+        dry.unique_name = Some(unique_name.to_string());
     }
+    // Names are known now; states only after apply.
+    let planned_domains: Vec<Value> = dry
+        .domains
+        .iter()
+        .map(|d| {
+            let mut planned = DOMAIN.read(d, &describe::Read::default());
+            for (name, v) in planned.iter_mut() {
+                if name != "name" {
+                    *v = Value::unknown();
+                }
+            }
+            Value::Object(planned)
+        })
+        .collect();
+    plan.planned
+        .set_attr("domains", Value::List(planned_domains));
+    // The zones come from the listing the connections' refresh uses, so the
+    // plan costs no extra request and Terraform's re-plan during apply reads
+    // the same zones. Without them the map stays unknown.
+    match data.connections.find(client, cluster_id, connection_id).await {
+        Ok(Some(c)) => {
+            let (by_az, warning) = domains::domains_by_az(&dry, &c);
+            plan.planned.set_attr("domains_by_az", by_az);
+            if let Some(w) = warning {
+                diags.push(w);
+            }
+        }
+        Ok(None) => {}
+        Err(e) => log::debug!("zones of connection {connection_id} not read ({e}); domains_by_az is known after apply"),
+    }
+}
+
+/// The warning for a dry run that could not tell what apply will do.
+fn not_previewed(connection_id: &str, unique_name: &str, e: &ApiError) -> Diagnostic {
+    let why = if e.is_already_exists() {
+        format!("TiDB Cloud reports the unique name {unique_name:?} as taken. If this plan replaces an attachment that holds it, the name is free once the old attachment is detached; otherwise apply fails")
+    } else if e.is_unauthenticated() || e.is_permission_denied() {
+        "the API key may not preview domains (a read-only key, for example); plans need only read access, apply needs a key that may change resources".to_string()
+    } else {
+        "TiDB Cloud did not answer the preview".to_string()
+    };
+    Diagnostic::warning(
+        "Domains not previewed",
+        format!("The domains for connection {connection_id} are known after apply: {why}. ({e})"),
+    )
+    .at(AttributePath::attr("unique_name"))
 }
 
 // ---- create -----------------------------------------------------------------------------
 
 /// The state for an attachment the API returned: the attachment as
-/// described once ([`ATTACHMENT`]), with what the resource adds.
-fn state_from(a: &AttachDomain, connection: &Connection, base: &Value) -> Value {
+/// described once ([`ATTACHMENT`]), with what the resource adds; and the
+/// warning for domains that `domains_by_az` cannot key.
+fn state_from(
+    a: &AttachDomain,
+    connection: &Connection,
+    base: &Value,
+) -> (Value, Option<Diagnostic>) {
     let cluster_id = base.str_attr("cluster_id").unwrap_or_default();
     let connection_id = connection.private_link_connection_id.as_str();
     let mut fields = ATTACHMENT.read(a, &describe::Read::default());
@@ -191,9 +241,27 @@ fn state_from(a: &AttachDomain, connection: &Connection, base: &Value) -> Value 
         "private_link_connection_id".into(),
         Value::string(connection_id),
     );
-    fields.insert("domains_by_az".into(), convert::domains_by_az(a));
+    let mut keyed = a.clone();
+    if keyed.unique_name.is_none() {
+        keyed.unique_name = base.str_attr("unique_name").map(str::to_string);
+    }
+    let (mut by_az, mut warning) = domains::domains_by_az(&keyed, connection);
+    if !by_az.is_known() {
+        // The connection reports no zones: keep what was known, and say so.
+        by_az = Some(base.attr("domains_by_az"))
+            .filter(|v| v.is_known())
+            .cloned()
+            .unwrap_or(Value::Null);
+        if !a.domains.is_empty() {
+            warning = Some(Diagnostic::warning(
+                "No availability zones to key the domains by",
+                format!("Connection {connection_id} reports no availability zones, so domains_by_az cannot be filled in; every domain is listed in domains."),
+            ));
+        }
+    }
+    fields.insert("domains_by_az".into(), by_az);
     fields.insert("timeouts".into(), base.attr("timeouts").clone());
-    Value::Object(fields)
+    (Value::Object(fields), warning)
 }
 
 trait OrValue {
@@ -340,22 +408,10 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     let mut diags = Diagnostics::new();
     let (attachment, conn) = match settled {
         Ok((a, c)) => {
-            if attachment_state(&a) == DomainState::Failed {
-                let failures: Vec<String> = a
-                    .domains
-                    .iter()
-                    .filter(|d| d.state == Some(DomainState::Failed))
-                    .map(|d| {
-                        format!(
-                            "{}: {}",
-                            d.name,
-                            d.message.as_deref().unwrap_or("no reason given")
-                        )
-                    })
-                    .collect();
+            if domains::attachment_phase(&a) == Phase::Failed {
                 diags.error(
                     "Domains failed",
-                    format!("Attachment {attach_id} failed ({}). It is kept in the state as tainted; the next apply detaches and attaches again.", failures.join("; ")),
+                    format!("Attachment {attach_id} failed ({}). It is kept in the state as tainted; the next apply detaches and attaches again.", domains::failures(&a).join("; ")),
                 );
             }
             (a, c)
@@ -363,7 +419,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
         Err(e) => {
             let why = match &e {
                 WaitError::Timeout { .. } => {
-                    "the create timeout passed before every domain was SUCCEEDED".to_string()
+                    "the create timeout passed before every domain was attached".to_string()
                 }
                 WaitError::Stopped { .. } => "the wait was interrupted".to_string(),
                 WaitError::Api { error, .. } => error.to_string(),
@@ -379,8 +435,12 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             }
         }
     };
+    let (state, warning) = state_from(&attachment, &conn, &base);
+    if let Some(w) = warning {
+        diags.push(w);
+    }
     ApplyOutcome {
-        state: Some(state_from(&attachment, &conn, &base)),
+        state: Some(state),
         diags,
     }
 }
@@ -413,7 +473,13 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
     };
     match waits::find_connection(client, &cluster_id, &connection_id).await {
         Ok(Some(c)) => match waits::find_attachment(&c, &attach_id) {
-            Some(a) => out.state = Some(state_from(a, &c, state)),
+            Some(a) => {
+                let (new_state, warning) = state_from(a, &c, state);
+                out.state = Some(new_state);
+                if let Some(w) = warning {
+                    out.diags.push(w);
+                }
+            }
             None => log::info!("attachment {attach_id} no longer exists; removing it from the state"),
         },
         Ok(None) => log::info!("connection {connection_id} no longer exists; removing attachment {attach_id} from the state"),
@@ -507,7 +573,13 @@ async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
     let base = Value::object([("cluster_id", Value::string(parts[0]))]);
     match waits::find_connection(client, parts[0], parts[1]).await {
         Ok(Some(c)) => match waits::find_attachment(&c, parts[2]) {
-            Some(a) => ApplyOutcome::ok(state_from(a, &c, &base)),
+            Some(a) => {
+                let (state, warning) = state_from(a, &c, &base);
+                ApplyOutcome {
+                    state: Some(state),
+                    diags: warning.map(Diagnostics::from).unwrap_or_default(),
+                }
+            }
             None => ApplyOutcome::failed(Diagnostic::error(
                 "Cannot import domains that are not attached",
                 format!(
@@ -563,7 +635,7 @@ impl Resource<ProviderData> for PrivateLinkDomains {
             return;
         }
         if let Ok(client) = data.client() {
-            preview(client, plan, diags).await;
+            preview(data, client, plan, diags).await;
         }
     }
 
