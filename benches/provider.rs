@@ -799,32 +799,23 @@ trait BenchSim {
 }
 
 impl BenchSim for Sim {
-    /// Calls the control surface (no auth) and returns the JSON answer.
+    /// Calls the control surface (no auth) through the shared test client
+    /// and returns the JSON answer.
     fn raw_control(&self, method: &str, path: &str) -> Result<serde_json::Value, String> {
-        use std::io::{Read as _, Write as _};
-        let addr = self.url.trim_start_matches("http://");
-        let mut stream =
-            std::net::TcpStream::connect(addr).map_err(|e| format!("simulator: {e}"))?;
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
-        )
-        .map_err(|e| format!("simulator: {e}"))?;
-        let mut raw = Vec::new();
-        stream
-            .read_to_end(&mut raw)
+        let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+        let body = (method != reqwest::Method::GET).then(|| serde_json::json!({}));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
             .map_err(|e| format!("simulator: {e}"))?;
-        let raw = String::from_utf8_lossy(&raw);
-        let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-        let body = if raw
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        serde_json::from_str(&body).map_err(|e| format!("simulator answered {raw:?}: {e}"))
+        let r = runtime.block_on(self.control(method, path, body));
+        if r.status >= 300 {
+            return Err(format!(
+                "simulator answered {} to {path}: {}",
+                r.status, r.body
+            ));
+        }
+        Ok(r.body)
     }
 
     fn env_with_key(&self, public: &str, private: &str) -> Vec<(String, String)> {
@@ -834,20 +825,6 @@ impl BenchSim for Sim {
             ("TIDBCLOUD_PRIVATE_KEY".into(), private.into()),
         ]
     }
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || tail.len() < n {
-            break;
-        }
-        out.push_str(&tail[..n]);
-        rest = tail[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 fn pairs_config(n: usize, domains: bool, prefix: &str) -> String {
