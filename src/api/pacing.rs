@@ -9,10 +9,19 @@
 //! `RateLimiter::snapshot`) and
 //! the current instant.
 //!
-//! * **Headroom.** Polls never take the last [`headroom`] units of a
-//!   window: a tenth of the limit (at least two), plus one for every
-//!   mutation already queued or in flight. A poll therefore never makes a
-//!   mutation wait for the window to reset.
+//! * **Headroom.** Polls leave the last [`headroom`] units of a window to
+//!   mutations: a tenth of the limit (at least two), plus one for every
+//!   mutation queued, in flight or expected (a wait that settled moments
+//!   ago frees a Terraform slot, which starts its next operation at once).
+//!   A poll therefore never makes a mutation wait for the window to reset.
+//! * **Using the headroom when nothing else can.** When every operation of
+//!   the process is waiting (none mutating, none just settled) and no other
+//!   poll is out, no mutation can come but from a poll's answer: waiting
+//!   for the reset would stall every operation, so one poll at a time may
+//!   take the headroom, spread over the time to the reset. The mutations
+//!   its answer brings find the units left. The last [`FLOOR`] units are
+//!   never a poll's: they are for a mutation nobody announced (another
+//!   process on the key, an operation this process has not seen yet).
 //! * **Spread.** What is left (`remaining - headroom`, the poll allowance)
 //!   is spent at most at `allowance / time-to-reset` polls per second, with
 //!   bursts of at most one poll per waiting target, so an apply never spends
@@ -43,6 +52,15 @@ pub fn headroom(limit: Option<u32>, mutations_pending: u32) -> u32 {
     base.saturating_add(mutations_pending)
 }
 
+/// The units of a window polls never take, even when nothing else could use
+/// them.
+pub const FLOOR: u32 = 2;
+
+/// How soon a poll held back only by what the process is doing (a mutation
+/// pending or expected, a poll out, an operation not waiting) asks again:
+/// these change without a window reset.
+pub const RECHECK: Duration = Duration::from_millis(250);
+
 /// Extra wait after a window's reset time before polling again: the rate
 /// limiter adds up to half a second of jitter to each reset, and reset
 /// headers are whole seconds.
@@ -71,6 +89,13 @@ pub struct Demand {
     /// Polls sent and not yet answered (their cost is not yet in `remaining`
     /// when the budget was read from an answer).
     pub polls_in_flight: u32,
+    /// Waits that settled moments ago: each freed a Terraform slot that is
+    /// about to start its next operation, most likely with a mutation.
+    pub mutations_expected: u32,
+    /// Every operation this process is running waits for a poll's answer
+    /// (as many waits as the most operations it has run at once), so no
+    /// mutation can come but from a poll's answer.
+    pub all_waiting: bool,
 }
 
 impl Pacer {
@@ -92,15 +117,22 @@ impl Pacer {
             self.refilled = Some(now);
             return Ok(());
         };
-        let allowance = allowance(b, demand);
-        if allowance == 0 {
-            // Nothing to spare in this window (the bucket keeps filling, so
-            // the next window starts with a full round).
-            return Err(b.reset_in + AFTER_RESET);
-        }
+        let reset = b.reset_in + AFTER_RESET;
+        let (allowance, capacity) = match allowance(b, demand) {
+            0 => match headroom_allowance(b, demand) {
+                // The headroom, one poll at a time.
+                Some(n) if n > 0 => (n, 1),
+                // Nothing to spare in this window (the bucket keeps
+                // filling, so the next window starts with a full round).
+                Some(_) => return Err(reset),
+                // The headroom may become usable before the reset.
+                None => return Err(RECHECK.min(reset)),
+            },
+            n => (n, demand.targets.clamp(1, n)),
+        };
         let window = b.reset_in.max(MIN_WINDOW).as_secs_f64();
         let rate = allowance as f64 / window;
-        let capacity = demand.targets.clamp(1, allowance) as f64;
+        let capacity = capacity as f64;
         let elapsed = match self.refilled {
             // A new pacer starts with a full bucket: the first round of
             // polls goes out together.
@@ -121,9 +153,27 @@ impl Pacer {
 /// Polls that may still be sent in the current window without touching the
 /// headroom.
 pub fn allowance(b: &Budget, demand: Demand) -> u32 {
+    let mutations = demand
+        .mutations_pending
+        .saturating_add(demand.mutations_expected);
     b.remaining
         .saturating_sub(demand.polls_in_flight)
-        .saturating_sub(headroom(b.limit, demand.mutations_pending))
+        .saturating_sub(headroom(b.limit, mutations))
+}
+
+/// Polls that may take the headroom: `None` while the process is doing
+/// anything but waiting (a mutation pending or expected, a poll out, an
+/// operation not waiting), else what is left above the [`FLOOR`].
+pub fn headroom_allowance(b: &Budget, demand: Demand) -> Option<u32> {
+    let left = b.remaining.saturating_sub(demand.polls_in_flight);
+    if left <= FLOOR {
+        return Some(0);
+    }
+    let idle = demand.mutations_pending == 0
+        && demand.mutations_expected == 0
+        && demand.polls_in_flight == 0
+        && demand.all_waiting;
+    idle.then_some(left - FLOOR)
 }
 
 #[cfg(test)]
@@ -136,7 +186,223 @@ mod tests {
             targets,
             mutations_pending,
             polls_in_flight: 0,
+            mutations_expected: 0,
+            all_waiting: false,
         }
+    }
+
+    /// Every operation of the process waits, nothing else is going on.
+    fn all_waiting(targets: u32) -> Demand {
+        Demand {
+            all_waiting: true,
+            ..demand(targets, 0)
+        }
+    }
+
+    #[test]
+    fn polls_use_the_headroom_only_when_every_operation_waits() {
+        // 10 left of 100 (the headroom), 20 s to the reset.
+        let b = Budget {
+            limit: Some(100),
+            remaining: 10,
+            reset_in: Duration::from_secs(20),
+        };
+        let now = Instant::now();
+        // Every operation waits and nothing else is going on: only a poll's
+        // answer can bring the next mutation, so a poll may go.
+        assert_eq!(Pacer::new().try_poll(Some(&b), all_waiting(3), now), Ok(()));
+        // Not while a mutation is pending, or expected (a wait settled
+        // moments ago: its Terraform slot is about to start one), or while
+        // another poll is out (its answer may bring mutations), or while an
+        // operation of this process is doing something else.
+        let blocked = [
+            Demand {
+                mutations_pending: 1,
+                ..all_waiting(3)
+            },
+            Demand {
+                mutations_expected: 1,
+                ..all_waiting(3)
+            },
+            Demand {
+                polls_in_flight: 1,
+                ..all_waiting(3)
+            },
+            demand(3, 0),
+        ];
+        for d in blocked {
+            let wait = Pacer::new().try_poll(Some(&b), d, now).unwrap_err();
+            // These change without a window reset: look again soon.
+            assert!(wait <= RECHECK, "{d:?}: {wait:?}");
+        }
+        // The floor stays: with FLOOR left, polls wait for the reset.
+        let b = Budget {
+            remaining: FLOOR,
+            ..b
+        };
+        let wait = Pacer::new()
+            .try_poll(Some(&b), all_waiting(3), now)
+            .unwrap_err();
+        assert!(wait >= Duration::from_secs(20), "{wait:?}");
+    }
+
+    #[test]
+    fn polls_in_the_headroom_go_one_at_a_time_and_spread() {
+        let b = Budget {
+            limit: Some(100),
+            remaining: 10,
+            reset_in: Duration::from_secs(16),
+        };
+        let now = Instant::now();
+        let mut p = Pacer::new();
+        assert_eq!(p.try_poll(Some(&b), all_waiting(5), now), Ok(()));
+        // Its answer is in and brought nothing: the next one is spread over
+        // what is left above the floor (7 over 16 s, one every 2.3 s), not
+        // sent at once.
+        let b = Budget { remaining: 9, ..b };
+        let wait = p.try_poll(Some(&b), all_waiting(5), now).unwrap_err();
+        assert!(
+            wait >= Duration::from_millis(1500) && wait <= Duration::from_millis(2500),
+            "{wait:?}"
+        );
+        let later = now + wait + Duration::from_millis(1);
+        assert_eq!(p.try_poll(Some(&b), all_waiting(5), later), Ok(()));
+    }
+
+    /// A process with `slots` operations (as Terraform's parallelism runs
+    /// them), each a mutation followed by a wait that settles at random,
+    /// against a fixed-window limit shared with another process, the
+    /// watcher polling as often as the pacer lets it. Checks, at every
+    /// step: no request finds the window spent because of a poll (polls
+    /// never take the last FLOOR units), a poll that takes the headroom
+    /// goes only when no mutation is pending or expected, no other poll is
+    /// out and every operation waits (so no mutation exists that it could
+    /// delay: any that follows comes from its answer).
+    #[test]
+    fn polls_in_the_headroom_never_delay_a_mutation() {
+        #[derive(Clone, Copy, PartialEq, Debug)]
+        enum Slot {
+            /// Wants to send a mutation.
+            Mutating,
+            /// Waits; the object settles at this step.
+            Waiting(u32),
+            /// Its wait settled at this step; it mutates a few steps later.
+            Settled(u32),
+        }
+        let mut rng = rand::rngs::StdRng::seed_from_u64(12);
+        let mut dipped = 0u32;
+        for case in 0..300 {
+            let limit: u32 = rng.random_range(10..=120);
+            let window_steps: u32 = rng.random_range(40..=400); // 50 ms steps
+            let slots: usize = rng.random_range(1..=12);
+            let others: u32 = rng.random_range(0..=limit / 4);
+            let step = Duration::from_millis(50);
+            let start = Instant::now();
+            let mut p = Pacer::new();
+            let mut state = vec![Slot::Mutating; slots];
+            let mut used = 0u32; // this window, this process
+            let mut others_used = 0u32;
+            let mut window_start = 0u32;
+            // Polls out: (answered at step, sent at step).
+            let mut in_flight: Vec<(u32, u32)> = Vec::new();
+            let mut completed = 0u32;
+            for t in 0..window_steps * 3 {
+                if t - window_start >= window_steps {
+                    window_start = t;
+                    used = 0;
+                    others_used = 0;
+                }
+                let reset_in = step * (window_start + window_steps - t);
+                let left = |used: u32, others_used: u32| limit.saturating_sub(used + others_used);
+                // The other process spends at random.
+                if others_used < others && rng.random_bool(0.05) && left(used, others_used) > 0 {
+                    others_used += 1;
+                }
+                // Answers of polls: every wait settled by the time the poll
+                // was sent is seen.
+                in_flight.retain(|(answered, sent)| {
+                    if *answered > t {
+                        return true;
+                    }
+                    for s in state.iter_mut() {
+                        if let Slot::Waiting(at) = *s {
+                            if at <= *sent {
+                                *s = Slot::Settled(t + rng.random_range(0..=3));
+                                completed += 1;
+                            }
+                        }
+                    }
+                    false
+                });
+                // Settled slots start their next operation.
+                for s in state.iter_mut() {
+                    if let Slot::Settled(at) = *s {
+                        if at <= t {
+                            *s = Slot::Mutating;
+                        }
+                    }
+                }
+                // Mutations go while the window has budget.
+                for s in state.iter_mut() {
+                    if *s == Slot::Mutating && left(used, others_used) > 0 {
+                        used += 1;
+                        *s = Slot::Waiting(t + rng.random_range(1..=window_steps / 2));
+                    }
+                }
+                // The watcher polls as often as it may.
+                loop {
+                    let pending = state.iter().filter(|s| **s == Slot::Mutating).count() as u32;
+                    let expected = state
+                        .iter()
+                        .filter(|s| matches!(s, Slot::Settled(_)))
+                        .count() as u32;
+                    let waiting = state
+                        .iter()
+                        .filter(|s| matches!(s, Slot::Waiting(_)))
+                        .count();
+                    if waiting == 0 {
+                        break;
+                    }
+                    let d = Demand {
+                        targets: 1,
+                        mutations_pending: pending,
+                        polls_in_flight: in_flight.len() as u32,
+                        mutations_expected: expected,
+                        all_waiting: waiting == slots,
+                    };
+                    let remaining = left(used, others_used);
+                    let b = Budget {
+                        limit: Some(limit),
+                        remaining,
+                        reset_in,
+                    };
+                    if p.try_poll(Some(&b), d, start + step * t).is_err() {
+                        break;
+                    }
+                    assert!(
+                        remaining > FLOOR,
+                        "case {case}: a poll took the floor ({remaining} left)"
+                    );
+                    if remaining <= headroom(Some(limit), pending + expected) {
+                        dipped += 1;
+                        assert!(
+                            pending == 0 && expected == 0 && in_flight.is_empty() && waiting == slots,
+                            "case {case}: a poll took the headroom with {pending} mutations pending, \
+                             {expected} expected, {} polls out, {waiting} of {slots} waiting",
+                            in_flight.len()
+                        );
+                    }
+                    used += 1;
+                    in_flight.push((t + rng.random_range(1..=4), t));
+                }
+                assert!(used + others_used <= limit, "case {case}: over the limit");
+            }
+            assert!(completed > 0, "case {case}: nothing settled");
+        }
+        assert!(
+            dipped > 0,
+            "no case used the headroom: the test checks nothing"
+        );
     }
 
     #[test]
@@ -157,18 +423,16 @@ mod tests {
     }
 
     #[test]
-    fn no_allowance_waits_for_the_reset() {
+    fn pending_mutations_hold_polls_back() {
         let mut p = Pacer::new();
         let b = Budget {
             limit: Some(100),
             remaining: 12,
             reset_in: Duration::from_secs(20),
         };
-        // 12 left, 10 headroom, 2 mutations pending: nothing to spare.
-        let wait = p
-            .try_poll(Some(&b), demand(5, 2), Instant::now())
-            .unwrap_err();
-        assert!(wait >= Duration::from_secs(20), "{wait:?}");
+        // 12 left, 10 headroom, 2 mutations pending: nothing to spare
+        // until they are sent.
+        assert!(p.try_poll(Some(&b), demand(5, 2), Instant::now()).is_err());
         // Without the pending mutations two polls may go.
         assert!(p.try_poll(Some(&b), demand(5, 0), Instant::now()).is_ok());
     }

@@ -77,6 +77,9 @@ const FIRST_POLL: Duration = Duration::from_millis(500);
 /// A listing waits this long past its earliest due time so that waiters
 /// whose writes came moments apart share it.
 const GATHER: Duration = Duration::from_millis(400);
+/// How long a wait that ended counts as a mutation about to come: Terraform
+/// starts the operation its slot frees within milliseconds.
+const EXPECT_FOR: Duration = Duration::from_secs(1);
 /// Estimates get this margin (the write's answer left the server a little
 /// after it changed the object).
 const ESTIMATE_MARGIN: Duration = Duration::from_millis(150);
@@ -280,6 +283,41 @@ struct State {
     next_id: WaiterId,
     mutations_pending: u32,
     polls_in_flight: u32,
+    /// When recent waits ended: each freed a Terraform slot that is about
+    /// to start its next operation (taken by the next mutation or wait, or
+    /// forgotten after [`EXPECT_FOR`]).
+    expected: Vec<Instant>,
+    /// The most operations (waits, mutations, expected) seen at once: the
+    /// process's share of Terraform's parallelism.
+    peak_operations: u32,
+}
+
+impl State {
+    fn operations(&self) -> u32 {
+        (self.waiters.len() + self.expected.len()) as u32 + self.mutations_pending
+    }
+
+    /// A new operation step (mutation or wait) takes the slot a settled
+    /// wait freed, if any.
+    fn starting(&mut self) {
+        let now = Instant::now();
+        self.expected.retain(|e| now < *e + EXPECT_FOR);
+        if !self.expected.is_empty() {
+            self.expected.remove(0);
+        }
+    }
+
+    fn count_operations(&mut self) {
+        self.peak_operations = self.peak_operations.max(self.operations());
+    }
+
+    /// Whether every operation this process runs is waiting for a poll:
+    /// then no mutation can come but from a poll's answer.
+    fn all_waiting(&self, now: Instant) -> bool {
+        self.mutations_pending == 0
+            && !self.expected.iter().any(|e| now < *e + EXPECT_FOR)
+            && self.waiters.len() as u32 >= self.peak_operations
+    }
 }
 
 struct Shared {
@@ -302,6 +340,10 @@ impl Drop for MutationGuard {
     fn drop(&mut self) {
         let mut s = self.shared.lock();
         s.mutations_pending = s.mutations_pending.saturating_sub(1);
+        // Polls held back for it may go.
+        for c in s.clusters.values() {
+            c.wake.notify_one();
+        }
     }
 }
 
@@ -329,6 +371,8 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         let mut s = self.shared.lock();
         if let Some(w) = s.waiters.remove(&self.id) {
+            // Its Terraform slot starts the next operation at once.
+            s.expected.push(Instant::now());
             if self.settled {
                 if let Some((upper, tight)) = w.schedule.lesson() {
                     s.estimates.learn(w.schedule.kind, upper, tight);
@@ -357,6 +401,8 @@ impl Watchers {
                     next_id: 0,
                     mutations_pending: 0,
                     polls_in_flight: 0,
+                    expected: Vec::new(),
+                    peak_operations: 0,
                 }),
             }),
         }
@@ -364,7 +410,11 @@ impl Watchers {
 
     /// Counts a mutation until the guard is dropped: polls keep budget for it.
     pub fn mutation(&self) -> MutationGuard {
-        self.shared.lock().mutations_pending += 1;
+        let mut s = self.shared.lock();
+        s.starting();
+        s.mutations_pending += 1;
+        s.count_operations();
+        drop(s);
         MutationGuard {
             shared: self.shared.clone(),
         }
@@ -499,6 +549,8 @@ impl Watchers {
                 tx,
             },
         );
+        s.starting();
+        s.count_operations();
         drop(s);
         if start_driver {
             tokio::spawn(drive(self.shared.clone(), cluster_id.to_string()));
@@ -598,10 +650,13 @@ fn plan_round(
         };
         targets.insert((w.cluster.clone(), t));
     }
-    let demand = Demand {
+    s.expected.retain(|e| now < *e + EXPECT_FOR);
+    let mut demand = Demand {
         targets: targets.len() as u32,
         mutations_pending: s.mutations_pending,
         polls_in_flight: s.polls_in_flight,
+        mutations_expected: s.expected.len() as u32,
+        all_waiting: s.all_waiting(now),
     };
     // Due times of this cluster's targets.
     let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
@@ -660,6 +715,7 @@ fn plan_round(
                     }
                 };
                 s.polls_in_flight += 1;
+                demand.polls_in_flight += 1;
                 fire.push((target, filter));
             }
             Err(wait) => {
