@@ -15,7 +15,8 @@
 //! * **Polls where they pay.** Each kind of operation (create, delete,
 //!   attach, detach) learns how long it takes here. While a kind has no
 //!   estimate, its oldest waiter *explores*: first poll soon after the
-//!   request, then intervals growing to max(1 s, 10% of the wait so far), so
+//!   request (or, when another kind has an estimate, at three quarters of
+//!   it), then intervals growing to max(1 s, 10% of the wait so far), so
 //!   the settled state is seen promptly. Every other waiter polls once at
 //!   its write time plus the estimate (or, before the kind has one, the
 //!   estimate of another kind); a waiter still pending then backs off (the
@@ -23,7 +24,11 @@
 //!   rest).
 //! * **Paced by the budget.** Every poll request takes a slot from the
 //!   [`Pacer`](crate::api::pacing::Pacer), which keeps the headroom for
-//!   mutations and spreads what is left over the rate limit window.
+//!   mutations and spreads what is left over the rate limit window. The
+//!   watchers tell it how many mutations are pending or expected (a wait
+//!   that just ended frees a Terraform slot) and whether every operation
+//!   of the process is waiting (as many waits as the most operations seen
+//!   at once): then polls may use the headroom, one at a time.
 //!
 //! The watcher of a cluster is a task that runs while someone waits and
 //! ends when nobody does.
@@ -74,6 +79,9 @@ pub type Observed = Result<Option<Connection>, ApiError>;
 
 /// The first poll of an exploring waiter.
 const FIRST_POLL: Duration = Duration::from_millis(500);
+/// The share of another kind's estimate at which the first operation of a
+/// kind without an estimate of its own starts exploring.
+const PRIOR_SHARE: f64 = 0.75;
 /// A listing waits this long past its earliest due time so that waiters
 /// whose writes came moments apart share it.
 const GATHER: Duration = Duration::from_millis(400);
@@ -205,6 +213,16 @@ impl Schedule {
         let since_last =
             |pause: Duration| self.last_sent.map_or(self.written + pause, |s| s + pause);
         if exploring {
+            // The first operation of a kind starts exploring near another
+            // kind's estimate when there is one (operations of one API tend
+            // to take alike), so it costs a few polls instead of one a
+            // second from the write on.
+            let first_of_kind = self.kind.learns()
+                && self.last_sent.is_none()
+                && estimates.own(self.kind).is_none();
+            if let Some(prior) = estimates.prior(self.kind).filter(|_| first_of_kind) {
+                return Some(self.written + prior.mul_f64(PRIOR_SHARE));
+            }
             let waited = self.last_sent.unwrap_or(self.written) - self.written;
             return Some(since_last(explore_interval(self.interval, waited)));
         }
@@ -870,7 +888,40 @@ mod tests {
             a.due(&est, false),
             Some(t0 + est.own(Kind::Create).unwrap())
         );
-        assert_eq!(a.due(&est, true), Some(t0 + FIRST_POLL));
+        // Its explorer starts near that guess, not half a second after the
+        // write: exploring a 10 s wait from 0.5 s costs about 10 polls.
+        let first = a.due(&est, true).unwrap();
+        assert!(first >= t0 + Duration::from_secs(7), "{:?}", first - t0);
+        assert!(first <= t0 + Duration::from_secs(8), "{:?}", first - t0);
+        // Without any estimate, the explorer polls soon after the write.
+        assert_eq!(a.due(&Estimates::default(), true), Some(t0 + FIRST_POLL));
+    }
+
+    /// The polls the first operation of a kind costs until it settles 10 s
+    /// after its write, exploring.
+    fn exploring_polls(est: &Estimates, kind: Kind) -> u32 {
+        let t0 = Instant::now();
+        let settle = t0 + Duration::from_secs(10);
+        let mut s = Schedule::new(kind, t0);
+        let mut polls = 0;
+        loop {
+            let at = s.due(est, true).unwrap();
+            polls += 1;
+            if at >= settle {
+                return polls;
+            }
+            s.observed(at, at + Duration::from_millis(5), true);
+        }
+    }
+
+    #[test]
+    fn exploring_with_another_kinds_estimate_costs_a_few_polls() {
+        let mut est = Estimates::default();
+        let alone = exploring_polls(&est, Kind::Attach);
+        assert!(alone >= 10, "{alone}");
+        est.learn(Kind::Create, Duration::from_secs(10), true);
+        let guided = exploring_polls(&est, Kind::Attach);
+        assert!(guided <= 4, "{guided} polls");
     }
 
     #[test]
