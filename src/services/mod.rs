@@ -3,6 +3,9 @@
 //!
 //! * [`ProviderData`]: the configured client with the per-process caches
 //!   ([`ClusterCache`], [`ConnectionSnapshots`]).
+//! * [`Ownership`]: what this process holds and is doing (connections it
+//!   holds, listings taken before creates, detaches in flight), for
+//!   reconciling lost answers.
 //! * [`cloud`]: the cloud table, one row per cloud.
 //! * [`describe`]: each API object described once (name, type, description,
 //!   how it is read); schemas and conversions derive from it.
@@ -17,6 +20,7 @@ pub mod cloud;
 pub mod convert;
 pub mod describe;
 pub mod errors;
+pub mod ownership;
 mod provider_data;
 mod snapshots;
 pub mod validate;
@@ -24,4 +28,5 @@ pub mod waits;
 
 pub use cluster_cache::ClusterCache;
 pub use provider_data::ProviderData;
+pub use ownership::Ownership;
 pub use snapshots::ConnectionSnapshots;

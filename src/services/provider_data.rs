@@ -4,7 +4,7 @@
 use crate::api;
 use crate::framework::Diagnostic;
 
-use super::{ClusterCache, ConnectionSnapshots};
+use super::{ClusterCache, ConnectionSnapshots, Ownership};
 
 /// The API client (when the configuration is known) and the caches shared
 /// by every operation of the process.
@@ -15,6 +15,8 @@ pub struct ProviderData {
     pub clusters: ClusterCache,
     /// Coalesced reads of connections during refresh.
     pub connections: ConnectionSnapshots,
+    /// What this process holds and is doing.
+    pub ownership: Ownership,
 }
 
 impl ProviderData {
@@ -25,6 +27,7 @@ impl ProviderData {
             unavailable: None,
             clusters: ClusterCache::default(),
             connections: ConnectionSnapshots::default(),
+            ownership: Ownership::default(),
         }
     }
 
@@ -35,6 +38,7 @@ impl ProviderData {
             unavailable: Some(why),
             clusters: ClusterCache::default(),
             connections: ConnectionSnapshots::default(),
+            ownership: Ownership::default(),
         }
     }
 

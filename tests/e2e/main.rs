@@ -2,9 +2,11 @@
 //! against `tidbcloud-sim` on a free loopback port.
 
 mod harness;
+mod proxy;
 
 mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
+mod reconcile;
 mod reliability;

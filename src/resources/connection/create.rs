@@ -3,11 +3,28 @@
 //! Create-and-reconcile is one of the two deliberate exceptions to
 //! "resources never retry" (ARCHITECTURE.md, Rules): the transport never
 //! retries a create, because a lost answer may hide a connection that
-//! exists. Here, and only here, the answer of a create that may have been
-//! made is looked up in the cluster's connections before the create is sent
-//! again, so that exactly one connection exists afterwards.
+//! exists. Here, and only here, a create whose answer was lost (a 5xx, a
+//! dropped connection, or a success without an id) is looked up before
+//! anything is sent again:
+//!
+//! 1. Before the create is sent, a listing of the cluster whose answer
+//!    arrived after the create was queued is obtained (shared by the creates
+//!    queued meanwhile): whatever it lists existed before this create.
+//! 2. After a lost answer, the cluster is listed again. A candidate has the
+//!    same display name and endpoint service, is not DELETING, is absent
+//!    from that baseline, and is not held by this process (created,
+//!    adopted, imported or read by it).
+//! 3. Exactly one candidate is adopted; several stop with an error listing
+//!    them for import; none, after a short re-check, means the create did
+//!    not happen, and it is sent again.
+//!
+//! The limit: two workspaces creating the same display name on the same
+//! endpoint service at the same moment (both creates queued before either
+//! connection exists) cannot be told apart by a listing; a workspace whose
+//! answer was lost then may adopt the other's connection.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use super::read::state_from;
 use super::{DEFAULT_CREATE_TIMEOUT, TYPE_NAME};
@@ -18,11 +35,15 @@ use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, StopSigna
 use crate::services::cloud;
 use crate::services::errors::api_error;
 use crate::services::waits::{self, connection_state, connection_status, WaitError};
-use crate::services::ProviderData;
+use crate::services::{Ownership, ProviderData};
 
-/// How far the API's clock may be behind ours when matching a create whose
-/// answer was lost against the connections that exist.
-const CLOCK_SKEW: Duration = Duration::from_secs(120);
+/// How long to wait before listing a second time when the first listing
+/// after a lost answer shows no candidate (a listing may lag a create).
+const RECHECK_AFTER: Duration = Duration::from_secs(2);
+
+/// How many times a create is sent when its answers are lost and the
+/// look-ups show it did not happen.
+const ATTEMPTS: usize = 3;
 
 /// The request for `planned`.
 fn create_request(planned: &Value) -> Option<Connection> {
@@ -32,80 +53,147 @@ fn create_request(planned: &Value) -> Option<Connection> {
     (cloud.request)(cluster_id, display_name, planned.attr(cloud.block))
 }
 
-/// A create whose answer was lost: find what it made before sending again.
+/// What the look-up after a lost answer found.
 enum Reconciled {
     Adopted(Box<Connection>),
     NotCreated,
     Several(Vec<String>),
 }
 
-fn created_at_or_after(c: &Connection, since: SystemTime) -> bool {
-    let parsed = c.create_time.as_deref().and_then(|t| {
-        humantime::parse_rfc3339(t)
-            .or_else(|_| humantime::parse_rfc3339_weak(t))
-            .ok()
-    });
-    let Some(t) = parsed else {
-        // Without a creation time the match rests on the name and service.
-        return true;
-    };
-    t + CLOCK_SKEW >= since
+/// The connections that may be the one a lost create made: same name and
+/// endpoint service, not DELETING, absent from the baseline and not held
+/// by this process.
+fn candidates(
+    all: Vec<Connection>,
+    request: &Connection,
+    baseline: &HashSet<String>,
+    ownership: &Ownership,
+) -> Vec<Connection> {
+    all.into_iter()
+        .filter(|c| {
+            c.display_name == request.display_name
+                && c.endpoint_service_name() == request.endpoint_service_name()
+                && connection_state(c) != Some(&ConnectionState::Deleting)
+                && !c.private_link_connection_id.is_empty()
+                && !baseline.contains(&c.private_link_connection_id)
+                && !ownership.holds(&request.cluster_id, &c.private_link_connection_id)
+        })
+        .collect()
 }
 
 async fn reconcile(
     client: &Client,
     request: &Connection,
-    since: SystemTime,
+    baseline: &HashSet<String>,
+    ownership: &Ownership,
+    stop: &StopSignal,
 ) -> Result<Reconciled, ApiError> {
-    let all = client
-        .list_private_link_connections(&request.cluster_id, None)
+    for look in 0..2 {
+        if look > 0 {
+            tokio::select! {
+                () = tokio::time::sleep(RECHECK_AFTER) => {}
+                () = stop.stopped() => break,
+            }
+        }
+        let all = client
+            .list_private_link_connections(&request.cluster_id, None)
+            .await?;
+        let mut found = candidates(all, request, baseline, ownership);
+        match found.len() {
+            0 => continue,
+            1 => {
+                if let Some(only) = found.pop() {
+                    return Ok(Reconciled::Adopted(Box::new(only)));
+                }
+            }
+            _ => {
+                return Ok(Reconciled::Several(
+                    found
+                        .into_iter()
+                        .map(|c| c.private_link_connection_id)
+                        .collect(),
+                ))
+            }
+        }
+    }
+    Ok(Reconciled::NotCreated)
+}
+
+/// The create's answer, or why it is unknown: an answer without an id is
+/// as good as lost.
+async fn post(client: &Client, request: &Connection) -> Result<Connection, ApiError> {
+    let created = client
+        .create_private_link_connection(&request.cluster_id, request)
         .await?;
-    let mut matches: Vec<Connection> = all
-        .into_iter()
-        .filter(|c| {
-            c.display_name == request.display_name
-                && c.endpoint_service_name() == request.endpoint_service_name()
-                && connection_state(c) != Some(&ConnectionState::Deleting)
-                && created_at_or_after(c, since)
-        })
-        .collect();
-    Ok(match matches.len() {
-        0 => Reconciled::NotCreated,
-        1 => match matches.pop() {
-            Some(only) => Reconciled::Adopted(Box::new(only)),
-            None => Reconciled::NotCreated,
-        },
-        _ => Reconciled::Several(
-            matches
-                .into_iter()
-                .map(|c| c.private_link_connection_id)
-                .collect(),
-        ),
-    })
+    if created.private_link_connection_id.is_empty() {
+        return Err(ApiError::Ambiguous {
+            method: "POST".into(),
+            path: format!(
+                "/v1beta1/clusters/{}/privateLinkConnections",
+                request.cluster_id
+            ),
+            cause: Box::new(ApiError::Decode {
+                method: "POST".into(),
+                path: format!(
+                    "/v1beta1/clusters/{}/privateLinkConnections",
+                    request.cluster_id
+                ),
+                message: "the answer has no privateLinkConnectionId".into(),
+            }),
+        });
+    }
+    Ok(created)
 }
 
 /// Sends the create, reconciling lost answers so that exactly one
 /// connection exists afterwards.
 async fn send_create(
     client: &Client,
+    ownership: &Ownership,
     request: &Connection,
     stop: &StopSignal,
 ) -> Result<Connection, Diagnostic> {
-    const ATTEMPTS: usize = 3;
+    let queued = Instant::now();
+    let baseline = match unless_stopped(
+        stop,
+        ownership.listing_since(client, &request.cluster_id, queued),
+    )
+    .await
+    {
+        None => {
+            return Err(Diagnostic::error(
+                "Interrupted before creating the private link connection",
+                "Nothing was created.",
+            ))
+        }
+        Some(Ok(l)) => l
+            .connections
+            .iter()
+            .map(|c| c.private_link_connection_id.clone())
+            .collect::<HashSet<_>>(),
+        Some(Err(e)) => {
+            return Err(api_error(
+                "Could not list the cluster's connections before creating one",
+                &e,
+            ))
+        }
+    };
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
-        let since = SystemTime::now();
-        match client
-            .create_private_link_connection(&request.cluster_id, request)
-            .await
-        {
-            Ok(c) => return Ok(c),
+        match post(client, request).await {
+            Ok(c) => {
+                ownership.hold(&request.cluster_id, &c.private_link_connection_id);
+                return Ok(c);
+            }
             Err(e) if e.is_ambiguous() => {
                 log::warn!(
                     "create answer lost ({e}); looking the connection up before sending again"
                 );
-                let Some(found) =
-                    unless_stopped(stop, reconcile(client, request, since)).await
+                let Some(found) = unless_stopped(
+                    stop,
+                    reconcile(client, request, &baseline, ownership, stop),
+                )
+                .await
                 else {
                     return Err(Diagnostic::error(
                         "Interrupted: outcome of the create is unknown",
@@ -113,13 +201,20 @@ async fn send_create(
                     ));
                 };
                 match found {
-                    Ok(Reconciled::Adopted(c)) => return Ok(*c),
+                    Ok(Reconciled::Adopted(c)) => {
+                        log::warn!(
+                            "adopting connection {} made by the create whose answer was lost",
+                            c.private_link_connection_id
+                        );
+                        ownership.hold(&request.cluster_id, &c.private_link_connection_id);
+                        return Ok(*c);
+                    }
                     Ok(Reconciled::NotCreated) => last_error = Some(e),
                     Ok(Reconciled::Several(ids)) => {
                         return Err(Diagnostic::error(
                             "Several matching connections",
                             format!(
-                                "The answer to the create request was lost, and cluster {} now has several connections named {:?} to {}: {}. Import the one to keep (terraform import {TYPE_NAME}.NAME {},<id>) and delete the others.",
+                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Import the one to keep (terraform import {TYPE_NAME}.NAME {},<id>) and delete the others.",
                                 request.cluster_id,
                                 request.display_name,
                                 request.endpoint_service_name().unwrap_or_default(),
@@ -173,7 +268,11 @@ pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> Appl
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
         ));
     };
-    let created = match send_create(client, &request, &ctx.stop).await {
+    let ownership = match ctx.data() {
+        Ok(data) => &data.ownership,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    let created = match send_create(client, ownership, &request, &ctx.stop).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };

@@ -213,17 +213,7 @@ impl OrValue for Value {
 
 fn already_attached(connection: &Connection) -> Option<Diagnostic> {
     let existing = connection.attached_domains.first()?;
-    Some(Diagnostic::error(
-        "Domains already attached",
-        format!(
-            "Connection {} already has domains attached (attach_domain_id {}); a connection takes one attachment. Import it (terraform import {TYPE_NAME}.NAME {},{},{}) or detach it first.",
-            connection.private_link_connection_id,
-            existing.attach_domain_id,
-            connection.cluster_id,
-            connection.private_link_connection_id,
-            existing.attach_domain_id
-        ),
-    ))
+    Some(attach::second_attachment(connection, existing))
 }
 
 /// Waits until the connection is ACTIVE (acceptance may happen meanwhile).
@@ -419,6 +409,75 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
 
 // ---- delete -------------------------------------------------------------------------------
 
+/// How many times a detach is sent while its answers are lost and the
+/// attachment is neither gone nor going away.
+const DETACH_ATTEMPTS: usize = 6;
+
+enum Detach {
+    /// The API took the detach (or the attachment is already going away).
+    Accepted,
+    /// Nothing is left to detach.
+    Gone,
+}
+
+/// Sends the detach until the API has taken it: after a lost answer the
+/// connection is read back, and the detach is sent again unless the
+/// attachment is gone or already going away. A 404 means done.
+async fn detach_accepted(
+    ctx: &Context<ProviderData>,
+    client: &Client,
+    cluster_id: &str,
+    connection_id: &str,
+    attach_id: &str,
+) -> Result<Detach, Diagnostic> {
+    let mut pause = Duration::ZERO;
+    let started = std::time::Instant::now();
+    let mut last = None;
+    for _ in 0..DETACH_ATTEMPTS {
+        let sent = client.detach_domains(cluster_id, connection_id, attach_id);
+        let Some(outcome) = unless_stopped(&ctx.stop, sent).await else {
+            return Err(Diagnostic::error(
+                "Interrupted while detaching the domains",
+                format!("Detaching {attach_id} may not have been requested; it stays in the state. Apply again to finish."),
+            ));
+        };
+        let e = match outcome {
+            Ok(()) => return Ok(Detach::Accepted),
+            Err(e) if e.is_not_found() => return Ok(Detach::Gone),
+            Err(e) if e.is_transient() || e.outcome_unknown() => e,
+            Err(e) => return Err(api_error("Could not detach the domains", &e)),
+        };
+        log::warn!("detach of {attach_id} failed ({e}); checking whether the attachment is going away");
+        match unless_stopped(&ctx.stop, waits::find_connection(client, cluster_id, connection_id)).await {
+            Some(Ok(None)) => return Ok(Detach::Gone),
+            Some(Ok(Some(c))) => match waits::find_attachment(&c, attach_id) {
+                None => return Ok(Detach::Gone),
+                Some(a) if matches!(attachment_state(a).as_str(), "DELETING" | "DETACHING") => {
+                    return Ok(Detach::Accepted)
+                }
+                Some(_) => {}
+            },
+            Some(Err(read)) => log::warn!("reading connection {connection_id} back failed too: {read}"),
+            None => {
+                return Err(Diagnostic::error(
+                    "Interrupted while detaching the domains",
+                    format!("Detaching {attach_id} may not have been requested; it stays in the state. Apply again to finish."),
+                ))
+            }
+        }
+        last = Some(e);
+        pause = crate::framework::poll::next_interval(pause, started.elapsed());
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = ctx.stop.stopped() => {}
+        }
+    }
+    Err(match last {
+        Some(e) => api_error("Could not detach the domains", &e),
+        None => Diagnostic::error("Could not detach the domains", "No detach was sent."),
+    })
+}
+
 async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     let client = match ctx.data().and_then(ProviderData::client) {
         Ok(c) => c,
@@ -431,16 +490,16 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
         )
         .into();
     };
-    match client
-        .detach_domains(&cluster_id, &connection_id, &attach_id)
-        .await
-    {
-        Ok(()) => {}
-        Err(e) if e.is_not_found() => return Diagnostics::new(),
-        Err(e) if e.is_transport() || e.is_server_error() => {
-            log::warn!("detach answer lost ({e}); checking whether the attachment is going away");
-        }
-        Err(e) => return api_error("Could not detach the domains", &e).into(),
+    // A connection delete running alongside (Terraform deletes both at
+    // once when the dependency is not visible) waits for this detach.
+    let _detaching = ctx
+        .data()
+        .ok()
+        .map(|data| data.ownership.detaching(&connection_id));
+    match detach_accepted(ctx, client, &cluster_id, &connection_id, &attach_id).await {
+        Ok(Detach::Gone) => return Diagnostics::new(),
+        Ok(Detach::Accepted) => {}
+        Err(d) => return d.into(),
     }
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
     let gone = waits::wait_attachment_detached(
