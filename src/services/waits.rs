@@ -5,7 +5,7 @@
 //! so a different source of states (such as a per-cluster watcher) can
 //! serve them without touching the resources.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::api::{
     ApiError, AttachDomain, Client, ConnectionState, DomainState, PrivateLinkConnection,
@@ -32,6 +32,35 @@ pub async fn find_connection(
         Ok(c) => Ok(Some(c)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// Whether the connection is still on its way somewhere: only CREATING and
+/// DELETING (and a missing state) are transitional; any other state, an
+/// unfamiliar one included, settles a wait.
+pub fn connection_transitional(c: &PrivateLinkConnection) -> bool {
+    matches!(
+        connection_state(c),
+        None | Some(ConnectionState::Creating | ConnectionState::Deleting)
+    )
+}
+
+/// Logs at INFO what a wait is waiting for and for how long, with the
+/// endpoint to accept while the connection is PENDING_ACCEPTANCE.
+fn progress(what: &str, started: Instant, c: &PrivateLinkConnection) {
+    let waited = humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()));
+    let id = &c.private_link_connection_id;
+    if connection_state(c) == Some(&ConnectionState::PendingAcceptance) {
+        log::info!(
+            "waiting for connection {id} to {what}: PENDING_ACCEPTANCE after {waited}; accept endpoint {} on endpoint service {}",
+            c.endpoint_id().unwrap_or("(not yet assigned)"),
+            c.endpoint_service_name().unwrap_or_default()
+        );
+    } else {
+        log::info!(
+            "waiting for connection {id} to {what}: {} after {waited}",
+            connection_status(c)
+        );
     }
 }
 
@@ -85,15 +114,21 @@ pub async fn wait_connection_created(
     wait_for_active: bool,
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
+    let started = Instant::now();
+    let what = if wait_for_active { "become ACTIVE" } else { "settle" };
     poll::until(stop, timeout, || async {
         let Some(c) = find_connection(client, cluster_id, id).await? else {
             return Ok(Poll::Gone(format!("connection {id}")));
         };
-        Ok(match connection_state(&c) {
-            Some(ConnectionState::Active | ConnectionState::Failed) => Poll::Done(c),
-            Some(ConnectionState::PendingAcceptance) if !wait_for_active => Poll::Done(c),
-            _ => Poll::Pending(c),
-        })
+        let settled = match connection_state(&c) {
+            Some(ConnectionState::PendingAcceptance) => !wait_for_active,
+            _ => !connection_transitional(&c),
+        };
+        if settled {
+            return Ok(Poll::Done(c));
+        }
+        progress(what, started, &c);
+        Ok(Poll::Pending(c))
     })
     .await
 }
@@ -107,15 +142,19 @@ pub async fn wait_connection_active(
     id: &str,
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
+    let started = Instant::now();
     poll::until(stop, timeout, || async {
         let Some(c) = find_connection(client, cluster_id, id).await? else {
             return Ok(Poll::Gone(format!("connection {id}")));
         };
+        // Waiting goes on through CREATING and PENDING_ACCEPTANCE (which
+        // acceptance may end); anything else settles.
         Ok(match connection_state(&c) {
-            Some(ConnectionState::Active | ConnectionState::Failed | ConnectionState::Deleting) => {
-                Poll::Done(c)
+            None | Some(ConnectionState::Creating | ConnectionState::PendingAcceptance) => {
+                progress("become ACTIVE", started, &c);
+                Poll::Pending(c)
             }
-            _ => Poll::Pending(c),
+            _ => Poll::Done(c),
         })
     })
     .await
@@ -130,10 +169,14 @@ pub async fn wait_connection_deleted(
     id: &str,
     timeout: Duration,
 ) -> Result<(), WaitError<PrivateLinkConnection>> {
+    let started = Instant::now();
     poll::until(stop, timeout, || async {
         Ok(match find_connection(client, cluster_id, id).await? {
             None => Poll::Done(None),
-            Some(c) => Poll::Pending(Some(c)),
+            Some(c) => {
+                progress("be deleted", started, &c);
+                Poll::Pending(Some(c))
+            }
         })
     })
     .await
@@ -152,6 +195,7 @@ pub async fn wait_attachment_settled(
     timeout: Duration,
 ) -> Result<(AttachDomain, PrivateLinkConnection), WaitError<(AttachDomain, PrivateLinkConnection)>>
 {
+    let started = Instant::now();
     poll::until(stop, timeout, || async {
         let Some(c) = find_connection(client, cluster_id, connection_id).await? else {
             return Ok(Poll::Gone(format!("connection {connection_id}")));
@@ -161,7 +205,13 @@ pub async fn wait_attachment_settled(
         };
         Ok(match attachment_state(&a) {
             DomainState::Succeeded | DomainState::Failed => Poll::Done((a, c)),
-            _ => Poll::Pending((a, c)),
+            state => {
+                log::info!(
+                    "waiting for the domains of attachment {attach_id} to settle: {state} after {}",
+                    humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()))
+                );
+                Poll::Pending((a, c))
+            }
         })
     })
     .await
@@ -177,13 +227,21 @@ pub async fn wait_attachment_detached(
     attach_id: &str,
     timeout: Duration,
 ) -> Result<(), WaitError<DomainState>> {
+    let started = Instant::now();
     poll::until(stop, timeout, || async {
         let Some(c) = find_connection(client, cluster_id, connection_id).await? else {
             return Ok(Poll::Done(None));
         };
         Ok(match find_attachment(&c, attach_id) {
             None => Poll::Done(None),
-            Some(a) => Poll::Pending(Some(attachment_state(a))),
+            Some(a) => {
+                let state = attachment_state(a);
+                log::info!(
+                    "waiting for attachment {attach_id} to be detached: {state} after {}",
+                    humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()))
+                );
+                Poll::Pending(Some(state))
+            }
         })
     })
     .await

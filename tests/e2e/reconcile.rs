@@ -178,11 +178,17 @@ fn an_empty_connection_id_in_state_is_adopted_or_dropped() {
     other.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
     other.apply();
     let other_id = connection_id(&other, CONN);
+    // An older version may also have saved no creation time.
+    let created = tf.resource(CONN).expect("c")["values"]["create_time"]
+        .as_str()
+        .expect("create_time")
+        .to_string();
     let text = std::fs::read_to_string(&path).expect("state file");
     std::fs::write(
         &path,
         text.replace(&format!("\"{AWS_CLUSTER},{id}\""), &format!("\"{AWS_CLUSTER},\""))
-            .replace(&format!("\"{id}\""), "\"\""),
+            .replace(&format!("\"{id}\""), "\"\"")
+            .replace(&format!("\"{created}\""), "null"),
     )
     .expect("write state");
     let run = tf.run(&["plan", "-no-color", "-input=false"]);

@@ -306,6 +306,10 @@ pub(super) async fn create(ctx: &Context<ProviderData>, planned: &Value) -> Appl
                     ),
                 )),
                 Some(ConnectionState::PendingAcceptance) => diags.push(pending_warning(&c)),
+                Some(ConnectionState::Other(state)) => diags.push(Diagnostic::warning(
+                    "Private link connection in an unfamiliar state",
+                    format!("Connection {id} is {state:?}, a state this provider does not know; only CREATING and DELETING are waited out, so it is saved as it is. Check it in the TiDB Cloud console{}.", c.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()),
+                )),
                 _ => {}
             }
             c

@@ -208,10 +208,15 @@ fn cluster_problem(cluster: &Cluster, cloud: &Cloud, config: &Value) -> Option<D
         None => cluster.region_id()?.to_string(),
     };
     if in_name != in_use {
+        let cross_region = if cloud.region_argument && configured.is_none() {
+            format!(", or, for a cross-region endpoint service, set {}.region = {in_name:?}", cloud.block)
+        } else {
+            String::new()
+        };
         return Some(Diagnostic::error(
             "Endpoint service in another region",
-            format!("The endpoint service {name:?} is in {in_name}, but the connection would be made in {in_use} (the cluster's region{}). Use an endpoint service in {in_use}.",
-                if block.str_attr("region").is_some() { " or the configured region" } else { "" }),
+            format!("The endpoint service {name:?} is in {in_name}, but the connection would be made in {in_use} (the {} region). Use an endpoint service in {in_use}{cross_region}.",
+                if configured.is_some() { "configured" } else { "cluster's" }),
         ).at(AttributePath::attr(cloud.block).then("name")));
     }
     None
@@ -356,6 +361,32 @@ mod tests {
         assert!(out.state.is_none());
         assert_eq!(out.diags.0.len(), 1);
         assert_eq!(out.diags.0[0].summary, "Invalid import ID");
+    }
+
+    /// The wrong-region error points at the `region` option for
+    /// cross-region endpoint services.
+    #[test]
+    fn the_wrong_region_error_names_the_region_option() {
+        let cluster: Cluster = serde_json::from_value(serde_json::json!({
+            "clusterId": "1",
+            "state": "ACTIVE",
+            "region": {"name": "regions/aws-us-east-1", "regionId": "aws-us-east-1", "cloudProvider": "aws"}
+        }))
+        .expect("cluster");
+        let aws = Value::object([
+            (
+                "name",
+                Value::string("com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef"),
+            ),
+            ("region", Value::Null),
+        ]);
+        let d = cluster_problem(&cluster, &cloud::AWS, &config(aws, Value::Null))
+            .expect("a region mismatch");
+        assert!(
+            d.detail.contains("aws_endpoint_service.region = \"us-west-2\""),
+            "{}",
+            d.detail
+        );
     }
 
     /// Every attribute the resource writes to the state is in its schema.

@@ -44,7 +44,8 @@ fn schema() -> Schema {
                 .description("The ID of the cluster of the connection.")
                 .validate("Invalid cluster ID", validate::cluster_id),
             Attribute::string("private_link_connection_id").required().requires_replace()
-                .description("The connection to attach the domains to (`tidbcloud_private_link_connection.x.private_link_connection_id`)."),
+                .description("The connection to attach the domains to (`tidbcloud_private_link_connection.x.private_link_connection_id`).")
+                .validate("Invalid private link connection ID", validate::connection_id),
             ATTACHMENT.argument("type").required().requires_replace()
                 .description("`TIDBCLOUD_MANAGED` (domains managed by TiDB Cloud, AWS and Alibaba Cloud) or `CONFLUENT` (a Confluent Cloud cluster's domains, AWS only).")
                 .validate("Invalid domain type", validate::domain_type),
