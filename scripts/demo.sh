@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the provider end to end with the real terraform CLI against a local
 # tidbcloud-sim: apply (connection, acceptance, domains), a plan that must
-# show no changes, then destroy. Usage: scripts/demo.sh [--release]
+# show no changes, the state after a refresh, then destroy.
+# Usage: scripts/demo.sh [--release]
+# Colours only when the output is a terminal.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +13,7 @@ if [[ "${1:-}" == "--release" ]]; then
   profile=release
   cargo_flags=(--release)
 fi
-command -v terraform >/dev/null || { echo "demo: terraform is not on PATH (1.11 or later is needed)" >&2; exit 1; }
+command -v terraform >/dev/null || { echo "demo: terraform is not on PATH (1.8 or later is needed)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "demo: curl is not on PATH (the example accepts the connection with it)" >&2; exit 1; }
 
 cargo build "${cargo_flags[@]}" --bin terraform-provider-tidbcloud --bin tidbcloud-sim
@@ -44,7 +46,15 @@ cp examples/demo/main.tf "$work/main.tf"
 export TF_CLI_CONFIG_FILE="$work/terraform.tfrc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
 export TIDBCLOUD_SERVERLESS_ENDPOINT="$sim_url" TIDBCLOUD_PUBLIC_KEY=demo-public TIDBCLOUD_PRIVATE_KEY=demo-private
 export TF_VAR_simulator_url="$sim_url"
-tf() { terraform -chdir="$work" "$@"; }
+# Terraform colours its output unless told not to; piped output stays plain.
+color=()
+[[ -t 1 ]] || color=(-no-color)
+tf() {
+  local words=("$1")
+  shift
+  [[ ${words[0]} == state ]] && { words+=("$1"); shift; }
+  terraform -chdir="$work" "${words[@]}" "${color[@]}" "$@"
+}
 
 echo "== terraform apply"
 tf apply -auto-approve -input=false -compact-warnings
@@ -57,8 +67,14 @@ if [[ $code -ne 0 ]]; then
   echo "demo: the plan after apply was not empty (exit $code)" >&2
   exit 1
 fi
+# The state as apply left it holds the connection as it was when created
+# (PENDING_ACCEPTANCE); a refresh reads it again after the acceptance.
+echo "== terraform apply -refresh-only (reads the accepted connection)"
+tf apply -refresh-only -auto-approve -input=false -compact-warnings
 echo "== the connection after acceptance"
-tf state show -no-color tidbcloud_private_link_connection.kafka
+shown=$(terraform -chdir="$work" state show -no-color tidbcloud_private_link_connection.kafka)
+echo "$shown"
+grep -Eq '^ *state += "ACTIVE"$' <<<"$shown" || { echo "demo: the connection is not ACTIVE after acceptance" >&2; exit 1; }
 echo "== terraform destroy"
 tf destroy -auto-approve -input=false -compact-warnings
 echo "== demo finished: apply, empty plan and destroy all succeeded"

@@ -18,8 +18,30 @@ fn usage() -> &'static str {
      and export the TF_REATTACH_PROVIDERS value it prints in the shell that runs terraform.\n\n\
      Options:\n  --debug            serve without Terraform's launch handshake and print TF_REATTACH_PROVIDERS\n  \
      --address=SOURCE   provider source address in debug mode (default terraform.local/tidbcloud/tidbcloud)\n  \
-     --version          print the version\n  --help             this text\n"
+     --version          print the version, commit, plugin protocol and platform\n  --help             this text\n"
 }
+
+/// What `--version` prints: the release version, the commit it was built
+/// from, the plugin protocol Terraform speaks to it and its platform in
+/// Terraform's naming (the `<os_arch>` of mirror paths).
+fn version_text() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    format!(
+        "terraform-provider-tidbcloud {}\ncommit: {}\nplugin protocol: {}\nplatform: {}_{arch}\n",
+        env!("CARGO_PKG_VERSION"),
+        env!("TIDBCLOUD_PROVIDER_COMMIT"),
+        PROTOCOL_VERSION,
+        std::env::consts::OS,
+    )
+}
+
+/// The Terraform plugin protocol major version this provider serves.
+const PROTOCOL_VERSION: u32 = 6;
 
 fn main() -> ExitCode {
     let mut mode = Mode::Managed;
@@ -32,7 +54,7 @@ fn main() -> ExitCode {
                 }
             }
             "--version" | "-version" => {
-                println!("terraform-provider-tidbcloud {}", env!("CARGO_PKG_VERSION"));
+                print!("{}", version_text());
                 return ExitCode::SUCCESS;
             }
             "--help" | "-help" | "-h" => {
@@ -57,7 +79,7 @@ fn main() -> ExitCode {
         .max_encoding_message_size(256 * 1024 * 1024);
     let result = plugin::run(plugin::serve(
         Plugin {
-            app_protocol_version: 6,
+            app_protocol_version: PROTOCOL_VERSION,
             name: "terraform-provider-tidbcloud",
             routes: tonic::service::Routes::new(provider),
         },

@@ -1,40 +1,29 @@
-//! The JSON fixtures under `tests/fixtures/api/` against the swagger files in
-//! the reference directory, and the models against both.
+//! The JSON fixtures under `tests/fixtures/api/` and the models, checked
+//! against our own description of the API contract,
+//! `tests/fixtures/api/contract.json`.
 //!
-//! Every field name (at any depth) of every fixture must be a property of
-//! the swagger definition it stands for, and every enum value one the
-//! swagger lists; the models must read the fixtures; and the request bodies
-//! the models produce must name only writable properties of the request
-//! definitions. This keeps the fixtures, the models and the simulator tests
-//! built on them honest to the real API.
+//! Every field name (at any depth) of every fixture must be a field of the
+//! contract type it stands for, with a value of the field's type and, for
+//! enums, one of the listed values; the models must read the fixtures and
+//! know every enum value; and the request bodies the models produce must
+//! name only writable fields and every required one. This keeps the
+//! fixtures, the models and the simulator tests built on them honest to the
+//! real API.
 //!
-//! The reference directory is `$TIDBCLOUD_REFERENCE_DIR`, else
-//! `../shared/reference` next to the crate; a missing one fails the test.
+//! The contract is written from the official swagger files; that it still
+//! agrees with them is proved by `scripts/check-api-contract`, which `.ci/run`
+//! runs where those files are available. This test reads nothing outside
+//! the repository.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Map, Value};
 use tidbcloud_provider::api::{
-    AttachDomain, AvailabilityZones, Cluster, ClusterState, ConnectionState, ConnectionType,
-    DomainState, DomainType, ListPrivateLinkConnectionsResponse, PrivateLinkConnection,
+    AttachDomain, AvailabilityZones, CloudProvider, Cluster, ClusterState, ConnectionState,
+    ConnectionType, DomainState, DomainType, ListPrivateLinkConnectionsResponse,
+    PrivateLinkConnection,
 };
-
-const PRIVATELINK: &str = "tidbcloud-privatelink-v1beta1.swagger.json";
-const CLUSTER: &str = "tidbcloud-cluster-v1beta1.swagger.json";
-
-fn reference_dir() -> PathBuf {
-    let dir = std::env::var_os("TIDBCLOUD_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference"));
-    assert!(
-        dir.join(PRIVATELINK).is_file() && dir.join(CLUSTER).is_file(),
-        "the swagger files {PRIVATELINK} and {CLUSTER} are not in {}: set \
-         TIDBCLOUD_REFERENCE_DIR to the directory that holds them",
-        dir.display()
-    );
-    dir
-}
 
 fn read_json(path: &Path) -> Value {
     let text = std::fs::read_to_string(path)
@@ -50,172 +39,298 @@ fn fixture(name: &str) -> Value {
     )
 }
 
-/// The `definitions` of one swagger file.
-struct Swagger {
-    file: &'static str,
-    definitions: Map<String, Value>,
+/// One field of a contract type: `"<type> [flag…]"`.
+#[derive(Debug, Clone)]
+struct Field {
+    ty: String,
+    read_only: bool,
+    required: bool,
+    nullable: bool,
 }
 
-impl Swagger {
-    fn load(file: &'static str) -> Swagger {
-        let doc = read_json(&reference_dir().join(file));
-        let definitions = doc["definitions"]
-            .as_object()
-            .unwrap_or_else(|| panic!("{file} has no definitions"))
-            .clone();
-        Swagger { file, definitions }
-    }
-
-    fn definition(&self, name: &str) -> Value {
-        self.definitions
-            .get(name)
-            .unwrap_or_else(|| panic!("{} has no definition {name}", self.file))
-            .clone()
-    }
-
-    /// A schema with `$ref` and `allOf` resolved: properties merged, and
-    /// `readOnly` kept from the referring schema.
-    fn resolve(&self, schema: &Value) -> Value {
-        let mut out = schema.clone();
-        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-            let name = reference.trim_start_matches("#/definitions/");
-            let mut target = self.resolve(&self.definition(name));
-            merge(&mut target, schema);
-            out = target;
+impl Field {
+    fn parse(spec: &str) -> Field {
+        let mut words = spec.split_whitespace();
+        let mut ty = words.next().expect("a type").to_string();
+        if ty == "enum" {
+            ty = format!("enum {}", words.next().expect("an enum name"));
         }
-        if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
-            for part in parts {
-                let resolved = self.resolve(part);
-                let mut base = resolved;
-                merge(&mut base, &out);
-                out = base;
+        let mut field = Field {
+            ty,
+            read_only: false,
+            required: false,
+            nullable: false,
+        };
+        for flag in words {
+            match flag {
+                "ro" => field.read_only = true,
+                "required" => field.required = true,
+                "nullable" => field.nullable = true,
+                other => panic!("unknown flag {other:?} in {spec:?}"),
             }
         }
-        out
+        field
+    }
+}
+
+/// A type of the contract.
+struct Type {
+    fields: BTreeMap<String, Field>,
+    /// Whether other (free-form) properties are allowed.
+    open: bool,
+    /// Whether only part of the official type is described.
+    partial: bool,
+}
+
+/// `tests/fixtures/api/contract.json`, parsed.
+struct Contract {
+    types: BTreeMap<String, Type>,
+    enums: BTreeMap<String, Vec<String>>,
+    operations: Map<String, Value>,
+}
+
+impl Contract {
+    fn load() -> Contract {
+        let doc = fixture("contract.json");
+        let types = doc["types"]
+            .as_object()
+            .expect("contract types")
+            .iter()
+            .map(|(name, t)| {
+                let fields = t["fields"]
+                    .as_object()
+                    .unwrap_or_else(|| panic!("{name} has no fields"))
+                    .iter()
+                    .map(|(f, spec)| (f.clone(), Field::parse(spec.as_str().expect("spec"))))
+                    .collect();
+                let flag = |k: &str| t.get(k) == Some(&Value::Bool(true));
+                (
+                    name.clone(),
+                    Type {
+                        fields,
+                        open: flag("open"),
+                        partial: flag("partial"),
+                    },
+                )
+            })
+            .collect();
+        let enums = doc["enums"]
+            .as_object()
+            .expect("contract enums")
+            .iter()
+            .map(|(name, e)| {
+                let values = e["values"]
+                    .as_array()
+                    .expect("enum values")
+                    .iter()
+                    .map(|v| v.as_str().expect("enum value").to_string())
+                    .collect();
+                (name.clone(), values)
+            })
+            .collect();
+        let operations = doc["operations"].as_object().expect("operations").clone();
+        Contract {
+            types,
+            enums,
+            operations,
+        }
     }
 
-    /// Checks `value` against `schema`; collects problems with their path.
-    /// In `request` mode read-only properties are problems too.
+    fn ty(&self, name: &str) -> &Type {
+        self.types
+            .get(name)
+            .unwrap_or_else(|| panic!("the contract has no type {name}"))
+    }
+
+    /// Checks `value` against the type expression `ty`; collects problems
+    /// with their path. In `request` mode read-only fields are problems,
+    /// and so are missing required ones.
     fn check(
         &self,
         value: &Value,
-        schema: &Value,
+        ty: &str,
         path: &str,
         request: bool,
         problems: &mut Vec<String>,
     ) {
-        let schema = self.resolve(schema);
-        match value {
-            Value::Object(fields) => {
-                let properties = schema.get("properties").and_then(Value::as_object);
-                let free_form = schema.get("additionalProperties").is_some();
-                for (name, field) in fields {
-                    let at = format!("{path}.{name}");
-                    match properties.and_then(|p| p.get(name)) {
-                        Some(property) => {
-                            let property = self.resolve(property);
-                            if request && property.get("readOnly") == Some(&Value::Bool(true)) {
-                                problems.push(format!("{at}: read-only, must not be sent"));
-                            }
-                            self.check(field, &property, &at, request, problems);
-                        }
-                        None if free_form => {}
-                        None => problems.push(format!("{at}: not a property in {}", self.file)),
+        let mut wrong = |what: &str| problems.push(format!("{path}: {what}, found {value}"));
+        if let Some(item) = ty.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
+            match value.as_array() {
+                Some(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        self.check(v, item, &format!("{path}[{i}]"), request, problems);
                     }
                 }
+                None => wrong("expected an array"),
             }
-            Value::Array(items) => {
-                let item_schema = schema.get("items").cloned().unwrap_or(Value::Null);
-                for (i, item) in items.iter().enumerate() {
-                    self.check(
-                        item,
-                        &item_schema,
-                        &format!("{path}[{i}]"),
-                        request,
-                        problems,
-                    );
-                }
-            }
-            Value::String(s) => {
-                if let Some(allowed) = schema.get("enum").and_then(Value::as_array) {
-                    if !allowed.iter().any(|a| a.as_str() == Some(s)) {
-                        problems.push(format!("{path}: {s:?} is not one of {allowed:?}"));
+            return;
+        }
+        if let Some(item) = ty.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            match value.as_object() {
+                Some(entries) => {
+                    for (k, v) in entries {
+                        self.check(v, item, &format!("{path}.{k}"), request, problems);
                     }
                 }
+                None => wrong("expected an object (map)"),
             }
-            _ => {}
+            return;
+        }
+        if let Some(name) = ty.strip_prefix("enum ") {
+            let values = &self.enums[name];
+            match value.as_str() {
+                Some(s) if values.iter().any(|v| v == s) => {}
+                Some(s) => problems.push(format!("{path}: {s:?} is not one of {values:?}")),
+                None => wrong("expected an enum string"),
+            }
+            return;
+        }
+        match ty {
+            "string" | "date-time" => {
+                if !value.is_string() {
+                    wrong("expected a string")
+                }
+            }
+            "boolean" => {
+                if !value.is_boolean() {
+                    wrong("expected a boolean")
+                }
+            }
+            "int32" => {
+                if !value.is_i64() {
+                    wrong("expected an integer")
+                }
+            }
+            // int64 travels as a decimal string (proto3 JSON) or a number.
+            "int64" => {
+                let ok = value.is_i64() || value.as_str().is_some_and(|s| s.parse::<i64>().is_ok());
+                if !ok {
+                    wrong("expected an int64 (string or number)")
+                }
+            }
+            object => self.check_object(value, object, path, request, problems),
         }
     }
 
-    fn assert_conforms(&self, value: &Value, definition: &str, label: &str, request: bool) {
+    fn check_object(
+        &self,
+        value: &Value,
+        name: &str,
+        path: &str,
+        request: bool,
+        problems: &mut Vec<String>,
+    ) {
+        let ty = self.ty(name);
+        let Some(fields) = value.as_object() else {
+            problems.push(format!(
+                "{path}: expected an object ({name}), found {value}"
+            ));
+            return;
+        };
+        for (key, v) in fields {
+            let at = format!("{path}.{key}");
+            match ty.fields.get(key) {
+                Some(field) => {
+                    if request && field.read_only {
+                        problems.push(format!("{at}: read-only, must not be sent"));
+                    }
+                    if v.is_null() {
+                        if !field.nullable {
+                            problems.push(format!("{at}: null, but the field is not nullable"));
+                        }
+                    } else {
+                        self.check(v, &field.ty, &at, request, problems);
+                    }
+                }
+                None if ty.open => {}
+                None => problems.push(format!("{at}: not a field of {name}")),
+            }
+        }
+        if request {
+            for (key, field) in &ty.fields {
+                if field.required && !fields.contains_key(key) {
+                    problems.push(format!("{path}.{key}: required, missing"));
+                }
+            }
+        }
+    }
+
+    fn assert_conforms(&self, value: &Value, ty: &str, label: &str, request: bool) {
         let mut problems = Vec::new();
-        let schema = json!({ "$ref": format!("#/definitions/{definition}") });
-        self.check(value, &schema, label, request, &mut problems);
+        self.check(value, ty, label, request, &mut problems);
         assert!(
             problems.is_empty(),
-            "{label} does not match {definition} of {}:\n  {}",
-            self.file,
+            "{label} does not match {ty} of the contract:\n  {}",
             problems.join("\n  ")
         );
     }
-
-    /// Every property of the definition, as names.
-    fn property_names(&self, definition: &str) -> Vec<String> {
-        let schema = self.resolve(&self.definition(definition));
-        schema["properties"]
-            .as_object()
-            .map(|p| p.keys().cloned().collect())
-            .unwrap_or_default()
-    }
 }
 
-/// Copies `from`'s keys into `into`, except `$ref` and `allOf`.
-fn merge(into: &mut Value, from: &Value) {
-    if let (Some(into), Some(from)) = (into.as_object_mut(), from.as_object()) {
-        for (k, v) in from {
-            if k != "$ref" && k != "allOf" {
-                into.insert(k.clone(), v.clone());
+#[test]
+fn the_contract_is_complete_in_itself() {
+    let contract = Contract::load();
+    let mut problems = Vec::new();
+    let known = |ty: &str, at: &str, problems: &mut Vec<String>| {
+        let base = ty
+            .trim_start_matches(['[', '{'])
+            .trim_end_matches([']', '}']);
+        let ok = match base.strip_prefix("enum ") {
+            Some(e) => contract.enums.contains_key(e),
+            None => {
+                ["string", "date-time", "boolean", "int32", "int64"].contains(&base)
+                    || contract.types.contains_key(base)
+            }
+        };
+        if !ok {
+            problems.push(format!("{at}: unknown type {ty:?}"));
+        }
+    };
+    for (name, ty) in &contract.types {
+        for (f, field) in &ty.fields {
+            known(&field.ty, &format!("{name}.{f}"), &mut problems);
+        }
+    }
+    for (name, op) in &contract.operations {
+        let call = op["call"].as_str().unwrap_or_default();
+        let (method, path) = call.split_once(' ').unwrap_or_default();
+        if !["GET", "POST", "DELETE", "PATCH", "PUT"].contains(&method)
+            || !path.starts_with("/v1beta1/")
+        {
+            problems.push(format!(
+                "{name}: call {call:?} is not \"METHOD /v1beta1/…\""
+            ));
+        }
+        for key in ["body", "response"] {
+            if let Some(t) = op.get(key).and_then(Value::as_str) {
+                known(t, &format!("{name}.{key}"), &mut problems);
             }
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
-fn fixtures_use_only_swagger_field_names_and_enum_values() {
-    let privatelink = Swagger::load(PRIVATELINK);
-    let cluster = Swagger::load(CLUSTER);
-    let cases: BTreeMap<&str, (&Swagger, &str)> = BTreeMap::from([
-        ("connection.json", (&privatelink, "PrivateLinkConnection")),
-        (
-            "connection_alicloud.json",
-            (&privatelink, "PrivateLinkConnection"),
-        ),
-        (
-            "list_page.json",
-            (&privatelink, "ListPrivateLinkConnectionsResponse"),
-        ),
-        ("attach_domain.json", (&privatelink, "AttachDomain")),
-        (
-            "availability_zones.json",
-            (&privatelink, "GetAvailabilityZonesResponse"),
-        ),
-        ("error.json", (&privatelink, "Status")),
-        (
-            "cluster.json",
-            (&cluster, "tidb_cloud_open_apiserverlessv1beta1Cluster"),
-        ),
-    ]);
-    for (file, (swagger, definition)) in cases {
-        swagger.assert_conforms(&fixture(file), definition, file, false);
+fn fixtures_use_only_contract_fields_types_and_enum_values() {
+    let contract = Contract::load();
+    for (file, ty) in [
+        ("connection.json", "Connection"),
+        ("connection_alicloud.json", "Connection"),
+        ("list_page.json", "ListConnectionsResponse"),
+        ("attach_domain.json", "AttachDomain"),
+        ("availability_zones.json", "AvailabilityZones"),
+        ("error.json", "Status"),
+        ("cluster.json", "Cluster"),
+    ] {
+        contract.assert_conforms(&fixture(file), ty, file, false);
     }
 }
 
 #[test]
-fn fixtures_cover_every_property_of_the_private_link_models() {
-    let swagger = Swagger::load(PRIVATELINK);
+fn fixtures_cover_every_field_of_the_private_link_types() {
+    let contract = Contract::load();
     let connection = fixture("connection.json");
-    for (value, definition) in [
-        (&connection, "PrivateLinkConnection"),
+    for (value, ty) in [
+        (&connection, "Connection"),
         (&connection["attachedDomains"][0], "AttachDomain"),
         (&connection["attachedDomains"][0]["domains"][0], "Domain"),
         (&connection["awsEndpointService"], "AwsEndpointService"),
@@ -223,25 +338,72 @@ fn fixtures_cover_every_property_of_the_private_link_models() {
             &fixture("connection_alicloud.json")["alicloudEndpointService"],
             "AlicloudEndpointService",
         ),
+        (&fixture("list_page.json"), "ListConnectionsResponse"),
+        (&fixture("availability_zones.json"), "AvailabilityZones"),
+    ] {
+        assert!(!contract.ty(ty).partial, "{ty} is described in full");
+        let missing: Vec<&String> = contract
+            .ty(ty)
+            .fields
+            .keys()
+            .filter(|name| *name != "alicloudEndpointService" && value.get(name.as_str()).is_none())
+            .collect();
+        assert!(missing.is_empty(), "fixture for {ty} lacks {missing:?}");
+    }
+}
+
+#[test]
+fn the_models_know_every_enum_value_of_the_contract() {
+    fn names<T>(known: &[T], text: impl Fn(&T) -> &str) -> Vec<String> {
+        known.iter().map(|v| text(v).to_string()).collect()
+    }
+    let contract = Contract::load();
+    for (name, values) in [
         (
-            &fixture("list_page.json"),
-            "ListPrivateLinkConnectionsResponse",
+            "ConnectionState",
+            names(ConnectionState::KNOWN, ConnectionState::as_str),
         ),
         (
-            &fixture("availability_zones.json"),
-            "GetAvailabilityZonesResponse",
+            "ConnectionType",
+            names(ConnectionType::KNOWN, ConnectionType::as_str),
+        ),
+        ("DomainType", names(DomainType::KNOWN, DomainType::as_str)),
+        (
+            "ClusterState",
+            names(ClusterState::KNOWN, ClusterState::as_str),
+        ),
+        (
+            "CloudProvider",
+            names(CloudProvider::KNOWN, CloudProvider::as_str),
         ),
     ] {
-        let missing: Vec<String> = swagger
-            .property_names(definition)
-            .into_iter()
-            .filter(|name| name != "alicloudEndpointService" && value.get(name).is_none())
-            .collect();
+        assert_eq!(values, contract.enums[name], "the model of {name}");
+    }
+    // The API types a domain's state as a plain string; the model names the
+    // values the API documents and keeps any other.
+    assert_eq!(contract.ty("Domain").fields["state"].ty, "string");
+    assert!(DomainState::KNOWN.contains(&DomainState::Succeeded));
+}
+
+#[test]
+fn the_contract_describes_every_call_the_client_makes() {
+    let contract = Contract::load();
+    let calls: Vec<&str> = contract
+        .operations
+        .values()
+        .map(|op| op["call"].as_str().expect("call"))
+        .collect();
+    for suffix in [":getAvailabilityZones", ":attachDomains", ":detachDomains"] {
         assert!(
-            missing.is_empty(),
-            "fixture for {definition} lacks {missing:?}"
+            calls.iter().any(|c| c.ends_with(suffix)),
+            "the contract describes {suffix}"
         );
     }
+    assert!(calls.contains(&"GET /v1beta1/clusters/{clusterId}"));
+    assert_eq!(
+        contract.operations["CreateConnection"]["body"],
+        json!("CreateConnectionBody")
+    );
 }
 
 #[test]
@@ -311,18 +473,13 @@ fn models_read_the_fixtures() {
 }
 
 #[test]
-fn request_bodies_name_only_writable_swagger_properties() {
-    let swagger = Swagger::load(PRIVATELINK);
+fn request_bodies_name_only_writable_fields_and_every_required_one() {
+    let contract = Contract::load();
     // A connection read from the API, sent back as a create: read-only
     // fields must be dropped.
     let read: PrivateLinkConnection = serde_json::from_value(fixture("connection.json")).unwrap();
     let body = json!({ "privateLinkConnection": serde_json::to_value(&read).unwrap() });
-    swagger.assert_conforms(
-        &body,
-        "PrivateLinkConnectionService.CreatePrivateLinkConnectionBody",
-        "create body",
-        true,
-    );
+    contract.assert_conforms(&body, "CreateConnectionBody", "create body", true);
     assert_eq!(
         body["privateLinkConnection"]["awsEndpointService"],
         json!({"name": "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef", "region": "us-west-2"})
@@ -331,64 +488,68 @@ fn request_bodies_name_only_writable_swagger_properties() {
     let ali: PrivateLinkConnection =
         serde_json::from_value(fixture("connection_alicloud.json")).unwrap();
     let body = json!({ "privateLinkConnection": serde_json::to_value(&ali).unwrap() });
-    swagger.assert_conforms(
-        &body,
-        "PrivateLinkConnectionService.CreatePrivateLinkConnectionBody",
-        "alicloud create body",
-        true,
-    );
+    contract.assert_conforms(&body, "CreateConnectionBody", "alicloud create body", true);
 
     let attach: AttachDomain = serde_json::from_value(fixture("attach_domain.json")).unwrap();
     let body =
         json!({ "attachDomain": serde_json::to_value(&attach).unwrap(), "validateOnly": true });
-    swagger.assert_conforms(
-        &body,
-        "PrivateLinkConnectionService.AttachDomainsBody",
-        "attach body",
-        true,
-    );
+    contract.assert_conforms(&body, "AttachDomainsBody", "attach body", true);
     assert_eq!(
         body["attachDomain"],
         json!({"type": "CONFLUENT", "uniqueName": "lkc-abc123"})
     );
 
-    swagger.assert_conforms(
+    contract.assert_conforms(
         &json!({"attachDomainId": "ad-1"}),
-        "PrivateLinkConnectionService.DetachDomainsBody",
+        "DetachDomainsBody",
         "detach body",
         true,
     );
 }
 
 #[test]
-fn the_checker_catches_wrong_names_enums_and_read_only_fields() {
-    let swagger = Swagger::load(PRIVATELINK);
+fn the_checker_catches_wrong_names_types_enums_and_read_only_fields() {
+    let contract = Contract::load();
     let mut problems = Vec::new();
-    let schema = json!({"$ref": "#/definitions/PrivateLinkConnection"});
-    swagger.check(
+    contract.check(
         &json!({
             "cluster_id": "snake case",
             "state": "RUNNING",
-            "awsEndpointService": {"serviceName": "x"},
+            "awsEndpointService": {"serviceName": "x", "name": "n"},
             "privateLinkConnectionId": "plc-1",
+            "displayName": 7,
+            "createTime": null,
+            "attachedDomains": {},
         }),
-        &schema,
+        "Connection",
         "bad",
         true,
         &mut problems,
     );
     let text = problems.join("\n");
-    assert!(text.contains("bad.cluster_id: not a property"), "{text}");
-    assert!(
-        text.contains("bad.state: \"RUNNING\" is not one of"),
-        "{text}"
+    for expected in [
+        "bad.cluster_id: not a field of Connection",
+        "bad.state: \"RUNNING\" is not one of",
+        "bad.awsEndpointService.serviceName: not a field",
+        "bad.privateLinkConnectionId: read-only",
+        "bad.displayName: expected a string",
+        "bad.createTime: null, but the field is not nullable",
+        "bad.attachedDomains: expected an array",
+        "bad.clusterId: required, missing",
+        "bad.type: required, missing",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
+    let mut problems = Vec::new();
+    contract.check(
+        &json!({"totalSize": "3x"}),
+        "ListConnectionsResponse",
+        "page",
+        false,
+        &mut problems,
     );
     assert!(
-        text.contains("bad.awsEndpointService.serviceName"),
-        "{text}"
-    );
-    assert!(
-        text.contains("bad.privateLinkConnectionId: read-only"),
-        "{text}"
+        problems.join("\n").contains("expected an int64"),
+        "{problems:?}"
     );
 }

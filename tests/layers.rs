@@ -139,10 +139,7 @@ fn is_ident(c: u8) -> bool {
 }
 
 fn ident_at(s: &str) -> &str {
-    let end = s
-        .bytes()
-        .position(|c| !is_ident(c))
-        .unwrap_or(s.len());
+    let end = s.bytes().position(|c| !is_ident(c)).unwrap_or(s.len());
     &s[..end]
 }
 
@@ -301,8 +298,9 @@ fn scan() -> Graph {
             _ => {}
         }
         if code.contains("#[path") || code.contains("include!(\"..") {
-            g.problems
-                .push(format!("{shown}: `#[path]` or `include!` around the layers"));
+            g.problems.push(format!(
+                "{shown}: `#[path]` or `include!` around the layers"
+            ));
         }
         for to in crate_paths(&code) {
             if to != top {
@@ -391,11 +389,7 @@ fn the_scanner_sees_what_it_must() {
     assert!(super_escapes(&rel("a/b.rs"), "use super::c;").is_empty());
     assert_eq!(super_escapes(&rel("a/b.rs"), "use super::super::x;"), [1]);
     assert_eq!(super_escapes(&rel("a/mod.rs"), "use super::x;"), [1]);
-    assert!(super_escapes(
-        &rel("a/b.rs"),
-        "mod tests {\n    use super::super::c;\n}"
-    )
-    .is_empty());
+    assert!(super_escapes(&rel("a/b.rs"), "mod tests {\n    use super::super::c;\n}").is_empty());
     assert!(allowed("data_sources", "resources").is_ok_and(|ok| !ok));
     assert!(allowed("services", "provider").is_ok_and(|ok| !ok));
     assert!(allowed("framework", "api").is_ok_and(|ok| !ok));

@@ -174,3 +174,74 @@ async fn a_read_only_key_may_read_but_not_change() {
         .ok();
     assert_eq!(list["totalSize"], 0);
 }
+
+#[tokio::test]
+async fn a_read_only_key_from_the_command_line_is_refused_every_change() {
+    let sim = Sim::start(&[
+        "--api-key",
+        "viewer:v-secret:read-only",
+        "--api-key",
+        "owner:o-secret",
+        "--transition-delay-ms",
+        "60000",
+    ]);
+    let owner = sim.api_with("owner", "o-secret", Algorithm::Sha256);
+    let id = owner.create_aws("owned", AWS_AUTO).await;
+    sim.advance(60_000).await;
+    let viewer = sim.api_with("viewer", "v-secret", Algorithm::Md5);
+    // Reads work.
+    viewer.get(CLUSTER).await.ok();
+    viewer
+        .get(&format!("{CLUSTER}/privateLinkConnections"))
+        .await
+        .ok();
+    viewer
+        .get(&format!(
+            "{CLUSTER}/privateLinkConnections:getAvailabilityZones"
+        ))
+        .await
+        .ok();
+    assert_eq!(
+        viewer.get(&sim_support::conn_path(AWS, &id)).await.ok()["state"],
+        "ACTIVE"
+    );
+    // Every change is PERMISSION_DENIED, the dry run included.
+    let attach = format!("{}:attachDomains", sim_support::conn_path(AWS, &id));
+    let refused = [
+        viewer
+            .create(AWS, "nope", sim_support::aws_body(AWS_AUTO))
+            .await,
+        viewer
+            .post(
+                &attach,
+                json!({"attachDomain": {"type": "TIDBCLOUD_MANAGED"}, "validateOnly": true}),
+            )
+            .await,
+        viewer
+            .post(
+                &attach,
+                json!({"attachDomain": {"type": "TIDBCLOUD_MANAGED", "uniqueName": "x"}}),
+            )
+            .await,
+        viewer
+            .post(
+                &format!("{}:detachDomains", sim_support::conn_path(AWS, &id)),
+                json!({"attachDomainId": "atd-x"}),
+            )
+            .await,
+        viewer.delete(&sim_support::conn_path(AWS, &id)).await,
+        viewer.delete(CLUSTER).await,
+    ];
+    for r in refused {
+        let message = r.expect_error(403, 7);
+        assert!(message.contains("read-only"), "{message}");
+    }
+    // Nothing changed; the default key was replaced by the given ones.
+    let list = owner
+        .get(&format!("{CLUSTER}/privateLinkConnections"))
+        .await
+        .ok();
+    assert_eq!(list["totalSize"], 1);
+    assert_eq!(list["privateLinkConnections"][0]["state"], "ACTIVE");
+    sim.api().get(CLUSTER).await.expect_error(401, 16);
+}

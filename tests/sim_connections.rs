@@ -76,7 +76,19 @@ async fn create_then_active_with_every_field() {
     assert_eq!(created["type"], "AWS_ENDPOINT_SERVICE");
     assert_eq!(created["createdBy"], "apikey-demo-public");
     assert_eq!(created["awsEndpointService"]["region"], "us-west-2");
-    assert!(created.get("alicloudEndpointService").is_none());
+    // Unpopulated fields are written, as grpc-gateway's marshaller does.
+    assert_eq!(created["alicloudEndpointService"], Value::Null);
+    assert!(created
+        .as_object()
+        .unwrap()
+        .contains_key("alicloudEndpointService"));
+    assert_eq!(created["message"], "");
+    assert_eq!(created["attachedDomains"], json!([]));
+    assert_eq!(created["awsEndpointService"]["endpointId"], "");
+    assert_eq!(
+        created["awsEndpointService"]["availabilityZoneIds"],
+        json!([])
+    );
     let t = created["createTime"].as_str().unwrap();
     assert!(t.ends_with('Z') && t.contains('T'), "{t}");
 
@@ -94,8 +106,8 @@ async fn create_then_active_with_every_field() {
     );
     assert!(endpoint[5..].chars().all(|c| c.is_ascii_hexdigit()));
     assert!(active["updateTime"].as_str().unwrap() >= t);
-    assert!(active.get("message").is_none());
-    assert!(active.get("attachedDomains").is_none());
+    assert_eq!(active["message"], "");
+    assert_eq!(active["attachedDomains"], json!([]));
 }
 
 #[tokio::test]
@@ -112,8 +124,15 @@ async fn alicloud_connection() {
         svc["availabilityZoneIds"],
         json!(["ap-southeast-1a", "ap-southeast-1b"])
     );
-    assert!(svc.get("region").is_none());
-    assert!(active.get("awsEndpointService").is_none());
+    assert!(
+        svc.get("region").is_none(),
+        "AlicloudEndpointService has no region"
+    );
+    assert_eq!(active["awsEndpointService"], Value::Null);
+    assert!(active
+        .as_object()
+        .unwrap()
+        .contains_key("awsEndpointService"));
 }
 
 #[tokio::test]
@@ -126,8 +145,8 @@ async fn pending_acceptance_until_accepted() {
         .as_str()
         .unwrap()
         .starts_with("vpce-"));
-    // Nothing happens by itself.
-    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // Nothing happens by itself, however long one waits.
+    sim.advance(24 * 3600 * 1000).await;
     assert_eq!(
         api.get(&conn_path(AWS, &id)).await.ok()["state"],
         "PENDING_ACCEPTANCE"
@@ -153,12 +172,14 @@ async fn pending_acceptance_until_accepted() {
 
 #[tokio::test]
 async fn failures_explain_themselves() {
-    // Long enough to register a service while a connection is CREATING.
-    let sim = Sim::start(&["--transition-delay-ms", "300"]);
+    // CREATING lasts until the test moves the clock.
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
     let api = sim.api();
     let missing = "com.amazonaws.vpce.us-west-2.vpce-svc-0aaaaaaaaaaaaaaaa";
     let id = api.create_aws("missing", missing).await;
-    let failed = api.wait_state(AWS, &id, "FAILED").await;
+    sim.advance(60_000).await;
+    let failed = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(failed["state"], "FAILED");
     let message = failed["message"].as_str().unwrap();
     assert!(
         message.contains(missing) && message.contains("not found"),
@@ -178,7 +199,8 @@ async fn failures_explain_themselves() {
             .ok();
     }
     let id = api.create_aws("denied", denied).await;
-    let message = api.wait_state(AWS, &id, "FAILED").await["message"]
+    sim.advance(60_000).await;
+    let message = api.get(&conn_path(AWS, &id)).await.ok()["message"]
         .as_str()
         .unwrap()
         .to_string();
@@ -187,22 +209,33 @@ async fn failures_explain_themselves() {
         "{message}"
     );
     let id = api.create_aws("no-az", no_az).await;
-    let failed = api.wait_state(AWS, &id, "FAILED").await;
+    sim.advance(60_000).await;
+    let failed = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(failed["state"], "FAILED");
     let message = failed["message"].as_str().unwrap();
     assert!(message.contains("availability zone"), "{message}");
-    assert!(failed["awsEndpointService"]
-        .get("availabilityZoneIds")
-        .is_none());
+    assert_eq!(
+        failed["awsEndpointService"]["availabilityZoneIds"],
+        json!([])
+    );
+    assert_eq!(failed["awsEndpointService"]["endpointId"], "");
 
     // A service registered while the connection is CREATING counts.
     let late = "com.amazonaws.vpce.us-west-2.vpce-svc-0dddddddddddddddd";
     let id = api.create_aws("late", late).await;
+    sim.advance(30_000).await;
     let service = json!({"name": late, "cloud_provider": "aws", "az_ids": ["usw2-az2"],
         "allowed_principals": ["*"]});
     sim.control(Method::POST, "/_sim/endpoint-services", Some(service))
         .await
         .ok();
-    let active = api.wait_state(AWS, &id, "ACTIVE").await;
+    assert_eq!(
+        api.get(&conn_path(AWS, &id)).await.ok()["state"],
+        "CREATING"
+    );
+    sim.advance(30_000).await;
+    let active = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(active["state"], "ACTIVE");
     assert_eq!(
         active["awsEndpointService"]["availabilityZoneIds"],
         json!(["usw2-az2"])
@@ -236,9 +269,10 @@ async fn fail_out_of_band() {
 
 #[tokio::test]
 async fn delete_goes_through_deleting() {
-    let sim = Sim::start(&["--transition-delay-ms", "150"]);
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
     let api = sim.api();
-    let id = api.active_aws("short-lived").await;
+    let id = api.create_aws("short-lived", AWS_AUTO).await;
+    sim.advance(60_000).await;
     let deleting = api.delete(&conn_path(AWS, &id)).await.ok();
     assert_eq!(deleting["state"], "DELETING");
     // Deleting again while DELETING is harmless (safe to retry).
@@ -246,11 +280,12 @@ async fn delete_goes_through_deleting() {
         api.delete(&conn_path(AWS, &id)).await.ok()["state"],
         "DELETING"
     );
+    sim.advance(30_000).await;
     assert_eq!(
         api.get(&conn_path(AWS, &id)).await.ok()["state"],
         "DELETING"
     );
-    api.wait_gone(&conn_path(AWS, &id)).await;
+    sim.advance(30_000).await;
     let message = api.delete(&conn_path(AWS, &id)).await.expect_error(404, 5);
     assert!(message.contains(&id));
 }
@@ -441,12 +476,16 @@ async fn unknown_paths_and_methods() {
         .await
         .expect_error(404, 5);
     api.get("/v1beta1/projects").await.expect_error(404, 5);
+    // A method not allowed on a path: UNIMPLEMENTED, HTTP 501 (grpc-gateway's default).
     api.call(Method::PUT, &base, None)
         .await
-        .expect_error(405, 12);
+        .expect_error(501, 12);
     api.get(&format!("{base}/plc-x:attachDomains"))
         .await
-        .expect_error(405, 12);
+        .expect_error(501, 12);
+    api.call(Method::PATCH, &format!("/v1beta1/clusters/{AWS}"), None)
+        .await
+        .expect_error(501, 12);
     // A connection is only found under its own cluster.
     let id = api.create_aws("mine", AWS_AUTO).await;
     api.get(&conn_path(ALI, &id)).await.expect_error(404, 5);
@@ -459,36 +498,12 @@ async fn unknown_paths_and_methods() {
 async fn events_report_every_state_change() {
     let sim = Sim::start(&[]);
     let api = sim.api();
-    let mut stream = http_client()
-        .get(format!("{}/_sim/events", sim.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    let mut events = EventStream::open(&sim).await;
     let id = api.create_aws("watched", AWS_MANUAL).await;
-    let mut seen: Vec<Value> = Vec::new();
-    let mut buffer = String::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while !seen.iter().any(|e| e["state"] == "PENDING_ACCEPTANCE") {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let chunk = tokio::time::timeout(left, stream.chunk())
-            .await
-            .expect("events in time")
-            .unwrap()
-            .unwrap();
-        buffer.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(end) = buffer.find("\n\n") {
-            let block: String = buffer.drain(..end + 2).collect();
-            for line in block.lines() {
-                if let Some(data) = line
-                    .strip_prefix("data: ")
-                    .or_else(|| line.strip_prefix("data:"))
-                {
-                    seen.push(serde_json::from_str(data).unwrap());
-                }
-            }
-        }
-    }
+    events
+        .wait_for(|e| e["state"] == "PENDING_ACCEPTANCE")
+        .await;
+    let seen = &events.seen;
     let states: Vec<&str> = seen
         .iter()
         .filter(|e| e["id"] == id.as_str())
@@ -503,8 +518,12 @@ async fn events_report_every_state_change() {
 async fn states_advance_without_polling() {
     let sim = Sim::start(&[]);
     let api = sim.api();
+    let mut events = EventStream::open(&sim).await;
     let id = api.create_aws("unwatched", AWS_AUTO).await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Nobody asks the API about it; the change is announced all the same.
+    events
+        .wait_for(|e| e["id"] == id.as_str() && e["state"] == "ACTIVE")
+        .await;
     let world = sim.control(Method::GET, "/_sim/world", None).await.ok();
     let conn = world["private_link_connections"]
         .as_array()
@@ -514,6 +533,8 @@ async fn states_advance_without_polling() {
         .unwrap()
         .clone();
     assert_eq!(conn["state"], "ACTIVE");
+    let stats = sim.control(Method::GET, "/_sim/stats", None).await.ok();
+    assert_eq!(stats["requests_total"], 1, "only the create: {stats}");
 }
 
 #[tokio::test]

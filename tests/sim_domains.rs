@@ -74,9 +74,10 @@ async fn tidbcloud_managed_on_aws_one_wildcard_per_az() {
         .get(&format!("/v1beta1/clusters/{AWS}/privateLinkConnections"))
         .await
         .ok();
-    assert!(list["privateLinkConnections"][0]
-        .get("attachedDomains")
-        .is_none());
+    assert_eq!(
+        list["privateLinkConnections"][0]["attachedDomains"],
+        json!([])
+    );
 }
 
 #[tokio::test]
@@ -165,7 +166,15 @@ async fn validate_only_previews_without_attaching() {
         names(&first)[0],
         format!("*.usw2-az1.{u1}.aws.plc.tidbcloud.com")
     );
-    assert!(first.get("attachDomainId").is_none());
+    // What a dry run does not create is written unpopulated.
+    assert_eq!(first["attachDomainId"], "");
+    assert_eq!(first["createdBy"], "");
+    assert_eq!(first["createTime"], Value::Null);
+    assert!(first["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["state"] == "" && d["message"] == ""));
     // A given name is echoed and previewed.
     let named = api
         .post(
@@ -176,12 +185,10 @@ async fn validate_only_previews_without_attaching() {
         .ok();
     assert_eq!(named["uniqueName"], "lkc-9");
     // Nothing was attached.
-    assert!(api
-        .get(&conn_path(AWS, &id))
-        .await
-        .ok()
-        .get("attachedDomains")
-        .is_none());
+    assert_eq!(
+        api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
+        json!([])
+    );
     // A real attach needs the name.
     let message = api
         .post(
@@ -295,9 +302,10 @@ async fn attach_needs_an_active_connection() {
 
 #[tokio::test]
 async fn rule_3_delete_blocked_until_detached() {
-    let sim = Sim::start(&["--transition-delay-ms", "100"]);
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
     let api = sim.api();
-    let id = api.active_aws("attached").await;
+    let id = api.create_aws("attached", AWS_AUTO).await;
+    sim.advance(60_000).await;
     let a = api
         .post(
             &attach_path(AWS, &id),
@@ -306,7 +314,7 @@ async fn rule_3_delete_blocked_until_detached() {
         .await
         .ok();
     let attach_id = a["attachDomainId"].as_str().unwrap().to_string();
-    api.wait_domains(AWS, &id, "SUCCEEDED").await;
+    sim.advance(60_000).await;
     let message = api.delete(&conn_path(AWS, &id)).await.expect_error(400, 9);
     assert!(
         message.contains(&attach_id) && message.contains("detach"),
@@ -336,23 +344,21 @@ async fn rule_3_delete_blocked_until_detached() {
         .await
         .ok();
     api.delete(&conn_path(AWS, &id)).await.expect_error(400, 9);
-    let conn = api.wait_domains(AWS, &id, "DELETING").await;
+    sim.advance(30_000).await;
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
     assert_eq!(
         conn["attachedDomains"][0]["attachDomainId"],
         attach_id.as_str()
     );
-
-    let start = std::time::Instant::now();
-    while api
-        .get(&conn_path(AWS, &id))
-        .await
-        .ok()
-        .get("attachedDomains")
-        .is_some()
-    {
-        assert!(start.elapsed() < std::time::Duration::from_secs(5));
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    assert_eq!(
+        conn["attachedDomains"][0]["domains"][0]["state"],
+        "DELETING"
+    );
+    sim.advance(30_000).await;
+    assert_eq!(
+        api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
+        json!([])
+    );
     // The name is free again, and the connection can go.
     api.post(
         &attach_path(AWS, &id),
@@ -361,7 +367,8 @@ async fn rule_3_delete_blocked_until_detached() {
     .await
     .ok();
     api.delete(&conn_path(AWS, &id)).await.ok();
-    api.wait_gone(&conn_path(AWS, &id)).await;
+    sim.advance(60_000).await;
+    api.get(&conn_path(AWS, &id)).await.expect_error(404, 5);
 }
 
 #[tokio::test]
@@ -402,12 +409,10 @@ async fn out_of_band_detach_and_failed_domains() {
     )
     .await
     .ok();
-    assert!(api
-        .get(&conn_path(AWS, &id))
-        .await
-        .ok()
-        .get("attachedDomains")
-        .is_none());
+    assert_eq!(
+        api.get(&conn_path(AWS, &id)).await.ok()["attachedDomains"],
+        json!([])
+    );
     sim.control(
         Method::DELETE,
         &format!("/_sim/private-link-connections/{id}/domains"),
@@ -417,4 +422,177 @@ async fn out_of_band_detach_and_failed_domains() {
     .expect_error(404, 5);
     // Without domains the connection deletes normally.
     api.delete(&conn_path(AWS, &id)).await.ok();
+}
+
+/// The words every domain of a connection's attachment is in.
+fn domain_states(conn: &Value) -> Vec<String> {
+    conn["attachedDomains"][0]["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["state"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn domain_states_in_the_attached_vocabulary() {
+    let sim = Sim::start(&[
+        "--domain-states",
+        "attached",
+        "--transition-delay-ms",
+        "60000",
+    ]);
+    let api = sim.api();
+    let mut events = EventStream::open(&sim).await;
+    let id = api.create_aws("words", AWS_AUTO).await;
+    sim.advance(60_000).await;
+    let a = api
+        .post(
+            &attach_path(AWS, &id),
+            attach_body("TIDBCLOUD_MANAGED", Some("words"), false),
+        )
+        .await
+        .ok();
+    assert!(a["domains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["state"] == "ATTACHING"));
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(domain_states(&conn), ["ATTACHING"; 3]);
+    sim.advance(60_000).await;
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(domain_states(&conn), ["ATTACHED"; 3]);
+    let attach_id = a["attachDomainId"].as_str().unwrap();
+    let detached = api
+        .post(
+            &detach_path(AWS, &id),
+            json!({ "attachDomainId": attach_id }),
+        )
+        .await
+        .ok();
+    assert_eq!(detached["domains"][0]["state"], "DETACHING");
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(domain_states(&conn), ["DETACHING"; 3]);
+    sim.control(
+        Method::POST,
+        &format!("/_sim/private-link-connections/{id}/domains/fail"),
+        Some(json!({"message": "broken"})),
+    )
+    .await
+    .ok();
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(domain_states(&conn), ["FAILED"; 3]);
+    // Events speak the same words.
+    events
+        .wait_for(|e| e["kind"] == "attach_domain" && e["state"] == "FAILED")
+        .await;
+    let words: Vec<&str> = events
+        .seen
+        .iter()
+        .filter(|e| e["kind"] == "attach_domain")
+        .map(|e| e["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(words, ["ATTACHING", "ATTACHED", "DETACHING", "FAILED"]);
+}
+
+#[tokio::test]
+async fn the_default_vocabulary_is_succeeded() {
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
+    let api = sim.api();
+    let id = api.create_aws("words", AWS_AUTO).await;
+    sim.advance(60_000).await;
+    let a = api
+        .post(
+            &attach_path(AWS, &id),
+            attach_body("TIDBCLOUD_MANAGED", Some("words"), false),
+        )
+        .await
+        .ok();
+    assert_eq!(a["domains"][0]["state"], "CREATING");
+    sim.advance(60_000).await;
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(domain_states(&conn), ["SUCCEEDED"; 3]);
+    let attach_id = a["attachDomainId"].as_str().unwrap();
+    api.post(
+        &detach_path(AWS, &id),
+        json!({ "attachDomainId": attach_id }),
+    )
+    .await
+    .ok();
+    let conn = api.get(&conn_path(AWS, &id)).await.ok();
+    assert_eq!(domain_states(&conn), ["DELETING"; 3]);
+}
+
+#[tokio::test]
+async fn an_endpoint_service_gives_the_shape_of_its_domain_names() {
+    let sim = Sim::start(&[]);
+    let api = sim.api();
+    let svc = "com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0";
+    let template = "*.{az_id}.{unique_name}.{region}.aws.tidbcloud.com";
+    let service = json!({"name": svc, "cloud_provider": "aws", "az_ids": ["usw2-az1", "usw2-az3"],
+        "allowed_principals": ["*"], "domain_name_template": template});
+    let registered = sim
+        .control(Method::POST, "/_sim/endpoint-services", Some(service))
+        .await
+        .ok();
+    assert_eq!(registered["domain_name_template"], template);
+    let id = api.create_aws("shaped", svc).await;
+    api.wait_state(AWS, &id, "ACTIVE").await;
+    let preview = api
+        .post(
+            &attach_path(AWS, &id),
+            attach_body("TIDBCLOUD_MANAGED", Some("kafka"), true),
+        )
+        .await
+        .ok();
+    let expected = [
+        "*.usw2-az1.kafka.us-west-2.aws.tidbcloud.com",
+        "*.usw2-az3.kafka.us-west-2.aws.tidbcloud.com",
+    ];
+    assert_eq!(names(&preview), expected);
+    let attached = api
+        .post(
+            &attach_path(AWS, &id),
+            attach_body("TIDBCLOUD_MANAGED", Some("kafka"), false),
+        )
+        .await
+        .ok();
+    assert_eq!(names(&attached), expected);
+    // Confluent names are Confluent's, whatever the service's template.
+    let confluent = api
+        .post(
+            &attach_path(AWS, &id),
+            attach_body("CONFLUENT", Some("lkc-1"), true),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        names(&confluent)[0],
+        "*.usw2-az1.lkc-1.us-west-2.aws.confluent.cloud"
+    );
+    // Other services keep the default shape.
+    let plain = api.active_aws("plain").await;
+    let preview = api
+        .post(
+            &attach_path(AWS, &plain),
+            attach_body("TIDBCLOUD_MANAGED", Some("other"), true),
+        )
+        .await
+        .ok();
+    assert_eq!(names(&preview)[0], "*.usw2-az1.other.aws.plc.tidbcloud.com");
+    // A template must name the unique name and be a wildcard domain.
+    for bad in [
+        "*.{az_id}.aws.tidbcloud.com",
+        "{unique_name}.tidbcloud.com",
+        "*.{unique_name}.{zone}.com",
+    ] {
+        let service = json!({"name": svc, "cloud_provider": "aws", "az_ids": ["usw2-az1"],
+            "domain_name_template": bad});
+        let message = sim
+            .control(Method::POST, "/_sim/endpoint-services", Some(service))
+            .await
+            .expect_error(400, 3);
+        assert!(message.contains("domain_name_template"), "{bad}: {message}");
+    }
 }

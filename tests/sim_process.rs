@@ -91,7 +91,8 @@ async fn seed_replaces_the_default_world() {
             "az_ids":["euc1-az1","euc1-az2"]}}],
           "endpoint_services":[{{"name":"com.amazonaws.vpce.eu-central-1.vpce-svc-0123456789abcdef0",
             "cloud_provider":"aws","region":"eu-central-1","az_ids":["euc1-az2","euc1-az3"],
-            "allowed_principals":["arn:aws:iam::111122223333:root"],"acceptance_required":false}}]}}"#
+            "allowed_principals":["arn:aws:iam::111122223333:root"],"acceptance_required":false,
+            "domain_name_template":"*.{{az_id}}.{{unique_name}}.{{region}}.aws.tidbcloud.com"}}]}}"#
     )
     .unwrap();
     let path = file.path().to_str().unwrap().to_string();
@@ -114,6 +115,19 @@ async fn seed_replaces_the_default_world() {
         active["awsEndpointService"]["availabilityZoneIds"],
         serde_json::json!(["euc1-az2"])
     );
+    // The seed's domain-name template shapes the service's domains.
+    let preview = api
+        .post(
+            &format!("{}:attachDomains", sim_support::conn_path("42", id)),
+            serde_json::json!({"attachDomain": {"type": "TIDBCLOUD_MANAGED", "uniqueName": "seeded"},
+                "validateOnly": true}),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        preview["domains"][0]["name"],
+        "*.euc1-az2.seeded.eu-central-1.aws.tidbcloud.com"
+    );
 }
 
 #[test]
@@ -130,6 +144,25 @@ fn bad_seed_is_refused_at_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cloud_provider"));
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        r#"{{"endpoint_services":[{{"name":"com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef",
+            "cloud_provider":"aws","az_ids":["a"],"domain_name_template":"*.{{az_id}}.aws.tidbcloud.com"}}]}}"#
+    )
+    .unwrap();
+    let out = command(&["--seed", file.path().to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("domain_name_template"));
+    let out = command(&["--domain-states", "ready"])
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--domain-states"));
     let out = command(&["--seed", "/nonexistent/seed.json"])
         .output()
         .unwrap();

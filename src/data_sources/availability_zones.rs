@@ -79,7 +79,9 @@ impl DataSource<ProviderData> for AvailabilityZonesDataSource {
             .cloud_provider()
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let Some(principal) = cloud::by_cluster_cloud(&cloud).map(|c| c.principal(&zones.account_id)) else {
+        let Some(principal) =
+            cloud::by_cluster_cloud(&cloud).map(|c| c.principal(&zones.account_id))
+        else {
             out.diags.push(Diagnostic::error(
                 "Unsupported cloud provider",
                 format!(
@@ -99,5 +101,28 @@ impl DataSource<ProviderData> for AvailabilityZonesDataSource {
             ("principal", Value::string(principal)),
         ]));
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented principals are the cloud table's.
+    #[test]
+    fn the_description_shows_each_clouds_principal() {
+        let schema = schema();
+        let principal = schema
+            .attributes
+            .iter()
+            .find(|a| a.name == "principal")
+            .expect("principal");
+        for c in cloud::CLOUDS {
+            assert!(
+                principal.description.contains(c.principal_template),
+                "{}",
+                c.block
+            );
+        }
     }
 }

@@ -16,8 +16,8 @@ use crate::framework::{
     Attribute, DataSource, Diagnostic, Diagnostics, Function, Provider, Resource, Schema, Value,
 };
 use crate::resources;
-use crate::services::ProviderData;
 use crate::services::validate;
+use crate::services::ProviderData;
 
 /// The provider's type name: resources are `tidbcloud_*`.
 pub const TYPE_NAME: &str = "tidbcloud";
@@ -136,10 +136,7 @@ impl Provider for TidbCloudProvider {
             private_key,
             user_agent_suffix: suffix,
         }) {
-            Ok(client) => (
-                Some(ProviderData::new(client)),
-                diags,
-            ),
+            Ok(client) => (Some(ProviderData::new(client)), diags),
             Err(e) => {
                 diags.push(
                     Diagnostic::error("Invalid provider configuration", e.to_string())

@@ -27,7 +27,7 @@ pub struct Cloud {
     pub service_region: fn(&str) -> Result<&str, String>,
     /// Whether the block takes a `region` (else the cluster's region is used).
     pub region_argument: bool,
-    /// The principal an endpoint service must allow, `<account>` standing
+    /// The principal an endpoint service must allow, `<account_id>` standing
     /// for TiDB Cloud's account id.
     pub principal_template: &'static str,
     /// The shape of TiDB Cloud managed domain names on this cloud. For
@@ -35,7 +35,8 @@ pub struct Cloud {
     pub domain_template: &'static str,
     /// The create request for a connection with this block (`None` when a
     /// value it needs is unknown).
-    pub request: fn(cluster_id: &str, display_name: &str, block: &Value) -> Option<PrivateLinkConnection>,
+    pub request:
+        fn(cluster_id: &str, display_name: &str, block: &Value) -> Option<PrivateLinkConnection>,
 }
 
 /// Amazon Web Services: VPC endpoint services.
@@ -48,7 +49,7 @@ pub static AWS: Cloud = Cloud {
     validate_name: validate::aws_service_name,
     service_region: validate::aws_service_region,
     region_argument: true,
-    principal_template: "arn:aws:iam::<account>:root",
+    principal_template: "arn:aws:iam::<account_id>:root",
     domain_template: "*.<az_id>.<unique_name>.aws.plc.tidbcloud.com",
     request: |cluster_id, display_name, block| {
         Some(PrivateLinkConnection::aws(
@@ -70,7 +71,7 @@ pub static ALICLOUD: Cloud = Cloud {
     validate_name: validate::alicloud_service_name,
     service_region: validate::alicloud_service_region,
     region_argument: false,
-    principal_template: "acs:ram:*:<account>:*",
+    principal_template: "acs:ram:*:<account_id>:*",
     domain_template: "*.<unique_name>.alicloud.plc.tidbcloud.com",
     request: |cluster_id, display_name, block| {
         Some(PrivateLinkConnection::alicloud(
@@ -87,7 +88,7 @@ pub static CLOUDS: [&Cloud; 2] = [&AWS, &ALICLOUD];
 impl Cloud {
     /// The principal to allow on an endpoint service for TiDB Cloud's account.
     pub fn principal(&self, account_id: &str) -> String {
-        self.principal_template.replace("<account>", account_id)
+        self.principal_template.replace("<account_id>", account_id)
     }
 }
 
@@ -106,13 +107,19 @@ impl std::fmt::Debug for Cloud {
 /// The cloud a cluster runs on, given as the cluster API spells it
 /// (exactly, e.g. `aws`).
 pub fn by_cluster_cloud(cluster_cloud: &str) -> Option<&'static Cloud> {
-    CLOUDS.iter().copied().find(|c| c.cluster_cloud == cluster_cloud)
+    CLOUDS
+        .iter()
+        .copied()
+        .find(|c| c.cluster_cloud == cluster_cloud)
 }
 
 /// The cloud whose endpoint service block a configuration (or plan, or
 /// state) sets: exactly one block must be non-null.
 pub fn of_blocks(v: &Value) -> Option<&'static Cloud> {
-    let mut set = CLOUDS.iter().copied().filter(|c| !v.attr(c.block).is_null());
+    let mut set = CLOUDS
+        .iter()
+        .copied()
+        .filter(|c| !v.attr(c.block).is_null());
     match (set.next(), set.next()) {
         (Some(only), None) => Some(only),
         _ => None,

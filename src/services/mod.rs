@@ -15,8 +15,8 @@
 //! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
 //!   place that waits for an object to settle.
 
-mod cluster_cache;
 pub mod cloud;
+mod cluster_cache;
 pub mod convert;
 pub mod describe;
 pub mod errors;

@@ -2,10 +2,8 @@
 //! (custom verbs such as `:attachDomains` are split off the last segment),
 //! checking request bodies, and answering with the swagger's shapes.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::Query;
 use axum::http::{Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -78,7 +76,8 @@ impl Route {
 }
 
 /// Resolves a request to an operation: NOT_FOUND for an unknown path,
-/// UNIMPLEMENTED (405) for a known path with another method.
+/// UNIMPLEMENTED (HTTP 501, as grpc-gateway answers) for a known path with
+/// another method.
 pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     let not_found = || ApiError::not_found(format!("no API operation at {path}"));
     let rest = path.strip_prefix("/v1beta1/").ok_or_else(not_found)?;
@@ -179,11 +178,11 @@ pub fn handle(
     let created_by = format!("apikey-{key}");
     match route {
         Route::GetCluster(cluster) => {
-            let query = query(uri)?;
-            if let Some(view) = query.get("view").filter(|v| !v.is_empty()) {
+            let query = Query::parse(uri)?;
+            if let Some(view) = query.single(&["view"])? {
                 if view != "BASIC" && view != "FULL" {
                     return Err(ApiError::invalid(format!(
-                        "view {view:?} must be BASIC or FULL"
+                        "query parameter view: {view:?} is not a valid value; use BASIC or FULL"
                     )));
                 }
             }
@@ -211,7 +210,7 @@ pub fn handle(
                     .iter()
                     .map(|c| ConnectionJson::new(c, false))
                     .collect(),
-                next_page_token: page.next_after.map(encode_token),
+                next_page_token: page.next_after.map(encode_token).unwrap_or_default(),
                 total_size: page.total,
             })
         }
@@ -267,10 +266,38 @@ fn ok<T: serde::Serialize>(body: T) -> Result<Response, ApiError> {
     Ok(Json(body).into_response())
 }
 
-fn query(uri: &Uri) -> Result<HashMap<String, String>, ApiError> {
-    Query::<HashMap<String, String>>::try_from_uri(uri)
-        .map(|q| q.0)
-        .map_err(|e| ApiError::invalid(format!("the query string is not valid: {e}")))
+/// A query string, read as grpc-gateway reads one into a request message:
+/// a field may be named by its JSON name (`pageSize`) or its proto name
+/// (`page_size`); parameters that name no field are ignored; a field that is
+/// not repeated takes one value.
+struct Query(Vec<(String, String)>);
+
+impl Query {
+    fn parse(uri: &Uri) -> Result<Query, ApiError> {
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::invalid(format!("the query string is not valid: {e}")))
+    }
+
+    /// The value of the field spelled `names` (the JSON name first); `None`
+    /// when absent or empty; 400 when given more than once.
+    fn single(&self, names: &[&str]) -> Result<Option<&str>, ApiError> {
+        let values: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|(k, _)| names.contains(&k.as_str()))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        match values.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(*one).filter(|v| !v.is_empty())),
+            many => Err(ApiError::invalid(format!(
+                "too many values for query parameter {}: {}; it takes one value",
+                names[0],
+                many.join(", ")
+            ))),
+        }
+    }
 }
 
 /// Checked list parameters.
@@ -281,13 +308,16 @@ struct ListParams {
 }
 
 fn list_params(uri: &Uri) -> Result<ListParams, ApiError> {
-    let q = query(uri)?;
-    let page_size = match q.get("pageSize").filter(|s| !s.is_empty()) {
+    let q = Query::parse(uri)?;
+    let page_size = match q.single(&["pageSize", "page_size"])? {
         None => DEFAULT_PAGE_SIZE,
         Some(s) => {
-            let n: i64 = s
-                .parse()
-                .map_err(|_| ApiError::invalid(format!("pageSize {s:?} must be a whole number")))?;
+            // An int32 in the swagger.
+            let n: i32 = s.parse().map_err(|_| {
+                ApiError::invalid(format!(
+                    "query parameter pageSize: {s:?} is not a valid value; use a whole number up to {MAX_PAGE_SIZE}"
+                ))
+            })?;
             if n < 0 {
                 return Err(ApiError::invalid("pageSize must not be negative"));
             }
@@ -297,7 +327,7 @@ fn list_params(uri: &Uri) -> Result<ListParams, ApiError> {
             }
         }
     };
-    let after = match q.get("pageToken").filter(|s| !s.is_empty()) {
+    let after = match q.single(&["pageToken", "page_token"])? {
         None => None,
         Some(t) => Some(decode_token(t).ok_or_else(|| {
             ApiError::invalid(
@@ -305,11 +335,11 @@ fn list_params(uri: &Uri) -> Result<ListParams, ApiError> {
             )
         })?),
     };
-    let state = match q.get("state").filter(|s| !s.is_empty()) {
+    let state = match q.single(&["state"])? {
         None => None,
         Some(s) => Some(ConnectionState::parse(s).ok_or_else(|| {
             ApiError::invalid(format!(
-                "state {s:?} is not valid; use one of {}",
+                "query parameter state: {s:?} is not a valid value; use one of {}",
                 ConnectionState::ALL.map(|s| s.as_str()).join(", ")
             ))
         })?),
@@ -517,7 +547,17 @@ mod tests {
         assert_eq!(size("pageSize=1000").unwrap(), 100);
         assert!(size("pageSize=-1").is_err());
         assert!(size("pageSize=x").is_err());
-        assert!(size("state=BOGUS").is_err());
+        assert!(size("pageSize=99999999999").is_err());
+        assert_eq!(size("page_size=7").unwrap(), 7);
+        assert_eq!(size("pageSize=").unwrap(), 10);
+        assert_eq!(size("unknown=1&pageSize=3").unwrap(), 3);
+        let err = size("pageSize=1&pageSize=2").err().unwrap();
+        assert!(err.message.contains("too many values") && err.message.contains("pageSize"));
+        let err = size("pageSize=1&page_size=2").err().unwrap();
+        assert!(err.message.contains("too many values"), "{err}");
+        let err = size("state=BOGUS").err().unwrap();
+        assert!(err.message.contains("state") && err.message.contains("BOGUS"));
+        assert!(size("state=ACTIVE&state=FAILED").is_err());
     }
 
     #[test]

@@ -16,6 +16,8 @@ use md5::Md5;
 use rand::RngCore;
 use sha2::{Digest as _, Sha256};
 
+use crate::clock::Clock;
+
 /// How long a nonce may be used.
 pub const NONCE_LIFETIME: Duration = Duration::from_secs(300);
 /// The realm of every challenge.
@@ -134,11 +136,13 @@ pub struct DigestAuth {
     keys: RwLock<HashMap<String, Key>>,
     opaque: String,
     nonces: Mutex<HashMap<String, NonceState>>,
+    /// Nonce ages are measured on the simulator's clock.
+    clock: Clock,
 }
 
 impl DigestAuth {
-    /// A verifier accepting `keys` (public, private).
-    pub fn new(keys: &[(String, String)]) -> Self {
+    /// A verifier accepting `keys` (public, private), aging nonces by `clock`.
+    pub fn new(keys: &[(String, String)], clock: Clock) -> Self {
         DigestAuth {
             keys: RwLock::new(
                 keys.iter()
@@ -153,6 +157,7 @@ impl DigestAuth {
             ),
             opaque: random_hex(16),
             nonces: Mutex::new(HashMap::new()),
+            clock,
         }
     }
 
@@ -171,10 +176,11 @@ impl DigestAuth {
     /// Two `WWW-Authenticate` challenges sharing a fresh nonce, SHA-256 first.
     pub fn challenges(&self, stale: bool) -> [String; 2] {
         let nonce = random_hex(16);
+        let now = self.clock.now();
         {
             let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
             if nonces.len() >= MAX_NONCES {
-                nonces.retain(|_, n| n.issued.elapsed() < NONCE_LIFETIME);
+                nonces.retain(|_, n| now.saturating_duration_since(n.issued) < NONCE_LIFETIME);
             }
             // Still full (a flood of challenges): forget the oldest.
             while nonces.len() >= MAX_NONCES {
@@ -190,7 +196,7 @@ impl DigestAuth {
             nonces.insert(
                 nonce.clone(),
                 NonceState {
-                    issued: Instant::now(),
+                    issued: now,
                     last_nc: 0,
                 },
             );
@@ -300,9 +306,10 @@ impl DigestAuth {
             message: message.to_string(),
             key: Some(public.to_string()),
         };
+        let now = self.clock.now();
         let mut nonces = self.nonces.lock().unwrap_or_else(|e| e.into_inner());
         match nonces.get_mut(nonce) {
-            Some(n) if n.issued.elapsed() >= NONCE_LIFETIME => {
+            Some(n) if now.saturating_duration_since(n.issued) >= NONCE_LIFETIME => {
                 nonces.remove(nonce);
                 Err(stale("the Digest nonce has expired; retry with the new nonce"))
             }
@@ -448,7 +455,7 @@ mod tests {
 
     #[test]
     fn only_offered_algorithms_and_the_opaque_value_are_accepted() {
-        let auth = DigestAuth::new(&[("p".into(), "s".into())]);
+        let auth = DigestAuth::new(&[("p".into(), "s".into())], Clock::new());
         let nonce = nonce_of(&auth.challenges(false)[0]);
         let sess = header(&auth, "MD5-sess", "p", "s", &nonce, 1, "");
         assert!(auth.verify("GET", "/v1beta1/x", Some(&sess)).is_err());
@@ -460,7 +467,7 @@ mod tests {
 
     #[test]
     fn challenges_offer_sha256_first() {
-        let auth = DigestAuth::new(&[("p".into(), "s".into())]);
+        let auth = DigestAuth::new(&[("p".into(), "s".into())], Clock::new());
         let [first, second] = auth.challenges(true);
         assert!(first.contains("algorithm=SHA-256") && first.ends_with("stale=true"));
         assert!(second.contains("algorithm=MD5"));
@@ -469,7 +476,7 @@ mod tests {
 
     #[test]
     fn nonce_counts_must_grow() {
-        let auth = DigestAuth::new(&[("p".into(), "s".into())]);
+        let auth = DigestAuth::new(&[("p".into(), "s".into())], Clock::new());
         for alg in ["SHA-256", "MD5"] {
             let nonce = nonce_of(&auth.challenges(false)[0]);
             let ok = |nc| {
@@ -489,7 +496,7 @@ mod tests {
 
     #[test]
     fn wrong_keys_and_unknown_nonces() {
-        let auth = DigestAuth::new(&[("p".into(), "s".into())]);
+        let auth = DigestAuth::new(&[("p".into(), "s".into())], Clock::new());
         let nonce = nonce_of(&auth.challenges(false)[0]);
         let wrong = auth
             .verify(
@@ -531,8 +538,29 @@ mod tests {
     }
 
     #[test]
+    fn nonces_expire_on_the_simulators_clock() {
+        let clock = Clock::new();
+        let auth = DigestAuth::new(&[("p".into(), "s".into())], clock.clone());
+        let nonce = nonce_of(&auth.challenges(false)[0]);
+        let call = |nc| {
+            auth.verify(
+                "GET",
+                "/v1beta1/x",
+                Some(&header(&auth, "MD5", "p", "s", &nonce, nc, "")),
+            )
+        };
+        assert!(call(1).is_ok());
+        clock
+            .advance(NONCE_LIFETIME - Duration::from_secs(5))
+            .unwrap();
+        assert!(call(2).is_ok());
+        clock.advance(Duration::from_secs(5)).unwrap();
+        assert!(call(3).unwrap_err().stale);
+    }
+
+    #[test]
     fn userhash() {
-        let auth = DigestAuth::new(&[("p".into(), "s".into())]);
+        let auth = DigestAuth::new(&[("p".into(), "s".into())], Clock::new());
         let nonce = nonce_of(&auth.challenges(false)[0]);
         let hashed = Algorithm::Sha256.hash(&format!("p:{REALM}"));
         // The response is computed over the real user name.
@@ -546,7 +574,7 @@ mod tests {
 
     #[test]
     fn keys_added_later() {
-        let auth = DigestAuth::new(&[]);
+        let auth = DigestAuth::new(&[], Clock::new());
         auth.add_key("viewer", "v", true);
         let nonce = nonce_of(&auth.challenges(false)[0]);
         let id = auth

@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::model::DomainStates;
+
 /// The key that is accepted when no `--api-key` is given.
 pub const DEFAULT_API_KEY: (&str, &str) = ("demo-public", "demo-private");
 
@@ -12,15 +14,18 @@ pub const USAGE: &str = "\
 tidbcloud-sim: a local TiDB Cloud API for private link connections
 
 USAGE:
-    tidbcloud-sim [--listen ADDR] [--api-key PUBLIC:PRIVATE]...
+    tidbcloud-sim [--listen ADDR] [--api-key PUBLIC:PRIVATE[:read-only]]...
                   [--transition-delay-ms N] [--rate-limit-rpm N]
                   [--rate-limit-window-s N] [--seed FILE]
+                  [--domain-states succeeded|attached]
 
 FLAGS:
     --listen ADDR              address to listen on (default 127.0.0.1:8090;
                                port 0 picks a free port)
     --api-key PUBLIC:PRIVATE   an accepted API key pair; repeatable; replaces
-                               the default demo-public:demo-private
+                               the default demo-public:demo-private; a
+                               `:read-only` suffix makes a key that may only
+                               GET (403 PERMISSION_DENIED otherwise)
     --transition-delay-ms N    how long each transitional state lasts
                                (default 2000)
     --rate-limit-rpm N         authenticated requests allowed per key and
@@ -29,6 +34,10 @@ FLAGS:
                                (default 60)
     --seed FILE                JSON world replacing the default clusters and
                                endpoint services
+    --domain-states WORDS      the words attached domains move through:
+                               succeeded (default: CREATING -> SUCCEEDED,
+                               DELETING, FAILED) or attached (ATTACHING ->
+                               ATTACHED, DETACHING, FAILED)
     -h, --help                 print this help
     -V, --version              print the version
 
@@ -44,6 +53,8 @@ pub struct Config {
     pub listen: String,
     /// Accepted API keys as (public, private) pairs.
     pub api_keys: Vec<(String, String)>,
+    /// Accepted read-only API keys (GET only), as (public, private) pairs.
+    pub read_only_keys: Vec<(String, String)>,
     /// Duration of each transitional state.
     pub transition_delay: Duration,
     /// Requests allowed per key and window; 0 disables the limit.
@@ -52,6 +63,8 @@ pub struct Config {
     pub rate_limit_window: Duration,
     /// Optional seed file replacing the default world.
     pub seed: Option<PathBuf>,
+    /// The words of domain states.
+    pub domain_states: DomainStates,
 }
 
 impl Default for Config {
@@ -63,6 +76,8 @@ impl Default for Config {
             rate_limit: 100,
             rate_limit_window: Duration::from_secs(60),
             seed: None,
+            read_only_keys: Vec::new(),
+            domain_states: DomainStates::Succeeded,
         }
     }
 }
@@ -85,7 +100,7 @@ where
     I: IntoIterator<Item = String>,
 {
     let mut config = Config::default();
-    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut keys = Keys::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (flag, inline) = match arg.split_once('=') {
@@ -100,7 +115,8 @@ where
             | "--transition-delay-ms"
             | "--rate-limit-rpm"
             | "--rate-limit-window-s"
-            | "--seed" => {
+            | "--seed"
+            | "--domain-states" => {
                 let value = match inline {
                     Some(v) => v,
                     None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
@@ -110,19 +126,26 @@ where
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
-    if !keys.is_empty() {
-        config.api_keys = keys;
+    // Given keys (of either kind) replace the default one.
+    if !keys.full.is_empty() || !keys.read_only.is_empty() {
+        config.api_keys = keys.full;
+        config.read_only_keys = keys.read_only;
     }
     Ok(Command::Run(config))
 }
 
+/// The `--api-key` values seen so far.
+#[derive(Default)]
+struct Keys {
+    full: Vec<(String, String)>,
+    read_only: Vec<(String, String)>,
+}
+
+/// The suffix that makes an `--api-key` read-only.
+const READ_ONLY_SUFFIX: &str = ":read-only";
+
 /// Applies one flag with its value.
-fn apply(
-    config: &mut Config,
-    keys: &mut Vec<(String, String)>,
-    flag: &str,
-    value: String,
-) -> Result<(), String> {
+fn apply(config: &mut Config, keys: &mut Keys, flag: &str, value: String) -> Result<(), String> {
     match flag {
         "--listen" => {
             if value.is_empty() {
@@ -131,11 +154,25 @@ fn apply(
             config.listen = value;
         }
         "--api-key" => {
-            let (public, private) = value
+            let (pair, read_only) = match value.strip_suffix(READ_ONLY_SUFFIX) {
+                Some(pair) => (pair, true),
+                None => (value.as_str(), false),
+            };
+            let (public, private) = pair
                 .split_once(':')
                 .filter(|(p, s)| !p.is_empty() && !s.is_empty())
-                .ok_or("--api-key takes PUBLIC:PRIVATE, both non-empty")?;
-            keys.push((public.to_string(), private.to_string()));
+                .ok_or("--api-key takes PUBLIC:PRIVATE or PUBLIC:PRIVATE:read-only, both keys non-empty")?;
+            let key = (public.to_string(), private.to_string());
+            if read_only {
+                keys.read_only.push(key);
+            } else {
+                keys.full.push(key);
+            }
+        }
+        "--domain-states" => {
+            config.domain_states = DomainStates::parse(&value).ok_or_else(|| {
+                format!("--domain-states takes succeeded or attached, not `{value}`")
+            })?;
         }
         "--transition-delay-ms" => {
             config.transition_delay = Duration::from_millis(number(flag, &value)?);
@@ -186,6 +223,29 @@ mod tests {
         assert_eq!(c.transition_delay, Duration::from_millis(2000));
         assert_eq!(c.rate_limit, 100);
         assert_eq!(c.rate_limit_window, Duration::from_secs(60));
+        assert!(c.read_only_keys.is_empty());
+        assert_eq!(c.domain_states, DomainStates::Succeeded);
+    }
+
+    #[test]
+    fn read_only_keys_and_domain_states() {
+        let c = run(&[
+            "--api-key",
+            "viewer:v:read-only",
+            "--domain-states=attached",
+        ])
+        .unwrap();
+        assert!(
+            c.api_keys.is_empty(),
+            "a read-only key replaces the default"
+        );
+        assert_eq!(c.read_only_keys, vec![("viewer".into(), "v".into())]);
+        assert_eq!(c.domain_states, DomainStates::Attached);
+        let c = run(&["--api-key", "a:b", "--api-key", "c:d:read-only"]).unwrap();
+        assert_eq!(c.api_keys, vec![("a".into(), "b".into())]);
+        assert_eq!(c.read_only_keys, vec![("c".into(), "d".into())]);
+        assert!(run(&["--api-key", "a:read-only"]).is_err());
+        assert!(run(&["--domain-states", "ready"]).is_err());
     }
 
     #[test]

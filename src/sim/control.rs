@@ -1,10 +1,11 @@
 //! The control surface under `/_sim/` (no auth, not rate limited, not
 //! counted): stats, the event stream, the simulated cloud's endpoint
-//! services and clusters, out-of-band changes for drift tests, and faults.
+//! services and clusters, out-of-band changes for drift tests, faults, API
+//! keys and the clock.
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -22,7 +23,7 @@ use crate::error::{parse_json, ApiError};
 use crate::faults::FaultConfig;
 use crate::model::{Cluster, EndpointService};
 use crate::seed::{SeedCluster, SeedService};
-use crate::wire::{AttachDomainJson, ConnectionJson};
+use crate::wire::{rfc3339, AttachDomainJson, ConnectionJson};
 
 type Answer = Result<Json<Value>, ApiError>;
 
@@ -59,6 +60,8 @@ pub fn router() -> Router<Arc<App>> {
         .route("/_sim/faults", get(faults).post(set_faults))
         .route("/_sim/auth/expire-nonces", post(expire_nonces))
         .route("/_sim/api-keys", post(add_api_key))
+        .route("/_sim/clock", get(clock))
+        .route("/_sim/clock/advance", post(advance_clock))
 }
 
 /// An endpoint service in the seed file's shape.
@@ -70,6 +73,8 @@ struct ServiceOut<'a> {
     az_ids: &'a [String],
     allowed_principals: &'a [String],
     acceptance_required: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    domain_name_template: Option<&'a str>,
 }
 
 impl<'a> From<&'a EndpointService> for ServiceOut<'a> {
@@ -81,6 +86,7 @@ impl<'a> From<&'a EndpointService> for ServiceOut<'a> {
             az_ids: &s.az_ids,
             allowed_principals: &s.allowed_principals,
             acceptance_required: s.acceptance_required,
+            domain_name_template: s.domain_template.as_ref().map(|t| t.as_str()),
         }
     }
 }
@@ -196,7 +202,9 @@ async fn clusters(State(app): State<Arc<App>>) -> Json<Value> {
 
 async fn add_cluster(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     let entry: SeedCluster = parse_json(&body)?;
-    let cluster = entry.build(SystemTime::now()).map_err(ApiError::invalid)?;
+    let cluster = entry
+        .build(app.clock.system_now())
+        .map_err(ApiError::invalid)?;
     let cluster = app.with_world(|w| w.add_cluster(cluster))?;
     Ok(to_json(ClusterOut::from(&cluster)))
 }
@@ -311,4 +319,38 @@ async fn add_api_key(State(app): State<Arc<App>>, body: Bytes) -> Answer {
     Ok(Json(
         json!({ "public_key": body.public_key, "read_only": body.read_only }),
     ))
+}
+
+/// The clock as `GET /_sim/clock` shows it.
+fn clock_json(app: &App) -> Json<Value> {
+    Json(json!({
+        "now": rfc3339(app.clock.system_now()),
+        "offset_ms": app.clock.offset().as_millis() as u64,
+    }))
+}
+
+async fn clock(State(app): State<Arc<App>>) -> Json<Value> {
+    clock_json(&app)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    ms: u64,
+}
+
+/// Moves the clock forward; what became due happens before the answer.
+async fn advance_clock(State(app): State<Arc<App>>, body: Bytes) -> Answer {
+    let body: AdvanceBody = parse_json(&body)?;
+    let (offset, fired) = app
+        .advance_clock(Duration::from_millis(body.ms))
+        .map_err(ApiError::invalid)?;
+    log::info!(
+        "clock advanced {} ms (now {} ms ahead of real time), {fired} transition(s) applied",
+        body.ms,
+        offset.as_millis()
+    );
+    let Json(mut answer) = clock_json(&app);
+    answer["transitions_applied"] = json!(fired);
+    Ok(Json(answer))
 }

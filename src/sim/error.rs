@@ -1,5 +1,7 @@
 //! The error envelope, as grpc-gateway writes it: an HTTP status plus
-//! `{"code": <gRPC code>, "message": "...", "details": []}`.
+//! `{"code": <gRPC code>, "message": "...", "details": [...]}`. The
+//! [`trace`](crate::trace) layer adds the request's `RequestInfo` to
+//! `details`.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -46,7 +48,7 @@ impl Code {
             Code::AlreadyExists => StatusCode::CONFLICT,
             Code::PermissionDenied => StatusCode::FORBIDDEN,
             Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-            Code::Unimplemented => StatusCode::METHOD_NOT_ALLOWED,
+            Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Code::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -84,20 +86,32 @@ impl ApiError {
 
 /// The JSON body of an error.
 #[derive(Serialize)]
-struct Envelope<'a> {
-    code: i32,
-    message: &'a str,
-    details: [(); 0],
+pub struct Envelope<'a> {
+    pub code: i32,
+    pub message: &'a str,
+    pub details: Vec<serde_json::Value>,
+}
+
+/// The error a response carries, for the layer that completes its envelope.
+#[derive(Debug, Clone)]
+pub struct ErrorEnvelope(pub ApiError);
+
+impl ApiError {
+    /// The envelope's JSON with these `details`.
+    pub fn body(&self, details: Vec<serde_json::Value>) -> Envelope<'_> {
+        Envelope {
+            code: self.code.number(),
+            message: &self.message,
+            details,
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Envelope {
-            code: self.code.number(),
-            message: &self.message,
-            details: [],
-        };
-        (self.code.status(), Json(body)).into_response()
+        let mut response = (self.code.status(), Json(self.body(Vec::new()))).into_response();
+        response.extensions_mut().insert(ErrorEnvelope(self));
+        response
     }
 }
 
@@ -133,6 +147,7 @@ mod tests {
             (Code::Unauthenticated, 16, 401),
             (Code::PermissionDenied, 7, 403),
             (Code::ResourceExhausted, 8, 429),
+            (Code::Unimplemented, 12, 501),
             (Code::Internal, 13, 500),
             (Code::Unavailable, 14, 503),
         ];
@@ -144,11 +159,8 @@ mod tests {
 
     #[test]
     fn envelope_shape() {
-        let body = Envelope {
-            code: 5,
-            message: "gone",
-            details: [],
-        };
+        let body = ApiError::not_found("gone");
+        let body = body.body(Vec::new());
         assert_eq!(
             serde_json::to_string(&body).unwrap(),
             r#"{"code":5,"message":"gone","details":[]}"#

@@ -19,6 +19,7 @@ use crate::auth::{Identity, Rejection};
 use crate::error::{ApiError, Code};
 use crate::faults::Fault;
 use crate::ratelimit::Quota;
+use crate::trace::TraceId;
 
 /// Largest request body accepted.
 const MAX_BODY: usize = 1 << 20;
@@ -37,12 +38,18 @@ pub async fn entry(State(app): State<Arc<App>>, request: Request) -> Response {
         .headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    let trace = parts
+        .extensions
+        .get::<TraceId>()
+        .map_or_else(String::new, |t| t.0.clone());
 
+    // Rate-limit windows run on the simulator's clock.
+    let now = app.clock.now();
     let (response, who) = match app.auth.verify(method.as_str(), &target, header) {
-        Err(rejection) => (challenge(&app, rejection, started), None),
+        Err(rejection) => (challenge(&app, rejection, now), None),
         Ok(identity) => {
             let response =
-                authenticated(&app, &identity, &parts.method, &parts.uri, body, started).await;
+                authenticated(&app, &identity, &parts.method, &parts.uri, body, now).await;
             (response, Some(identity.key))
         }
     };
@@ -59,7 +66,7 @@ pub async fn entry(State(app): State<Arc<App>>, request: Request) -> Response {
         }
     });
     log::info!(
-        "{method} {target} -> {} ({}, {} ms)",
+        "{method} {target} -> {} ({}, {} ms, trace {trace})",
         if dropped {
             "dropped".to_string()
         } else {

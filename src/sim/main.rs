@@ -9,15 +9,18 @@
 //! * [`cli`]: flags; [`logging`]: stderr logs.
 //! * [`model`], [`names`], [`seed`], [`world`]: the world, its rules and
 //!   state machine; [`app`]: the shared state that runs the timers.
+//! * [`clock`]: the one virtual clock everything time-dependent reads.
 //! * [`gateway`]: auth ([`auth`]), rate limit ([`ratelimit`]), faults
 //!   ([`faults`]) and counters ([`stats`]) in front of [`api`], which speaks
-//!   the swagger's shapes ([`wire`]) and errors ([`error`]).
+//!   the swagger's shapes ([`wire`]) and errors ([`error`]); [`trace`]
+//!   gives every response its trace id.
 //! * [`control`]: the `/_sim/` control surface; [`console`]: the HTML page.
 
 mod api;
 mod app;
 mod auth;
 mod cli;
+mod clock;
 mod console;
 mod control;
 mod error;
@@ -29,6 +32,7 @@ mod names;
 mod ratelimit;
 mod seed;
 mod stats;
+mod trace;
 mod wire;
 mod world;
 
@@ -42,6 +46,7 @@ use tokio::net::TcpListener;
 
 use crate::app::App;
 use crate::cli::{Command, Config};
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::world::World;
 
@@ -73,7 +78,10 @@ fn run(config: Config) -> ExitCode {
         Some(path) => seed::load(path),
         None => Ok(seed::default_seed()),
     };
-    let world = match seed.and_then(|s| World::from_seed(s, config.transition_delay)) {
+    config.domain_states.install();
+    let clock = Clock::new();
+    let world = match seed.and_then(|s| World::from_seed(s, config.transition_delay, clock.clone()))
+    {
         Ok(world) => world,
         Err(e) => {
             eprintln!("tidbcloud-sim: {e}");
@@ -90,10 +98,10 @@ fn run(config: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(serve(config, world))
+    runtime.block_on(serve(config, world, clock))
 }
 
-async fn serve(config: Config, world: World) -> ExitCode {
+async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
     // Signals are caught before the first line, so a prompt SIGTERM still exits 0.
     let shutdown = match Shutdown::install() {
         Ok(s) => s,
@@ -116,16 +124,19 @@ async fn serve(config: Config, world: World) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let app = App::new(world, &config);
+    let app = App::new(world, clock, &config);
+    tokio::spawn(Arc::clone(&app).run_timers());
     let router = routes(app);
 
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "tidbcloud-sim listening on http://{addr}");
     let _ = stdout.flush();
     log::info!(
-        "serving {} API key(s), transition delay {} ms, rate limit {}",
-        config.api_keys.len(),
+        "serving {} API key(s) ({} read-only), transition delay {} ms, domain states {:?}, rate limit {}",
+        config.api_keys.len() + config.read_only_keys.len(),
+        config.read_only_keys.len(),
         config.transition_delay.as_millis(),
+        config.domain_states,
         if config.rate_limit == 0 {
             "off".to_string()
         } else {
@@ -161,6 +172,7 @@ fn routes(app: Arc<App>) -> Router {
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!("nothing at {}", uri.path()))
         })
+        .layer(axum::middleware::from_fn(trace::layer))
         .with_state(app)
 }
 

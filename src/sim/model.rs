@@ -1,6 +1,7 @@
 //! The simulated world's objects: clusters, endpoint services, private link
 //! connections and their attached domains. Wire shapes live in `wire`.
 
+use std::sync::OnceLock;
 use std::time::SystemTime;
 
 /// A cloud provider, spelled as the cluster API does.
@@ -115,6 +116,9 @@ pub struct EndpointService {
     pub az_ids: Vec<String>,
     pub allowed_principals: Vec<String>,
     pub acceptance_required: bool,
+    /// The shape of TIDBCLOUD_MANAGED domain names on connections to this
+    /// service; `None`: the cloud's default shape.
+    pub domain_template: Option<DomainTemplate>,
 }
 
 impl EndpointService {
@@ -210,7 +214,8 @@ impl DomainType {
     }
 }
 
-/// States of an attached domain.
+/// States of an attached domain: being attached, attached, failed, being
+/// detached. The words the API uses for them depend on [`DomainStates`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DomainState {
     Creating,
@@ -220,12 +225,122 @@ pub enum DomainState {
 }
 
 impl DomainState {
+    /// The word of the vocabulary in use (`--domain-states`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            DomainState::Creating => "CREATING",
-            DomainState::Succeeded => "SUCCEEDED",
-            DomainState::Failed => "FAILED",
-            DomainState::Deleting => "DELETING",
+        self.word(DomainStates::current())
+    }
+
+    /// The word in `vocabulary`.
+    pub fn word(self, vocabulary: DomainStates) -> &'static str {
+        match (vocabulary, self) {
+            (DomainStates::Succeeded, DomainState::Creating) => "CREATING",
+            (DomainStates::Succeeded, DomainState::Succeeded) => "SUCCEEDED",
+            (DomainStates::Succeeded, DomainState::Deleting) => "DELETING",
+            (DomainStates::Attached, DomainState::Creating) => "ATTACHING",
+            (DomainStates::Attached, DomainState::Succeeded) => "ATTACHED",
+            (DomainStates::Attached, DomainState::Deleting) => "DETACHING",
+            (_, DomainState::Failed) => "FAILED",
+        }
+    }
+}
+
+/// The words domain states are spelled with (`--domain-states`): the
+/// swagger leaves `Domain.state` a free string and the spec uses both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DomainStates {
+    /// `CREATING` -> `SUCCEEDED`, `DELETING`, `FAILED`.
+    #[default]
+    Succeeded,
+    /// `ATTACHING` -> `ATTACHED`, `DETACHING`, `FAILED`.
+    Attached,
+}
+
+/// The vocabulary of this process, set once at start-up.
+static DOMAIN_STATES: OnceLock<DomainStates> = OnceLock::new();
+
+impl DomainStates {
+    /// `succeeded` or `attached`.
+    pub fn parse(s: &str) -> Option<DomainStates> {
+        match s {
+            "succeeded" => Some(DomainStates::Succeeded),
+            "attached" => Some(DomainStates::Attached),
+            _ => None,
+        }
+    }
+
+    /// Makes this the vocabulary of the process (the first call wins).
+    pub fn install(self) {
+        let _ = DOMAIN_STATES.set(self);
+    }
+
+    /// The vocabulary in use: the installed one, else the default.
+    pub fn current() -> DomainStates {
+        DOMAIN_STATES.get().copied().unwrap_or_default()
+    }
+}
+
+/// The shape of TIDBCLOUD_MANAGED domain names, from an endpoint service's
+/// `domain_name_template`, such as
+/// `*.{az_id}.{unique_name}.{region}.aws.tidbcloud.com`.
+///
+/// Placeholders: `{unique_name}` (required), `{az_id}` (one domain per AZ of
+/// the connection; without it the attachment has a single domain) and
+/// `{region}` (the connection's region code). The text must start with `*.`
+/// and otherwise be lowercase letters, digits, `-` and `.`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DomainTemplate(String);
+
+impl DomainTemplate {
+    const PLACEHOLDERS: [&'static str; 3] = ["{az_id}", "{unique_name}", "{region}"];
+
+    /// Checks a template.
+    pub fn parse(text: &str) -> Result<DomainTemplate, String> {
+        let bad = |why: &str| {
+            format!(
+                "domain_name_template {text:?} {why}; use placeholders {{unique_name}}, {{az_id}} and {{region}} in a wildcard name such as \"*.{{az_id}}.{{unique_name}}.{{region}}.aws.tidbcloud.com\""
+            )
+        };
+        if !text.contains("{unique_name}") {
+            return Err(bad("lacks {unique_name}"));
+        }
+        let mut rest = text.to_string();
+        for p in Self::PLACEHOLDERS {
+            rest = rest.replace(p, "x");
+        }
+        let Some(tail) = rest.strip_prefix("*.") else {
+            return Err(bad("must start with \"*.\""));
+        };
+        let ok = tail.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+        if !ok {
+            return Err(bad("is not a domain name (or has an unknown placeholder)"));
+        }
+        Ok(DomainTemplate(text.to_string()))
+    }
+
+    /// The template as given.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The names for a connection's AZs: one per AZ when the template uses
+    /// `{az_id}`, else one.
+    pub fn render(&self, unique_name: &str, region: &str, az_ids: &[String]) -> Vec<String> {
+        let base = self
+            .0
+            .replace("{unique_name}", unique_name)
+            .replace("{region}", region);
+        if base.contains("{az_id}") {
+            az_ids
+                .iter()
+                .map(|az| base.replace("{az_id}", az))
+                .collect()
+        } else {
+            vec![base]
         }
     }
 }
@@ -268,9 +383,18 @@ pub struct Domain {
 }
 
 /// The domain names an attachment of `kind` with `unique_name` gets on a
-/// connection (rule 6 of the product).
-pub fn domain_names(kind: DomainType, unique_name: &str, conn: &Connection) -> Vec<String> {
+/// connection (rule 6 of the product); `template` is the endpoint service's
+/// shape for TIDBCLOUD_MANAGED names, if it has one.
+pub fn domain_names(
+    kind: DomainType,
+    unique_name: &str,
+    conn: &Connection,
+    template: Option<&DomainTemplate>,
+) -> Vec<String> {
     match (kind, conn.cloud) {
+        (DomainType::TidbcloudManaged, _) if template.is_some() => template
+            .map(|t| t.render(unique_name, &conn.region, &conn.az_ids))
+            .unwrap_or_default(),
         (DomainType::TidbcloudManaged, Cloud::Aws) => conn
             .az_ids
             .iter()
@@ -315,14 +439,14 @@ mod tests {
     fn domain_patterns() {
         let aws = connection(Cloud::Aws);
         assert_eq!(
-            domain_names(DomainType::TidbcloudManaged, "abc", &aws),
+            domain_names(DomainType::TidbcloudManaged, "abc", &aws, None),
             vec![
                 "*.usw2-az1.abc.aws.plc.tidbcloud.com",
                 "*.usw2-az2.abc.aws.plc.tidbcloud.com"
             ]
         );
         assert_eq!(
-            domain_names(DomainType::Confluent, "lkc-1", &aws),
+            domain_names(DomainType::Confluent, "lkc-1", &aws, None),
             vec![
                 "*.usw2-az1.lkc-1.us-west-2.aws.confluent.cloud",
                 "*.usw2-az2.lkc-1.us-west-2.aws.confluent.cloud"
@@ -330,7 +454,7 @@ mod tests {
         );
         let ali = connection(Cloud::Alicloud);
         assert_eq!(
-            domain_names(DomainType::TidbcloudManaged, "abc", &ali),
+            domain_names(DomainType::TidbcloudManaged, "abc", &ali, None),
             vec!["*.abc.alicloud.plc.tidbcloud.com"]
         );
     }
@@ -362,7 +486,61 @@ mod tests {
             az_ids: vec![],
             allowed_principals: vec!["*".into()],
             acceptance_required: false,
+            domain_template: None,
         };
         assert!(s.allows("anyone"));
+    }
+
+    #[test]
+    fn domain_templates() {
+        let aws = connection(Cloud::Aws);
+        let t =
+            DomainTemplate::parse("*.{az_id}.{unique_name}.{region}.aws.tidbcloud.com").unwrap();
+        assert_eq!(
+            domain_names(DomainType::TidbcloudManaged, "abc", &aws, Some(&t)),
+            vec![
+                "*.usw2-az1.abc.us-west-2.aws.tidbcloud.com",
+                "*.usw2-az2.abc.us-west-2.aws.tidbcloud.com"
+            ]
+        );
+        // Confluent names are Confluent's, whatever the template.
+        assert_eq!(
+            domain_names(DomainType::Confluent, "lkc-1", &aws, Some(&t))[0],
+            "*.usw2-az1.lkc-1.us-west-2.aws.confluent.cloud"
+        );
+        let single =
+            DomainTemplate::parse("*.{unique_name}.{region}.alicloud.tidbcloud.com").unwrap();
+        assert_eq!(
+            single.render("abc", "ap-southeast-1", &["a".into(), "b".into()]),
+            vec!["*.abc.ap-southeast-1.alicloud.tidbcloud.com"]
+        );
+        for bad in [
+            "*.{az_id}.aws.tidbcloud.com",
+            "{unique_name}.aws.tidbcloud.com",
+            "*.{unique_name}.{zone}.aws.tidbcloud.com",
+            "*.{unique_name}..tidbcloud.com",
+            "*.{unique_name}.AWS.tidbcloud.com",
+        ] {
+            assert!(DomainTemplate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn domain_state_words() {
+        use DomainState::*;
+        let words = |v| [Creating, Succeeded, Deleting, Failed].map(|s| s.word(v));
+        assert_eq!(
+            words(DomainStates::Succeeded),
+            ["CREATING", "SUCCEEDED", "DELETING", "FAILED"]
+        );
+        assert_eq!(
+            words(DomainStates::Attached),
+            ["ATTACHING", "ATTACHED", "DETACHING", "FAILED"]
+        );
+        assert_eq!(
+            DomainStates::parse("attached"),
+            Some(DomainStates::Attached)
+        );
+        assert_eq!(DomainStates::parse("ATTACHED"), None);
     }
 }

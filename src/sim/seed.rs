@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use serde::Deserialize;
 
-use crate::model::{Cloud, Cluster, EndpointService, CLUSTER_STATES};
+use crate::model::{Cloud, Cluster, DomainTemplate, EndpointService, CLUSTER_STATES};
 use crate::names;
 
 /// A seed file: `{"clusters":[...], "endpoint_services":[...]}`.
@@ -48,6 +48,10 @@ pub struct SeedService {
     pub allowed_principals: Vec<String>,
     #[serde(default)]
     pub acceptance_required: bool,
+    /// The shape of TIDBCLOUD_MANAGED domain names on connections to this
+    /// service (see [`DomainTemplate`]); defaults to the cloud's shape.
+    #[serde(default)]
+    pub domain_name_template: Option<String>,
 }
 
 /// Checks a cluster state against the cluster API's enum.
@@ -150,6 +154,13 @@ impl SeedService {
                 self.name
             ));
         }
+        let domain_template = match &self.domain_name_template {
+            None => None,
+            Some(t) => Some(
+                DomainTemplate::parse(t)
+                    .map_err(|e| format!("endpoint service {}: {e}", self.name))?,
+            ),
+        };
         Ok(EndpointService {
             name: self.name,
             cloud,
@@ -157,6 +168,7 @@ impl SeedService {
             az_ids: self.az_ids,
             allowed_principals: self.allowed_principals,
             acceptance_required: self.acceptance_required,
+            domain_template,
         })
     }
 }
@@ -190,6 +202,7 @@ pub fn default_seed() -> Seed {
         az_ids: azs,
         allowed_principals: vec![principal.to_string()],
         acceptance_required: acceptance,
+        domain_name_template: None,
     };
     Seed {
         clusters: vec![

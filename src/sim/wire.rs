@@ -1,17 +1,36 @@
 //! JSON shapes of the API as the swagger defines them: response bodies built
-//! from the model, and request bodies as clients send them. Empty lists and
-//! absent optional values are left out, as grpc-gateway does.
+//! from the model, and request bodies as clients send them.
+//!
+//! Responses are written as grpc-gateway's default marshaller writes them
+//! (protojson with `EmitUnpopulated`): every field is present, an unset
+//! string is `""`, an unset list `[]`, an unset message (object or
+//! timestamp) `null`; int64 fields such as `totalSize` are JSON numbers;
+//! timestamps are RFC 3339 in UTC with `Z`.
+//!
+//! Requests are read as protojson reads them (with `DiscardUnknown`):
+//! unknown fields are ignored, `null` is absent, and a field may be spelled
+//! with its JSON name (`displayName`) or its proto name (`display_name`).
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Attachment, Cloud, Cluster, Connection, Domain, DomainType};
 
-/// RFC 3339 UTC with milliseconds, e.g. `2025-11-25T10:00:00.123Z`.
+/// RFC 3339 in UTC as protojson writes a timestamp at millisecond
+/// precision: `2025-11-25T10:00:00.123Z`, or `2025-11-25T10:00:00Z` when the
+/// milliseconds are zero.
 pub fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
+    let whole_ms = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_millis() == 0)
+        .unwrap_or(false);
+    if whole_ms {
+        humantime::format_rfc3339_seconds(t).to_string()
+    } else {
+        humantime::format_rfc3339_millis(t).to_string()
+    }
 }
 
 // ---------------------------------------------------------------- clusters
@@ -25,13 +44,26 @@ pub struct ClusterJson {
     pub cluster_id: String,
     pub display_name: String,
     pub region: RegionJson,
-    pub state: String,
+    /// Unset objects of the swagger's `Cluster`, written as `null`.
+    pub spending_limit: Option<()>,
+    pub automated_backup_policy: Option<()>,
+    pub endpoints: Option<()>,
+    /// Write-only; always empty in answers.
+    pub root_password: &'static str,
+    pub encryption_config: Option<()>,
+    pub high_availability_type: &'static str,
     pub version: &'static str,
     pub created_by: &'static str,
+    pub user_prefix: String,
+    pub state: String,
     pub labels: BTreeMap<&'static str, &'static str>,
+    pub annotations: BTreeMap<&'static str, &'static str>,
     pub create_time: String,
     pub update_time: String,
+    pub audit_log_config: Option<()>,
     pub cluster_plan: &'static str,
+    pub auto_scaling: Option<()>,
+    pub service_plan: &'static str,
 }
 
 /// `Region` of the cluster API.
@@ -42,6 +74,9 @@ pub struct RegionJson {
     pub region_id: String,
     pub cloud_provider: &'static str,
     pub display_name: String,
+    /// Deprecated and nullable in the swagger; unset.
+    pub provider: Option<()>,
+    pub service_plans: Vec<&'static str>,
 }
 
 /// A human name for a region code, e.g. `Oregon (us-west-2)`.
@@ -59,6 +94,20 @@ fn region_display_name(code: &str) -> String {
     format!("{place} ({code})")
 }
 
+/// A stable per-cluster SQL user prefix, such as `2x9Fq7sLk3pTAoW`.
+fn user_prefix(cluster_id: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    (0..15)
+        .map(|_| {
+            for b in cluster_id.bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+            char::from(ALPHABET[(h % ALPHABET.len() as u64) as usize])
+        })
+        .collect()
+}
+
 impl From<&Cluster> for ClusterJson {
     fn from(c: &Cluster) -> Self {
         let labels = BTreeMap::from([
@@ -74,14 +123,27 @@ impl From<&Cluster> for ClusterJson {
                 region_id: c.region_id.clone(),
                 cloud_provider: c.cloud.as_str(),
                 display_name: region_display_name(c.region_code()),
+                provider: None,
+                service_plans: Vec::new(),
             },
-            state: c.state.clone(),
+            spending_limit: None,
+            automated_backup_policy: None,
+            endpoints: None,
+            root_password: "",
+            encryption_config: None,
+            high_availability_type: "ZONAL",
             version: "v7.5.6",
             created_by: "sim-user@example.com",
+            user_prefix: user_prefix(&c.id),
+            state: c.state.clone(),
             labels,
+            annotations: BTreeMap::new(),
             create_time: rfc3339(c.create_time),
             update_time: rfc3339(c.update_time),
+            audit_log_config: None,
             cluster_plan: "STARTER",
+            auto_scaling: None,
+            service_plan: "Starter",
         }
     }
 }
@@ -96,31 +158,32 @@ pub struct ConnectionJson {
     pub cluster_id: String,
     pub display_name: String,
     pub state: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    /// `""` unless FAILED.
+    pub message: String,
     pub created_by: String,
     pub create_time: String,
     pub update_time: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// `[]` in lists and when nothing is attached.
     pub attached_domains: Vec<AttachDomainJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` on an Alibaba Cloud connection.
     pub aws_endpoint_service: Option<EndpointServiceJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// `null` on an AWS connection.
     pub alicloud_endpoint_service: Option<EndpointServiceJson>,
 }
 
-/// `AwsEndpointService` / `AlicloudEndpointService` (the latter has no region).
+/// `AwsEndpointService` / `AlicloudEndpointService` (the latter has no
+/// region field at all).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EndpointServiceJson {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub endpoint_id: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// `""` until the endpoint exists.
+    pub endpoint_id: String,
+    /// `[]` until known.
     pub availability_zone_ids: Vec<String>,
 }
 
@@ -131,7 +194,7 @@ impl ConnectionJson {
         let service = EndpointServiceJson {
             name: c.service_name.clone(),
             region: (c.cloud == Cloud::Aws).then(|| c.region.clone()),
-            endpoint_id: c.endpoint_id.clone(),
+            endpoint_id: c.endpoint_id.clone().unwrap_or_default(),
             availability_zone_ids: c.az_ids.clone(),
         };
         let (aws, alicloud) = match c.cloud {
@@ -147,7 +210,7 @@ impl ConnectionJson {
             cluster_id: c.cluster_id.clone(),
             display_name: c.display_name.clone(),
             state: c.state.as_str(),
-            message: c.message.clone(),
+            message: c.message.clone().unwrap_or_default(),
             created_by: c.created_by.clone(),
             create_time: rfc3339(c.create_time),
             update_time: rfc3339(c.update_time),
@@ -163,10 +226,10 @@ impl ConnectionJson {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ListJson {
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub private_link_connections: Vec<ConnectionJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_page_token: Option<String>,
+    /// `""` on the last page.
+    pub next_page_token: String,
+    /// An int64, written as a JSON number.
     pub total_size: u64,
 }
 
@@ -180,22 +243,19 @@ pub struct AvailabilityZonesJson {
 
 // ----------------------------------------------------------------- domains
 
-/// `AttachDomain`. A dry run (`validateOnly`) has no id, creator or time.
+/// `AttachDomain`. A dry run (`validateOnly`) has no id (`""`), creator
+/// (`""`) or time (`null`), and its domains no state (`""`).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachDomainJson {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attach_domain_id: Option<String>,
+    pub attach_domain_id: String,
     pub cluster_id: String,
     pub private_link_connection_id: String,
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub unique_name: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub domains: Vec<DomainJson>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_by: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_by: String,
     pub create_time: Option<String>,
 }
 
@@ -204,18 +264,18 @@ pub struct AttachDomainJson {
 #[serde(rename_all = "camelCase")]
 pub struct DomainJson {
     pub name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    /// In the words `--domain-states` selects.
+    pub state: &'static str,
+    /// `""` unless FAILED.
+    pub message: String,
 }
 
 impl From<&Domain> for DomainJson {
     fn from(d: &Domain) -> Self {
         DomainJson {
             name: d.name.clone(),
-            state: Some(d.state.as_str()),
-            message: d.message.clone(),
+            state: d.state.as_str(),
+            message: d.message.clone().unwrap_or_default(),
         }
     }
 }
@@ -224,13 +284,13 @@ impl AttachDomainJson {
     /// The wire form of an attachment of `conn`.
     pub fn new(a: &Attachment, conn: &Connection) -> Self {
         AttachDomainJson {
-            attach_domain_id: Some(a.id.clone()),
+            attach_domain_id: a.id.clone(),
             cluster_id: conn.cluster_id.clone(),
             private_link_connection_id: conn.id.clone(),
             kind: a.kind.as_str(),
             unique_name: a.unique_name.clone(),
             domains: a.domains.iter().map(DomainJson::from).collect(),
-            created_by: Some(a.created_by.clone()),
+            created_by: a.created_by.clone(),
             create_time: Some(rfc3339(a.create_time)),
         }
     }
@@ -243,7 +303,7 @@ impl AttachDomainJson {
         conn: &Connection,
     ) -> Self {
         AttachDomainJson {
-            attach_domain_id: None,
+            attach_domain_id: String::new(),
             cluster_id: conn.cluster_id.clone(),
             private_link_connection_id: conn.id.clone(),
             kind: kind.as_str(),
@@ -252,11 +312,11 @@ impl AttachDomainJson {
                 .into_iter()
                 .map(|name| DomainJson {
                     name,
-                    state: None,
-                    message: None,
+                    state: "",
+                    message: String::new(),
                 })
                 .collect(),
-            created_by: None,
+            created_by: String::new(),
             create_time: None,
         }
     }
@@ -268,6 +328,7 @@ impl AttachDomainJson {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateBody {
+    #[serde(alias = "private_link_connection")]
     pub private_link_connection: Option<ConnectionInput>,
 }
 
@@ -275,11 +336,15 @@ pub struct CreateBody {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionInput {
+    #[serde(alias = "cluster_id")]
     pub cluster_id: Option<String>,
+    #[serde(alias = "display_name")]
     pub display_name: Option<String>,
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    #[serde(alias = "aws_endpoint_service")]
     pub aws_endpoint_service: Option<AwsInput>,
+    #[serde(alias = "alicloud_endpoint_service")]
     pub alicloud_endpoint_service: Option<AlicloudInput>,
 }
 
@@ -300,7 +365,9 @@ pub struct AlicloudInput {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttachBody {
+    #[serde(alias = "attach_domain")]
     pub attach_domain: Option<AttachInput>,
+    #[serde(alias = "validate_only")]
     pub validate_only: Option<bool>,
 }
 
@@ -310,6 +377,7 @@ pub struct AttachBody {
 pub struct AttachInput {
     #[serde(rename = "type")]
     pub kind: Option<String>,
+    #[serde(alias = "unique_name")]
     pub unique_name: Option<String>,
 }
 
@@ -317,6 +385,7 @@ pub struct AttachInput {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DetachBody {
+    #[serde(alias = "attach_domain_id")]
     pub attach_domain_id: Option<String>,
 }
 
@@ -328,15 +397,36 @@ mod tests {
     fn timestamps_are_rfc3339_utc() {
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_764_064_800_123);
         assert_eq!(rfc3339(t), "2025-11-25T10:00:00.123Z");
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_764_064_800_000);
+        assert_eq!(rfc3339(t), "2025-11-25T10:00:00Z");
     }
 
     #[test]
-    fn empty_lists_are_left_out() {
+    fn unpopulated_fields_are_written() {
         let list = ListJson {
             private_link_connections: vec![],
-            next_page_token: None,
+            next_page_token: String::new(),
             total_size: 0,
         };
-        assert_eq!(serde_json::to_string(&list).unwrap(), r#"{"totalSize":0}"#);
+        assert_eq!(
+            serde_json::to_value(&list).unwrap(),
+            serde_json::json!({"privateLinkConnections": [], "nextPageToken": "", "totalSize": 0})
+        );
+    }
+
+    #[test]
+    fn proto_names_are_accepted_in_requests() {
+        let body: AttachBody = serde_json::from_str(
+            r#"{"attach_domain":{"type":"CONFLUENT","unique_name":"x"},"validate_only":true,"extra":1}"#,
+        )
+        .unwrap();
+        assert_eq!(body.validate_only, Some(true));
+        assert_eq!(
+            body.attach_domain.unwrap().unique_name.as_deref(),
+            Some("x")
+        );
+        let body: CreateBody =
+            serde_json::from_str(r#"{"privateLinkConnection":{"displayName":null}}"#).unwrap();
+        assert!(body.private_link_connection.unwrap().display_name.is_none());
     }
 }

@@ -2,11 +2,11 @@
 //! attachments, every operation the API and the control surface perform on
 //! them, and the state machine.
 //!
-//! The world is plain data behind a lock and knows no clock or runtime: an
-//! operation that starts a transitional state records a [`Timer`], and every
-//! state change records an [`Event`]; the caller (`app`) takes both after the
-//! operation, publishes the events and runs the timers, which come back as
-//! [`World::fire`].
+//! The world is plain data behind a lock and knows no runtime: it reads the
+//! simulator's [`Clock`] for the times it reports, an operation that starts a
+//! transitional state records a [`Timer`], and every state change records an
+//! [`Event`]; the caller (`app`) takes both after the operation, publishes
+//! the events and queues the timers, which come back as [`World::fire`].
 //!
 //! This file holds the types, reading, clusters, endpoint services,
 //! transitions and events; `connections` and `domains` hold the operations on
@@ -17,6 +17,7 @@ use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::error::ApiError;
 use crate::model::{
     Attachment, Cloud, Cluster, Connection, ConnectionState, DomainState, DomainType,
@@ -125,19 +126,22 @@ pub struct World {
     index: HashMap<String, u64>,
     next_seq: u64,
     delay: Duration,
+    clock: Clock,
     events: Vec<Event>,
     timers: Vec<Timer>,
 }
 
 impl World {
-    /// A world from a seed, with `delay` for every transitional state.
-    pub fn from_seed(seed: Seed, delay: Duration) -> Result<World, String> {
+    /// A world from a seed, with `delay` for every transitional state and
+    /// `clock` for the times it reports.
+    pub fn from_seed(seed: Seed, delay: Duration, clock: Clock) -> Result<World, String> {
         let mut world = World {
             delay,
+            clock,
             next_seq: 1,
             ..World::default()
         };
-        let now = SystemTime::now();
+        let now = world.now();
         for c in seed.clusters {
             let cluster = c.build(now)?;
             if world.clusters.iter().any(|x| x.id == cluster.id) {
@@ -149,6 +153,11 @@ impl World {
             world.register_service(s.build()?);
         }
         Ok(world)
+    }
+
+    /// Now, by the simulator's clock.
+    pub fn now(&self) -> SystemTime {
+        self.clock.system_now()
     }
 
     /// Takes the events recorded since the last call.
@@ -252,10 +261,11 @@ impl World {
             )));
         }
         let delay = self.delay;
+        let now = self.now();
         let cluster = self.cluster_mut(id)?;
         if cluster.state != "DELETING" {
             cluster.state = "DELETING".to_string();
-            cluster.update_time = SystemTime::now();
+            cluster.update_time = now;
             let snapshot = cluster.clone();
             self.cluster_event(&snapshot);
             self.timers.push(Timer {
@@ -269,10 +279,11 @@ impl World {
     /// Sets a cluster's state (control surface).
     pub fn set_cluster_state(&mut self, id: &str, state: &str) -> Result<Cluster, ApiError> {
         seed::check_cluster_state(state).map_err(ApiError::invalid)?;
+        let now = self.now();
         let cluster = self.cluster_mut(id)?;
         if cluster.state != state {
             cluster.state = state.to_string();
-            cluster.update_time = SystemTime::now();
+            cluster.update_time = now;
             let snapshot = cluster.clone();
             self.cluster_event(&snapshot);
         }
@@ -442,7 +453,7 @@ impl World {
             cluster_id: cluster_id.to_string(),
             private_link_connection_id: connection,
             message,
-            time: rfc3339(SystemTime::now()),
+            time: rfc3339(self.now()),
         });
     }
 }
@@ -461,7 +472,12 @@ mod tests {
     const ALI_SVC: &str = "com.aliyuncs.privatelink.ap-southeast-1.epsrv-t4n0123456789abcdef";
 
     fn world() -> World {
-        World::from_seed(seed::default_seed(), Duration::from_millis(10)).unwrap()
+        World::from_seed(
+            seed::default_seed(),
+            Duration::from_millis(10),
+            Clock::new(),
+        )
+        .unwrap()
     }
 
     fn aws(service: &str) -> NewConnection {
@@ -519,6 +535,7 @@ mod tests {
             az_ids: vec!["usw2-az4".into()],
             allowed_principals: vec!["arn:aws:iam::123456789012:root".into()],
             acceptance_required: false,
+            domain_template: None,
         });
         let no_az = created(
             &mut w,
@@ -534,6 +551,7 @@ mod tests {
             az_ids: vec!["usw2-az1".into()],
             allowed_principals: vec!["arn:aws:iam::999:root".into()],
             acceptance_required: false,
+            domain_template: None,
         });
         let denied = created(
             &mut w,

@@ -751,18 +751,26 @@ fn per_type_examples_exist_and_validate() {
     }
 }
 
-/// The `hashicorp/aws` provider in a local filesystem mirror
-/// (`$TF_PLUGIN_MIRROR`, else `/opt/tf-plugins`): `(version, platform, binary)`.
-fn local_aws_provider() -> Option<(String, String, PathBuf)> {
-    let mirror = std::env::var_os("TF_PLUGIN_MIRROR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+/// Terraform's name for this machine's platform, such as `linux_amd64`.
+fn host_platform() -> String {
     let arch = match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
+        "x86" => "386",
         other => other,
     };
-    let platform = format!("{}_{arch}", std::env::consts::OS);
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// The `hashicorp/aws` provider in a local filesystem mirror
+/// (`$TF_PLUGIN_MIRROR`, else `/opt/tf-plugins`) for this platform:
+/// `(version, binary)`, the newest when there are several; `None` when
+/// there is none.
+fn local_aws_provider() -> Option<(String, PathBuf)> {
+    let mirror = std::env::var_os("TF_PLUGIN_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+    let platform = host_platform();
     let versions = mirror.join("registry.terraform.io/hashicorp/aws");
     let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(versions)
         .ok()?
@@ -780,8 +788,7 @@ fn local_aws_provider() -> Option<(String, String, PathBuf)> {
         })
         .collect();
     found.sort();
-    let (version, binary) = found.pop()?;
-    Some((version, platform, binary))
+    found.pop()
 }
 
 /// `terraform test` for examples/aws-kafka: AWS mocked (its schema from the
@@ -848,32 +855,31 @@ run "kafka_over_private_link" {
 
 #[test]
 fn aws_kafka_example_runs_against_the_simulator_with_aws_mocked() {
-    // The machine image carries the AWS provider in a local mirror; a machine
-    // without it must say so rather than pass without running anything.
-    let Some((aws_version, platform, aws_binary)) = local_aws_provider() else {
-        panic!(
-            "no hashicorp/aws provider in $TF_PLUGIN_MIRROR or /opt/tf-plugins: this test runs \
-             examples/aws-kafka with the real AWS provider (mocked by terraform test); point \
-             TF_PLUGIN_MIRROR at a filesystem mirror holding registry.terraform.io/hashicorp/aws"
-        );
-    };
+    // hashicorp/aws comes from a local filesystem mirror when there is one
+    // (these machines carry it in /opt/tf-plugins), else from the registry
+    // through a normal `terraform init`; a machine with neither must say so
+    // rather than pass without running anything.
+    let aws = local_aws_provider();
     let sim = Sim::start(&["--transition-delay-ms", "50"]);
     let mut tf = Tf::new(Some(&sim));
+    let platform = host_platform();
 
-    // A filesystem mirror with that AWS provider and this provider (init
-    // does not work with dev_overrides), and nothing from the network.
+    // A filesystem mirror with this provider (init does not work with
+    // dev_overrides) and, when found locally, that AWS provider.
     let mirror = tf.path().join("mirror");
     let link = |target: &Path, dir: PathBuf, name: &str| {
         std::fs::create_dir_all(&dir).expect("mirror dir");
         std::os::unix::fs::symlink(target, dir.join(name)).expect("symlink");
     };
-    link(
-        &aws_binary,
-        mirror.join(format!(
-            "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
-        )),
-        &aws_binary.file_name().expect("name").to_string_lossy(),
-    );
+    if let Some((aws_version, aws_binary)) = &aws {
+        link(
+            aws_binary,
+            mirror.join(format!(
+                "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
+            )),
+            &aws_binary.file_name().expect("name").to_string_lossy(),
+        );
+    }
     link(
         Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")),
         mirror.join(format!(
@@ -881,13 +887,20 @@ fn aws_kafka_example_runs_against_the_simulator_with_aws_mocked() {
         )),
         "terraform-provider-tidbcloud_v0.0.1",
     );
+    let installation = match aws {
+        // Everything from the mirror, nothing from the network.
+        Some(_) => format!("  filesystem_mirror {{\n    path = \"{}\"\n  }}\n", mirror.display()),
+        // This provider from the mirror, hashicorp/aws from the registry.
+        None => format!(
+            "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"terraform.local/*/*\"]\n  }}\n  \
+             direct {{\n    exclude = [\"terraform.local/*/*\"]\n  }}\n",
+            mirror.display()
+        ),
+    };
     let cli_config = tf.path().join("mirror.tfrc");
     std::fs::write(
         &cli_config,
-        format!(
-            "provider_installation {{\n  filesystem_mirror {{\n    path = \"{}\"\n  }}\n}}\n",
-            mirror.display()
-        ),
+        format!("provider_installation {{\n{installation}}}\n"),
     )
     .expect("CLI config");
     tf.set_env("TF_CLI_CONFIG_FILE", &cli_config.display().to_string());
@@ -904,7 +917,22 @@ fn aws_kafka_example_runs_against_the_simulator_with_aws_mocked() {
     std::fs::write(tf.path().join("tests/simulator.tftest.hcl"), AWS_KAFKA_TEST)
         .expect("test file");
 
-    tf.ok(&["init", "-no-color", "-input=false"]);
+    let init = tf.run(&["init", "-no-color", "-input=false"]);
+    assert!(
+        init.success,
+        "terraform init failed{}:\n{}",
+        if aws.is_none() {
+            " to install hashicorp/aws: this test runs examples/aws-kafka with the real AWS \
+             provider (mocked by terraform test). Provide either network access to \
+             registry.terraform.io, or TF_PLUGIN_MIRROR=<dir> (default /opt/tf-plugins) holding \
+             <dir>/registry.terraform.io/hashicorp/aws/<version>/<os>_<arch>/terraform-provider-aws_v<version>_x5 \
+             (unzip terraform-provider-aws_<version>_<os>_<arch>.zip from \
+             releases.hashicorp.com there)"
+        } else {
+            ""
+        },
+        init.all()
+    );
     // The mocked accepter accepts nothing: accept as AWS would once it ran.
     let done = std::sync::atomic::AtomicBool::new(false);
     let run = std::thread::scope(|s| {

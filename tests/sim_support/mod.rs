@@ -97,6 +97,18 @@ impl Sim {
         }
     }
 
+    /// Moves the simulator's clock forward by `ms` milliseconds; transitions
+    /// due by then have happened when this returns.
+    pub async fn advance(&self, ms: u64) -> Value {
+        self.control(
+            Method::POST,
+            "/_sim/clock/advance",
+            Some(serde_json::json!({ "ms": ms })),
+        )
+        .await
+        .ok()
+    }
+
     /// An unauthenticated call to the control surface.
     pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
         let mut req = http_client().request(method, format!("{}{path}", self.base));
@@ -166,12 +178,28 @@ impl Resp {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
-    /// Asserts an error envelope with `code` and returns its message.
+    /// The `X-Debug-Trace-Id` header, which every response carries.
+    #[track_caller]
+    pub fn trace_id(&self) -> &str {
+        let id = self.header("x-debug-trace-id").expect("X-Debug-Trace-Id");
+        assert!(!id.is_empty(), "{self:?}");
+        id
+    }
+
+    /// Asserts an error envelope with `code`, whose `details` hold exactly
+    /// the trace id as a `google.rpc.RequestInfo`, and returns its message.
     #[track_caller]
     pub fn expect_error(&self, status: u16, code: i64) -> String {
         assert_eq!(self.status, status, "{self:?}");
         assert_eq!(self.body["code"], code, "{self:?}");
-        assert_eq!(self.body["details"], serde_json::json!([]), "{self:?}");
+        assert_eq!(
+            self.body["details"],
+            serde_json::json!([{
+                "@type": "type.googleapis.com/google.rpc.RequestInfo",
+                "requestId": self.trace_id(),
+            }]),
+            "{self:?}"
+        );
         self.body["message"].as_str().expect("message").to_string()
     }
 
@@ -449,4 +477,60 @@ fn parse_params(s: &str) -> std::collections::HashMap<String, String> {
         .filter_map(|part| part.trim().split_once('='))
         .map(|(k, v)| (k.trim().to_string(), v.trim().trim_matches('"').to_string()))
         .collect()
+}
+
+/// A subscription to `/_sim/events`, for tests that wait for a state change
+/// instead of sleeping.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+    /// Every event received so far, in order.
+    pub seen: Vec<Value>,
+}
+
+impl EventStream {
+    /// Subscribes; events from now on are received.
+    pub async fn open(sim: &Sim) -> EventStream {
+        let response = http_client()
+            .get(format!("{}/_sim/events", sim.base))
+            .send()
+            .await
+            .expect("subscribe to events");
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        EventStream {
+            response,
+            buffer: String::new(),
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads events until one matches `done` (panics after 5 s without one)
+    /// and returns it.
+    pub async fn wait_for(&mut self, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Some(e) = self.seen.iter().find(|e| done(e)) {
+                return e.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            let chunk = tokio::time::timeout(left, self.response.chunk())
+                .await
+                .unwrap_or_else(|_| panic!("no matching event in time; seen {:?}", self.seen))
+                .expect("event stream")
+                .expect("event stream open");
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                for line in block.lines() {
+                    if let Some(data) = line
+                        .strip_prefix("data: ")
+                        .or_else(|| line.strip_prefix("data:"))
+                    {
+                        self.seen
+                            .push(serde_json::from_str(data).expect("event JSON"));
+                    }
+                }
+            }
+        }
+    }
 }

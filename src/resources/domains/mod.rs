@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::api::{AttachDomain, Client, ConnectionState, DomainState, DomainType, PrivateLinkConnection as Connection};
+use crate::api::{
+    AttachDomain, Client, ConnectionState, DomainState, DomainType,
+    PrivateLinkConnection as Connection,
+};
 use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{
@@ -69,7 +72,7 @@ fn schema() -> Schema {
 // ---- validation -----------------------------------------------------------------
 
 fn validate_config(config: &Value, diags: &mut Diagnostics) {
-    if config.str_attr("type") == Some("CONFLUENT") && config.attr("unique_name").is_null() {
+    if domain_type(config) == Some(DomainType::Confluent) && config.attr("unique_name").is_null() {
         diags.push(
             Diagnostic::error(
                 "Missing unique name",
@@ -81,19 +84,15 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
 }
 
 fn domain_type(v: &Value) -> Option<DomainType> {
-    match v.str_attr("type")? {
-        "TIDBCLOUD_MANAGED" => Some(DomainType::TidbcloudManaged),
-        "CONFLUENT" => Some(DomainType::Confluent),
-        _ => None,
-    }
+    Some(DomainType::from(v.str_attr("type")?)).filter(DomainType::is_known)
 }
 
 // ---- plan rules --------------------------------------------------------------------
 
 /// Rule 6 at plan time: CONFLUENT exists only on AWS.
 async fn check_cloud(data: &ProviderData, config: &Value, diags: &mut Diagnostics) {
-    let (Some(cluster_id), Some("CONFLUENT")) =
-        (config.str_attr("cluster_id"), config.str_attr("type"))
+    let (Some(cluster_id), Some(DomainType::Confluent)) =
+        (config.str_attr("cluster_id"), domain_type(config))
     else {
         return;
     };
@@ -270,11 +269,11 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     };
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
     let started = std::time::Instant::now();
-    let connection =
-        match connection_active(ctx, client, cluster_id, connection_id, timeout).await {
-            Ok(c) => c,
-            Err(d) => return ApplyOutcome::failed(d),
-        };
+    let connection = match connection_active(ctx, client, cluster_id, connection_id, timeout).await
+    {
+        Ok(c) => c,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
     if let Some(d) = already_attached(&connection) {
         return ApplyOutcome::failed(d);
     }
@@ -637,6 +636,15 @@ impl Resource<ProviderData> for PrivateLinkDomains {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The documented domain names are the cloud table's (display only).
+    #[test]
+    fn the_description_shows_each_clouds_domain_names() {
+        let description = schema().description;
+        for c in cloud::CLOUDS {
+            assert!(description.contains(c.domain_template), "{}", c.block);
+        }
+    }
 
     #[test]
     fn confluent_needs_a_unique_name() {

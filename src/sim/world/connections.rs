@@ -1,8 +1,6 @@
 //! Connections: create (rules 1 and 2), the outcome of CREATING, delete
 //! (rule 3), and the control surface's out-of-band changes.
 
-use std::time::SystemTime;
-
 use super::{NewConnection, Timer, Transition, World};
 use crate::error::ApiError;
 use crate::model::{Cloud, Connection, ConnectionState, DomainState};
@@ -55,7 +53,7 @@ impl World {
                 }
             )));
         }
-        let now = SystemTime::now();
+        let now = self.now();
         let seq = self.next_seq;
         self.next_seq += 1;
         let mut id = names::connection_id();
@@ -173,10 +171,11 @@ impl World {
         state: ConnectionState,
         message: Option<String>,
     ) {
+        let now = self.now();
         if let Some(conn) = self.connection_mut(id) {
             conn.state = state;
             conn.message = message;
-            conn.update_time = SystemTime::now();
+            conn.update_time = now;
             let snapshot = conn.clone();
             self.connection_event(&snapshot);
         }

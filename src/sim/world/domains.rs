@@ -1,8 +1,6 @@
 //! Attached domains: attach once per connection (rules 5 and 6) or preview
 //! them, detach, and the control surface's out-of-band changes.
 
-use std::time::SystemTime;
-
 use super::{Attached, NewAttachment, Timer, Transition, World};
 use crate::error::ApiError;
 use crate::model::{
@@ -69,7 +67,12 @@ impl World {
                 }
             },
         };
-        let domains = domain_names(req.kind, &unique_name, conn);
+        let template = self
+            .services
+            .iter()
+            .find(|s| s.name == conn.service_name && s.cloud == conn.cloud)
+            .and_then(|s| s.domain_template.as_ref());
+        let domains = domain_names(req.kind, &unique_name, conn, template);
         if req.validate_only {
             return Ok(Attached::Preview {
                 connection: conn.clone(),
@@ -91,7 +94,7 @@ impl World {
                 })
                 .collect(),
             created_by: created_by.to_string(),
-            create_time: SystemTime::now(),
+            create_time: self.now(),
         };
         let transition = Transition::DomainsAttached {
             connection: id.to_string(),
