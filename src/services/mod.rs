@@ -27,6 +27,6 @@ pub mod validate;
 pub mod waits;
 
 pub use cluster_cache::ClusterCache;
-pub use provider_data::ProviderData;
 pub use ownership::Ownership;
+pub use provider_data::ProviderData;
 pub use snapshots::ConnectionSnapshots;

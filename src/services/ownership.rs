@@ -120,7 +120,9 @@ impl Ownership {
         if let Some(l) = latest.as_ref().filter(|l| l.answered >= since) {
             return Ok(l.clone());
         }
-        let connections = client.list_private_link_connections(cluster_id, None).await?;
+        let connections = client
+            .list_private_link_connections(cluster_id, None)
+            .await?;
         let listing = Listing {
             answered: Instant::now(),
             connections: Arc::new(connections),

@@ -392,7 +392,13 @@ mod tests {
 
     #[test]
     fn invisible_and_bidi_display_names() {
-        for bad in ["\u{200B}", "\u{200B}\u{200D}\u{FEFF}", "\u{3164}", "kafka\u{202E}fdp", "a\u{2066}b"] {
+        for bad in [
+            "\u{200B}",
+            "\u{200B}\u{200D}\u{FEFF}",
+            "\u{3164}",
+            "kafka\u{202E}fdp",
+            "a\u{2066}b",
+        ] {
             assert!(display_name(&s(bad)).is_err(), "{bad:?}");
         }
         for good in ["kafka", "kafka\u{200D}prod", "日本語", "a b"] {
@@ -410,13 +416,20 @@ mod tests {
         assert!(!aws("0123abc", "us-west-2"));
         assert!(!aws("01234567890abcdef0", "us-west-2"));
         assert!(aws("01234567890abcdef", "us-gov-west-1"));
-        for bad_region in ["uswest2", "us-west", "us-west-two", "usa-west-2", "cn-hangzhou"] {
+        for bad_region in [
+            "uswest2",
+            "us-west",
+            "us-west-two",
+            "usa-west-2",
+            "cn-hangzhou",
+        ] {
             assert!(!aws("01234567890abcdef", bad_region), "{bad_region}");
             assert!(region(&s(bad_region)).is_err(), "{bad_region}");
         }
         assert!(region(&s("ap-southeast-1")).is_ok());
         let ali = |id: &str| {
-            alicloud_service_region(&format!("com.aliyuncs.privatelink.cn-hangzhou.epsrv-{id}")).is_ok()
+            alicloud_service_region(&format!("com.aliyuncs.privatelink.cn-hangzhou.epsrv-{id}"))
+                .is_ok()
         };
         assert!(ali(&"a".repeat(20)));
         assert!(!ali(&"a".repeat(21)));
@@ -425,7 +438,9 @@ mod tests {
     #[test]
     fn connection_ids() {
         assert!(connection_id(&s("plc-abc123")).is_ok());
-        for bad in ["", "plc-", "abc", "plc-a/b", "plc-a,b", "plc-a:b", "plc-a..b", "1,plc-a"] {
+        for bad in [
+            "", "plc-", "abc", "plc-a/b", "plc-a,b", "plc-a:b", "plc-a..b", "1,plc-a",
+        ] {
             assert!(connection_id(&s(bad)).is_err(), "{bad:?}");
         }
     }
@@ -438,7 +453,15 @@ mod tests {
         );
         assert!(import_id("1,x", &["cluster_id", "private_link_connection_id"]).is_err());
         assert!(import_id("a b,plc-x", &["cluster_id", "private_link_connection_id"]).is_err());
-        assert!(import_id("1,plc-x,atd/1", &["cluster_id", "private_link_connection_id", "attach_domain_id"]).is_err());
+        assert!(import_id(
+            "1,plc-x,atd/1",
+            &[
+                "cluster_id",
+                "private_link_connection_id",
+                "attach_domain_id"
+            ]
+        )
+        .is_err());
         let err = import_id("1", &["cluster_id", "private_link_connection_id"]).unwrap_err();
         assert!(
             err.contains("<cluster_id>,<private_link_connection_id>"),

@@ -115,7 +115,11 @@ pub async fn wait_connection_created(
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
     let started = Instant::now();
-    let what = if wait_for_active { "become ACTIVE" } else { "settle" };
+    let what = if wait_for_active {
+        "become ACTIVE"
+    } else {
+        "settle"
+    };
     poll::until(stop, timeout, || async {
         let Some(c) = find_connection(client, cluster_id, id).await? else {
             return Ok(Poll::Gone(format!("connection {id}")));

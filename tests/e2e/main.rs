@@ -4,6 +4,7 @@
 mod harness;
 mod proxy;
 
+mod campaign;
 mod connection;
 mod data_sources;
 mod domains;

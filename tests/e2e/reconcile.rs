@@ -76,7 +76,10 @@ fn a_create_lost_before_the_api_never_adopts_another_workspaces_connection() {
     two.apply();
     assert_eq!(proxy.faults(), 1, "the create was not answered 503 once");
     let second = connection_id(&two, CONN);
-    assert_ne!(first, second, "workspace two adopted workspace one's connection");
+    assert_ne!(
+        first, second,
+        "workspace two adopted workspace one's connection"
+    );
     let ids: Vec<String> = api_connections(&sim).iter().map(api_id).collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
     assert!(ids.contains(&first) && ids.contains(&second), "{ids:?}");
@@ -161,7 +164,10 @@ fn an_empty_connection_id_in_state_is_adopted_or_dropped() {
     let path = tf.path().join("terraform.tfstate");
     let text = std::fs::read_to_string(&path).expect("state file");
     let wedged = text
-        .replace(&format!("\"{AWS_CLUSTER},{id}\""), &format!("\"{AWS_CLUSTER},\""))
+        .replace(
+            &format!("\"{AWS_CLUSTER},{id}\""),
+            &format!("\"{AWS_CLUSTER},\""),
+        )
         .replace(&format!("\"{id}\""), "\"\"");
     assert_ne!(text, wedged);
     std::fs::write(&path, wedged).expect("write state");
@@ -186,9 +192,12 @@ fn an_empty_connection_id_in_state_is_adopted_or_dropped() {
     let text = std::fs::read_to_string(&path).expect("state file");
     std::fs::write(
         &path,
-        text.replace(&format!("\"{AWS_CLUSTER},{id}\""), &format!("\"{AWS_CLUSTER},\""))
-            .replace(&format!("\"{id}\""), "\"\"")
-            .replace(&format!("\"{created}\""), "null"),
+        text.replace(
+            &format!("\"{AWS_CLUSTER},{id}\""),
+            &format!("\"{AWS_CLUSTER},\""),
+        )
+        .replace(&format!("\"{id}\""), "\"\"")
+        .replace(&format!("\"{created}\""), "null"),
     )
     .expect("write state");
     let run = tf.run(&["plan", "-no-color", "-input=false"]);
@@ -231,7 +240,12 @@ fn destroy_finishes_when_detaches_are_answered_503() {
     let mut tf = Tf::new(Some(&sim));
     tf.write(&format!(
         "{}{}",
-        aws_connection("c", "kafka", AWS_AUTO, "  timeouts {\n    delete = \"60s\"\n  }\n"),
+        aws_connection(
+            "c",
+            "kafka",
+            AWS_AUTO,
+            "  timeouts {\n    delete = \"60s\"\n  }\n"
+        ),
         r#"
 resource "tidbcloud_private_link_domains" "d" {
   cluster_id                 = tidbcloud_private_link_connection.c.cluster_id

@@ -189,11 +189,9 @@ async fn send_create(
                 log::warn!(
                     "create answer lost ({e}); looking the connection up before sending again"
                 );
-                let Some(found) = unless_stopped(
-                    stop,
-                    reconcile(client, request, &baseline, ownership, stop),
-                )
-                .await
+                let Some(found) =
+                    unless_stopped(stop, reconcile(client, request, &baseline, ownership, stop))
+                        .await
                 else {
                     return Err(Diagnostic::error(
                         "Interrupted: outcome of the create is unknown",

@@ -13,8 +13,8 @@ use crate::framework::poll::{next_interval, unless_stopped};
 use crate::framework::timeouts;
 use crate::framework::{Context, Diagnostic, Diagnostics, Value};
 use crate::services::errors::api_error;
-use crate::services::waits::{self, connection_state, connection_status, WaitError};
 use crate::services::ownership::DetachWait;
+use crate::services::waits::{self, connection_state, connection_status, WaitError};
 use crate::services::ProviderData;
 
 fn blocked_by_domains(c: &Connection, cluster_id: &str) -> Diagnostic {
@@ -88,7 +88,12 @@ async fn delete_accepted(
     let mut pause = Duration::ZERO;
     let mut last = None;
     for _ in 0..DELETE_ATTEMPTS {
-        let Some(outcome) = unless_stopped(&ctx.stop, client.delete_private_link_connection(cluster_id, id)).await else {
+        let Some(outcome) = unless_stopped(
+            &ctx.stop,
+            client.delete_private_link_connection(cluster_id, id),
+        )
+        .await
+        else {
             break;
         };
         let e = match outcome {
@@ -99,7 +104,9 @@ async fn delete_accepted(
         log::warn!("delete of connection {id} failed ({e}); checking whether it is going away");
         match waits::find_connection(client, cluster_id, id).await {
             Ok(None) => return Ok(()),
-            Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => return Ok(()),
+            Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => {
+                return Ok(())
+            }
             Ok(Some(_)) => {}
             Err(read) => log::warn!("reading connection {id} back failed too: {read}"),
         }
@@ -194,8 +201,7 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
         }
         Err(e) => return api_error("Could not delete the private link connection", &e).into(),
     }
-    let gone =
-        waits::wait_connection_deleted(client, &ctx.stop, &cluster_id, &id, timeout).await;
+    let gone = waits::wait_connection_deleted(client, &ctx.stop, &cluster_id, &id, timeout).await;
     match gone {
         Ok(_) => {}
         Err(WaitError::Timeout { last, .. }) => diags.error(

@@ -209,7 +209,10 @@ fn cluster_problem(cluster: &Cluster, cloud: &Cloud, config: &Value) -> Option<D
     };
     if in_name != in_use {
         let cross_region = if cloud.region_argument && configured.is_none() {
-            format!(", or, for a cross-region endpoint service, set {}.region = {in_name:?}", cloud.block)
+            format!(
+                ", or, for a cross-region endpoint service, set {}.region = {in_name:?}",
+                cloud.block
+            )
         } else {
             String::new()
         };
@@ -383,7 +386,8 @@ mod tests {
         let d = cluster_problem(&cluster, &cloud::AWS, &config(aws, Value::Null))
             .expect("a region mismatch");
         assert!(
-            d.detail.contains("aws_endpoint_service.region = \"us-west-2\""),
+            d.detail
+                .contains("aws_endpoint_service.region = \"us-west-2\""),
             "{}",
             d.detail
         );

@@ -80,7 +80,8 @@ pub(super) async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutc
         }
         // A FAILED connection is reported by the plan, which replaces it.
         Ok(Some(c)) => {
-            data.ownership.hold(&cluster_id, &c.private_link_connection_id);
+            data.ownership
+                .hold(&cluster_id, &c.private_link_connection_id);
             out.state = Some(state_from(&c, state));
         }
         Err(e) => out
@@ -123,7 +124,9 @@ async fn read_without_id(
                 && c.endpoint_service_name() == service
                 && c.state != Some(ConnectionState::Deleting)
                 && created.is_none_or(|t| c.create_time.as_deref() == Some(t))
-                && !data.ownership.holds(cluster_id, &c.private_link_connection_id)
+                && !data
+                    .ownership
+                    .holds(cluster_id, &c.private_link_connection_id)
         })
         .collect();
     if found.len() == 1 {
@@ -136,7 +139,8 @@ async fn read_without_id(
                     c.private_link_connection_id
                 ),
             ));
-            data.ownership.hold(cluster_id, &c.private_link_connection_id);
+            data.ownership
+                .hold(cluster_id, &c.private_link_connection_id);
             out.state = Some(state_from(&c, state));
         }
         return out;

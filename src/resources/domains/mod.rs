@@ -447,7 +447,9 @@ async fn detach_accepted(
             Err(e) if e.is_transient() || e.outcome_unknown() => e,
             Err(e) => return Err(api_error("Could not detach the domains", &e)),
         };
-        log::warn!("detach of {attach_id} failed ({e}); checking whether the attachment is going away");
+        log::warn!(
+            "detach of {attach_id} failed ({e}); checking whether the attachment is going away"
+        );
         match unless_stopped(&ctx.stop, waits::find_connection(client, cluster_id, connection_id)).await {
             Some(Ok(None)) => return Ok(Detach::Gone),
             Some(Ok(Some(c))) => match waits::find_attachment(&c, attach_id) {
