@@ -187,7 +187,7 @@ fn trial(i: usize, rng: &mut Lcg, figures: &mut Figures) {
             }
             // Every third detach or connection delete is answered 503.
             if (r.is_detach() || r.is_connection_delete())
-                && mutations.fetch_add(1, Ordering::SeqCst) % 3 == 0
+                && mutations.fetch_add(1, Ordering::SeqCst).is_multiple_of(3)
             {
                 return Action::Unavailable;
             }

@@ -263,7 +263,7 @@ resource "tidbcloud_private_link_domains" "d" {
         // Every other detach and connection delete is answered 503.
         if r.is_detach() || r.is_connection_delete() {
             static N: AtomicUsize = AtomicUsize::new(0);
-            if N.fetch_add(1, Ordering::SeqCst) % 2 == 0 {
+            if N.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
                 return Action::Unavailable;
             }
         }
