@@ -773,6 +773,10 @@ async fn a_dropped_create_is_ambiguous_and_sent_once() {
         .await;
     let after = stat(&sim.stats().await, "requests_total");
     assert!(err.is_ambiguous(), "{err:?}");
+    // The server dropped the connection: not a proxy, DNS or TLS problem.
+    assert!(err.is_connection_dropped(), "{err:?}");
+    assert!(!err.is_unreachable(), "{err:?}");
+    assert!(!err.to_string().contains("HTTPS_PROXY"), "{err}");
     println!("dropped create: {err}");
     assert_eq!(after - before, 1, "the create was sent exactly once");
     let found: Vec<_> = client
@@ -783,6 +787,55 @@ async fn a_dropped_create_is_ambiguous_and_sent_once() {
         .filter(|c| c.display_name == "dropped")
         .collect();
     assert_eq!(found.len(), 1, "the server processed it once: {found:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_detach_answered_503_is_sent_again_until_it_succeeds() {
+    let sim = Sim::start(&[]);
+    let client = sim.client();
+    let id = client
+        .create_private_link_connection(
+            AWS_CLUSTER,
+            &PrivateLinkConnection::aws(AWS_CLUSTER, "detach-503", AUTO_ACCEPT_SVC, None),
+        )
+        .await
+        .unwrap()
+        .private_link_connection_id;
+    wait_for_state(&client, AWS_CLUSTER, &id, ConnectionState::Active).await;
+    let attached = client
+        .attach_domains(
+            AWS_CLUSTER,
+            &id,
+            &AttachDomain::new(DomainType::TidbcloudManaged, Some("d503".into())),
+            false,
+        )
+        .await
+        .unwrap();
+    // Half the requests answer 503 without reaching the API.
+    sim.faults(json!({"error_rate": 0.5})).await;
+    let options = ClientOptions {
+        retry: RetryPolicy {
+            max_attempts: 20,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(5),
+            max_elapsed: Duration::from_secs(30),
+        },
+        ..test_options()
+    };
+    let patient = sim.client_with(PUBLIC_KEY, PRIVATE_KEY, options);
+    patient
+        .detach_domains(AWS_CLUSTER, &id, &attached.attach_domain_id)
+        .await
+        .expect("the detach is retried through 503s");
+    sim.faults(json!({"error_rate": 0.0})).await;
+    // Sent again after it was done, it finds nothing: done as well.
+    let again = client
+        .detach_domains(AWS_CLUSTER, &id, &attached.attach_domain_id)
+        .await;
+    assert!(
+        again.is_ok() || again.as_ref().is_err_and(|e| e.is_not_found()),
+        "{again:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -814,20 +867,23 @@ async fn posts_answered_503_are_not_retried() {
     assert_eq!(err.status(), Some(503));
     assert_eq!(after - before, 1, "create not retried");
 
-    // Attach and detach: the server error as is, sent once.
+    // Attach: the server error as is, sent once (its caller reconciles).
     let domain = AttachDomain::new(DomainType::TidbcloudManaged, Some("x503".into()));
     let err = client
         .attach_domains(AWS_CLUSTER, &existing, &domain, false)
         .await
         .unwrap_err();
     assert!(err.is_server_error(), "{err:?}");
+    let after_attach = stat(&sim.stats().await, "requests_total");
+    assert_eq!(after_attach - after, 1, "attach not retried");
+    // Detach is idempotent: retried like a GET, up to max_attempts.
     let err = client
         .detach_domains(AWS_CLUSTER, &existing, "ad-x")
         .await
         .unwrap_err();
     assert!(err.is_server_error(), "{err:?}");
     let after_posts = stat(&sim.stats().await, "requests_total");
-    assert_eq!(after_posts - after, 2, "attach and detach not retried");
+    assert_eq!(after_posts - after_attach, 5, "detach retried like a read");
 
     // GETs are retried, and give up after the policy's attempts.
     let err = client.get_cluster(AWS_CLUSTER).await.unwrap_err();

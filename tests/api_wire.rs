@@ -5,7 +5,7 @@
 //! what reaches the debug log.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use md5::{Digest as _, Md5};
 use serde_json::json;
 use tidbcloud_provider::api::{
@@ -41,6 +42,10 @@ struct Server {
     user_agents: Mutex<Vec<String>>,
     /// Calls per "METHOD path" after authentication.
     calls: Mutex<HashMap<String, u32>>,
+    /// Where redirects point (another server).
+    redirect_to: Mutex<String>,
+    /// Bytes of huge bodies handed to the connection so far.
+    streamed: Arc<AtomicU64>,
 }
 
 impl Server {
@@ -178,7 +183,86 @@ async fn handle(
     let key = format!("{method} {}", uri.path());
     let n = server.count(&key);
     let query = uri.query().unwrap_or("");
+    let redirect = |status: StatusCode| {
+        let to = format!("{}/v1beta1/clusters/1", server.redirect_to.lock().unwrap());
+        (status, [("location", to)], "").into_response()
+    };
     match (method.as_str(), uri.path()) {
+        // Redirects from something in front of the API, to another host.
+        ("GET", "/v1beta1/clusters/moved") => redirect(StatusCode::MOVED_PERMANENTLY),
+        ("POST", "/v1beta1/clusters/moved/privateLinkConnections") => redirect(StatusCode::FOUND),
+        ("DELETE", "/v1beta1/clusters/moved/privateLinkConnections/plc-1") => {
+            redirect(StatusCode::TEMPORARY_REDIRECT)
+        }
+        // 300 MB, streamed chunk by chunk, announced or not.
+        ("GET", "/v1beta1/clusters/huge") | ("GET", "/v1beta1/clusters/huge-announced") => {
+            const TOTAL: u64 = 300 * 1024 * 1024;
+            const CHUNK: usize = 64 * 1024;
+            let streamed = server.streamed.clone();
+            let chunks = futures_util::stream::iter(0..TOTAL / CHUNK as u64).map(move |_| {
+                streamed.fetch_add(CHUNK as u64, Ordering::SeqCst);
+                Ok::<_, std::io::Error>(Bytes::from(vec![b' '; CHUNK]))
+            });
+            let mut response = Response::new(axum::body::Body::from_stream(chunks));
+            response
+                .headers_mut()
+                .insert("content-type", "application/json".parse().unwrap());
+            if uri.path().ends_with("announced") {
+                response
+                    .headers_mut()
+                    .insert("content-length", TOTAL.to_string().parse().unwrap());
+            }
+            response
+        }
+        // A rate limit that never lifts, with a short reset.
+        (_, "/v1beta1/clusters/limited") => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [
+                ("x-ratelimit-remaining-minute", "0"),
+                ("x-ratelimit-reset", "0"),
+                ("x-debug-trace-id", "trace-429"),
+            ],
+            json!({"code": 8, "message": "rate limit exceeded", "details": []}).to_string(),
+        )
+            .into_response(),
+        // A proxy answers the first detach and delete 503 without passing
+        // them on; then the API answers.
+        ("POST", "/v1beta1/clusters/1/privateLinkConnections/plc-1:detachDomains")
+        | ("DELETE", "/v1beta1/clusters/1/privateLinkConnections/plc-1")
+            if n == 1 =>
+        {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "<html>503 Service Unavailable</html>",
+            )
+                .into_response()
+        }
+        ("POST", "/v1beta1/clusters/1/privateLinkConnections/plc-1:detachDomains") => {
+            json_response(StatusCode::OK, json!({}))
+        }
+        // The first delete did reach the API after all: the retry finds nothing.
+        ("DELETE", "/v1beta1/clusters/1/privateLinkConnections/plc-1") => json_response(
+            StatusCode::NOT_FOUND,
+            json!({"code": 5, "message": "private link connection plc-1 was not found", "details": []}),
+        ),
+        // Hostile and unusual error bodies.
+        ("GET", "/v1beta1/clusters/hostile") => json_response(
+            StatusCode::BAD_REQUEST,
+            json!({"code": 3, "message": format!("bad \u{1b}[2J\u{1b}[31mred\u{202e}txt.exe{}", "A".repeat(5 * 1024 * 1024)),
+                   "details": [{"@type": "type.googleapis.com/google.rpc.RequestInfo", "requestId": "trace-in-details"}]}),
+        ),
+        ("GET", "/v1beta1/clusters/text") => (
+            StatusCode::FORBIDDEN,
+            [("x-debug-trace-id", "trace-403")],
+            "Forbidden by policy",
+        )
+            .into_response(),
+        ("GET", "/v1beta1/clusters/odd-code") => (
+            StatusCode::CONFLICT,
+            [("x-debug-trace-id", "trace-409")],
+            json!({"code": 77, "message": "new kind of conflict"}).to_string(),
+        )
+            .into_response(),
         ("GET", "/v1beta1/clusters/1") => json_response(
             StatusCode::OK,
             json!({"clusterId": "1", "displayName": "c", "state": "ACTIVE",
@@ -188,7 +272,13 @@ async fn handle(
         ("GET", "/v1beta1/clusters/1/privateLinkConnections") => {
             let conn = |id: &str, state: &str| {
                 json!({"privateLinkConnectionId": id, "clusterId": "1", "displayName": id,
-                       "state": state, "type": "AWS_ENDPOINT_SERVICE"})
+                "state": state, "type": "AWS_ENDPOINT_SERVICE", "message": "",
+                "createdBy": null, "alicloudEndpointService": null,
+                "attachedDomains": if id == "plc-1" {
+                    json!([{"attachDomainId": "ad-1", "type": "TIDBCLOUD_MANAGED"}])
+                } else {
+                    json!([])
+                }})
             };
             if query.contains("pageToken=p2") {
                 json_response(
@@ -417,10 +507,17 @@ async fn the_user_agent_names_the_provider_version() {
     client(&url, PASSWORD).get_cluster("1").await.unwrap();
     let agents = server.user_agents.lock().unwrap().clone();
     let want = format!(
-        "terraform-provider-tidbcloud/{} Terraform/1.11.4",
+        "tidbcloud-privatelink-provider/{} Terraform/1.11.4",
         env!("CARGO_PKG_VERSION")
     );
     assert!(agents.iter().all(|ua| ua.starts_with(&want)), "{agents:?}");
+    // Not the official Go provider's product token.
+    assert!(
+        agents
+            .iter()
+            .all(|ua| !ua.starts_with("terraform-provider-tidbcloud/")),
+        "{agents:?}"
+    );
 }
 
 #[tokio::test]
@@ -436,6 +533,14 @@ async fn lists_read_every_page_and_tolerate_grpc_gateway_json() {
         .map(|c| c.private_link_connection_id.as_str())
         .collect();
     assert_eq!(ids, ["plc-1", "plc-2", "plc-3"]);
+    assert!(
+        all.iter().all(|c| c.attached_domains.is_empty()),
+        "attachments in list answers are ignored"
+    );
+    assert_eq!(
+        (all[0].message.as_deref(), all[0].created_by.as_deref()),
+        (None, None)
+    );
     assert_eq!(
         all[2].state,
         Some(ConnectionState::Other("HIBERNATING".into()))
@@ -567,4 +672,221 @@ async fn a_loopback_endpoint_bypasses_proxies() {
     let (_server, url) = start().await;
     let result = client(&url, PASSWORD).get_cluster("1").await;
     assert!(result.is_ok(), "{result:?}");
+}
+
+fn client_with(url: &str, options: ClientOptions) -> Client {
+    Client::with_options(
+        ClientConfig {
+            endpoint: url.to_string(),
+            public_key: USER.into(),
+            private_key: PASSWORD.into(),
+            user_agent_suffix: None,
+        },
+        options,
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn redirects_are_errors_that_name_the_location_and_are_never_followed() {
+    let (server, url) = start().await;
+    let (elsewhere, other_url) = start().await;
+    *server.redirect_to.lock().unwrap() = other_url.clone();
+    let client = client(&url, PASSWORD);
+
+    let err = client.get_cluster("moved").await.unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    assert_eq!(err.status(), Some(301));
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{other_url}/v1beta1/clusters/1")),
+        "{text}"
+    );
+    assert!(text.contains("GET /v1beta1/clusters/moved"), "{text}");
+
+    // A create redirected to another host would be followed as a GET and
+    // "succeed" with whatever that answered.
+    let err = client
+        .create_private_link_connection(
+            "moved",
+            &PrivateLinkConnection::aws("moved", "x", "svc", None),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    assert!(!err.outcome_unknown());
+    let err = client
+        .delete_private_link_connection("moved", "plc-1")
+        .await
+        .unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    assert_eq!(
+        server.calls("POST /v1beta1/clusters/moved/privateLinkConnections"),
+        1,
+        "a redirect is not retried"
+    );
+    assert_eq!(
+        elsewhere.exchanges.load(Ordering::SeqCst),
+        0,
+        "the other host was never contacted"
+    );
+}
+
+#[tokio::test]
+async fn huge_bodies_fail_fast_without_being_read() {
+    let (server, url) = start().await;
+    let client = client_with(
+        &url,
+        ClientOptions {
+            request_timeout: Duration::from_secs(60),
+            ..options()
+        },
+    );
+    for path in ["huge", "huge-announced"] {
+        server.streamed.store(0, Ordering::SeqCst);
+        let err = client.get_cluster(path).await.unwrap_err();
+        assert!(err.is_body_too_large(), "{path}: {err:?}");
+        let text = err.to_string();
+        assert!(text.contains("8388608 bytes"), "{text}");
+        assert!(
+            text.contains(&format!("GET /v1beta1/clusters/{path}")),
+            "{text}"
+        );
+        assert!(!err.is_transient(), "not worth retrying");
+        // Bounded memory: the client stopped reading soon after the cap
+        // (what the server buffered into the socket is all that moved).
+        let streamed = server.streamed.load(Ordering::SeqCst);
+        assert!(
+            streamed < 64 * 1024 * 1024,
+            "{path}: {streamed} bytes streamed"
+        );
+        assert_eq!(server.calls(&format!("GET /v1beta1/clusters/{path}")), 1);
+    }
+    let announced = client.get_cluster("huge-announced").await.unwrap_err();
+    assert!(
+        announced.to_string().contains("Content-Length 314572800"),
+        "{announced}"
+    );
+}
+
+#[tokio::test]
+async fn an_endless_429_ends_with_how_long_it_waited() {
+    let (server, url) = start().await;
+    let mut options = options();
+    options.rate_limit.max_429_retries = u32::MAX;
+    options.rate_limit.max_wait = Duration::from_millis(500);
+    let client = client_with(&url, options);
+    let err = client.get_cluster("limited").await.unwrap_err();
+    assert!(err.is_rate_limited(), "{err:?}");
+    assert!(
+        !err.is_transient(),
+        "a wait must not poll on until its timeout"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("rate limit") && text.contains("was exhausted"),
+        "{text}"
+    );
+    assert!(text.contains("waited"), "{text}");
+    assert!(text.contains("trace id trace-429"), "{text}");
+    let sent = server.calls("GET /v1beta1/clusters/limited");
+    assert!(sent >= 2, "the 429s were waited out: {sent}");
+
+    // A caller's deadline bounds the wait instead of max_wait.
+    let mut options = self::options();
+    options.rate_limit.max_429_retries = u32::MAX;
+    options.rate_limit.max_wait = Duration::from_secs(3600);
+    let client = client_with(&url, options);
+    let err = client
+        .with_timeout(Duration::from_millis(500))
+        .get_cluster("limited")
+        .await
+        .unwrap_err();
+    assert!(err.is_rate_limited(), "{err:?}");
+}
+
+#[tokio::test]
+async fn detach_and_delete_are_retried_and_a_404_after_a_retry_means_done() {
+    let (server, url) = start().await;
+    let client = client(&url, PASSWORD);
+    client
+        .detach_domains("1", "plc-1", "ad-1")
+        .await
+        .expect("the detach is sent again after the proxy's 503");
+    assert_eq!(
+        server.calls("POST /v1beta1/clusters/1/privateLinkConnections/plc-1:detachDomains"),
+        2
+    );
+    let err = client
+        .delete_private_link_connection("1", "plc-1")
+        .await
+        .unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+    assert!(err.not_found_after_retry(), "{err:?}");
+    assert_eq!(
+        server.calls("DELETE /v1beta1/clusters/1/privateLinkConnections/plc-1"),
+        2
+    );
+}
+
+#[tokio::test]
+async fn error_messages_are_sanitised_and_carry_the_trace_id_method_and_path() {
+    let (_server, url) = start().await;
+    let client = client_with(
+        &url,
+        ClientOptions {
+            request_timeout: Duration::from_secs(30),
+            ..options()
+        },
+    );
+
+    let err = client.get_cluster("hostile").await.unwrap_err();
+    assert!(err.is_invalid_argument(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        !text.chars().any(|c| c.is_control() || c == '\u{202e}'),
+        "{:?}",
+        &text[..80]
+    );
+    assert!(
+        text.starts_with("the API rejected the request as invalid: bad redtxt.exeAAAA"),
+        "{}",
+        &text[..80]
+    );
+    assert!(text.len() < 2048, "{} bytes", text.len());
+    let received = "bad \u{1b}[2J\u{1b}[31mred\u{202e}txt.exe".len() + 5 * 1024 * 1024;
+    assert!(
+        text.contains(&format!("(truncated: the message was {received} bytes)")),
+        "{}",
+        &text[text.len() - 200..]
+    );
+    assert!(
+        text.contains("GET /v1beta1/clusters/hostile; trace id trace-in-details"),
+        "{text}"
+    );
+
+    // Not the envelope: plain text from a proxy.
+    let err = client.get_cluster("text").await.unwrap_err();
+    assert!(err.is_permission_denied(), "{err:?}");
+    assert_eq!(err.trace_id(), Some("trace-403"));
+    assert!(err.to_string().contains("Forbidden: Forbidden by policy (HTTP 403 on GET /v1beta1/clusters/text; trace id trace-403)"), "{err}");
+
+    // An unfamiliar code in a familiar status class behaves like its class.
+    let err = client.get_cluster("odd-code").await.unwrap_err();
+    assert!(err.is_conflict(), "{err:?}");
+    assert_eq!(err.trace_id(), Some("trace-409"));
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_told_apart_from_a_dropped_connection() {
+    // Nothing listens on port 1: the connection is refused.
+    let mut options = options();
+    options.retry.max_attempts = 1;
+    let err = client_with("http://127.0.0.1:1", options)
+        .get_cluster("1")
+        .await
+        .unwrap_err();
+    assert!(err.is_unreachable(), "{err:?}");
+    assert!(!err.is_connection_dropped(), "{err:?}");
+    assert!(err.to_string().contains("HTTPS_PROXY"), "{err}");
 }

@@ -9,9 +9,9 @@ terraform {
       version = ">= 1.232.0"
     }
     tidbcloud = {
-      # The address this repository's provider is installed under with a
-      # dev_overrides block in the Terraform CLI configuration (see the
-      # README). Change it to wherever you publish the provider.
+      # The address the provider is installed under (from a release's
+      # filesystem or network mirror, or with dev_overrides for a local
+      # build). Change it to wherever you publish the provider.
       source = "terraform.local/tidbcloud/tidbcloud"
     }
   }

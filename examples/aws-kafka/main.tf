@@ -1,13 +1,13 @@
-# TiDB Cloud changefeeds to a self-managed Kafka on AWS over a private link:
+# TiDB Cloud changefeeds to a self-managed Kafka on AWS over a private link,
+# with the reusable module in modules/aws-kafka-privatelink:
 #
 #   brokers <- NLB (one listener per broker) <- VPC endpoint service
 #     <- endpoint created by TiDB Cloud (tidbcloud_private_link_connection)
 #
-# The endpoint service allows TiDB Cloud's account (the principal from the
-# availability zones data source) and requires acceptance, which
-# aws_vpc_endpoint_connection_accepter gives. The TiDB Cloud managed domains
-# resolve, per availability zone, to the endpoint; each broker advertises a
-# name under its zone's domain and its own port (see the outputs).
+# The module creates the NLB, a listener and target group per broker, the
+# endpoint service allowing TiDB Cloud's account, the connection, its
+# acceptance and the TiDB Cloud managed domains; each broker then advertises
+# the host:port in the advertised_listeners output.
 
 provider "aws" {
   region = var.aws_region
@@ -16,120 +16,12 @@ provider "aws" {
 # Credentials from TIDBCLOUD_PUBLIC_KEY and TIDBCLOUD_PRIVATE_KEY.
 provider "tidbcloud" {}
 
-data "tidbcloud_private_link_availability_zones" "this" {
-  cluster_id = var.cluster_id
-}
+module "kafka_privatelink" {
+  source = "../../modules/aws-kafka-privatelink"
 
-locals {
-  zones   = data.tidbcloud_private_link_availability_zones.this
-  brokers = { for b in var.brokers : b.id => b }
-}
-
-# ---- the Kafka side: an internal NLB with one listener per broker ----------
-
-resource "aws_lb" "kafka" {
-  name               = "${var.name}-nlb"
-  internal           = true
-  load_balancer_type = "network"
-  subnets            = [for az in local.zones.az_ids : var.subnet_ids_by_az[az]]
-  # A broker runs in one zone; let every zone's node reach it.
-  enable_cross_zone_load_balancing = true
-
-  lifecycle {
-    precondition {
-      condition     = alltrue([for az in local.zones.az_ids : contains(keys(var.subnet_ids_by_az), az)])
-      error_message = "subnet_ids_by_az needs a subnet in each of the cluster's availability zones: ${join(", ", local.zones.az_ids)}."
-    }
-    precondition {
-      condition     = alltrue([for b in var.brokers : contains(local.zones.az_ids, b.az_id)])
-      error_message = "Every broker's az_id must be one of the cluster's availability zones: ${join(", ", local.zones.az_ids)}."
-    }
-  }
-}
-
-resource "aws_lb_target_group" "broker" {
-  for_each = local.brokers
-
-  name        = "${var.name}-${each.key}"
-  port        = each.value.port
-  protocol    = "TCP"
-  target_type = "ip"
-  vpc_id      = var.vpc_id
-}
-
-resource "aws_lb_target_group_attachment" "broker" {
-  for_each = local.brokers
-
-  target_group_arn = aws_lb_target_group.broker[each.key].arn
-  target_id        = each.value.ip
-  port             = each.value.port
-}
-
-resource "aws_lb_listener" "broker" {
-  for_each = local.brokers
-
-  load_balancer_arn = aws_lb.kafka.arn
-  port              = each.value.port
-  protocol          = "TCP"
-
-  default_action {
-    type             = "forward"
-    target_group_arn = aws_lb_target_group.broker[each.key].arn
-  }
-}
-
-# ---- the endpoint service TiDB Cloud connects to ---------------------------
-
-resource "aws_vpc_endpoint_service" "kafka" {
-  acceptance_required        = true
-  network_load_balancer_arns = [aws_lb.kafka.arn]
-  # arn:aws:iam::<TiDB Cloud's account>:root
-  allowed_principals = [local.zones.principal]
-
-  tags = {
-    Name = "${var.name}-endpoint-service"
-  }
-
-  lifecycle {
-    precondition {
-      condition     = local.zones.cloud_provider == "aws" && local.zones.region == var.aws_region
-      error_message = "Cluster ${var.cluster_id} runs on ${local.zones.cloud_provider} in ${local.zones.region}; the endpoint service must be on aws in that region (set aws_region)."
-    }
-  }
-}
-
-# ---- TiDB Cloud: the connection, its acceptance, the domains ---------------
-
-resource "tidbcloud_private_link_connection" "kafka" {
-  cluster_id   = var.cluster_id
-  display_name = var.name
-  aws_endpoint_service = {
-    name = aws_vpc_endpoint_service.kafka.service_name
-  }
-
-  timeouts {
-    create = "30m"
-    delete = "30m"
-  }
-}
-
-# The connection waits in PENDING_ACCEPTANCE until this accepts its endpoint.
-resource "aws_vpc_endpoint_connection_accepter" "kafka" {
-  vpc_endpoint_service_id = aws_vpc_endpoint_service.kafka.id
-  vpc_endpoint_id         = tidbcloud_private_link_connection.kafka.aws_endpoint_service.endpoint_id
-}
-
-# One wildcard domain per availability zone of the connection:
-# *.<az_id>.<unique_name>.aws.plc.tidbcloud.com. Attaching waits until the
-# connection is ACTIVE, that is until the accepter has run.
-resource "tidbcloud_private_link_domains" "kafka" {
-  cluster_id                 = var.cluster_id
-  private_link_connection_id = tidbcloud_private_link_connection.kafka.private_link_connection_id
-  type                       = "TIDBCLOUD_MANAGED"
-
-  timeouts {
-    create = "30m"
-  }
-
-  depends_on = [aws_vpc_endpoint_connection_accepter.kafka]
+  cluster_id       = var.cluster_id
+  name             = var.name
+  vpc_id           = var.vpc_id
+  subnet_ids_by_az = var.subnet_ids_by_az
+  brokers          = var.brokers
 }

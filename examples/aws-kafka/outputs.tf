@@ -1,19 +1,19 @@
 output "availability_zones" {
   description = "The zones TiDB Cloud reaches the endpoint service in."
-  value       = local.zones.az_ids
+  value       = module.kafka_privatelink.availability_zones
 }
 
 output "endpoint_service_name" {
-  value = aws_vpc_endpoint_service.kafka.service_name
+  value = module.kafka_privatelink.endpoint_service_name
 }
 
 output "private_link_connection_id" {
   description = "Use it when creating the changefeed in TiDB Cloud."
-  value       = tidbcloud_private_link_connection.kafka.private_link_connection_id
+  value       = module.kafka_privatelink.private_link_connection_id
 }
 
-output "domains" {
-  value = tidbcloud_private_link_domains.kafka.domains[*].name
+output "domains_by_az" {
+  value = module.kafka_privatelink.domains_by_az
 }
 
 # What each broker advertises for TiDB Cloud, e.g. in server.properties:
@@ -21,8 +21,5 @@ output "domains" {
 #   advertised.listeners=...,PRIVATE_LINK://b1.usw2-az1.<unique_name>.aws.plc.tidbcloud.com:9093
 output "advertised_listeners" {
   description = "Per broker id, the host:port to advertise on the listener TiDB Cloud connects to."
-  value = {
-    for id, b in local.brokers :
-    id => provider::tidbcloud::kafka_advertised_listener(tidbcloud_private_link_domains.kafka.domains_by_az[b.az_id], id, b.port)
-  }
+  value       = module.kafka_privatelink.advertised_listeners
 }

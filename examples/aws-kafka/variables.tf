@@ -10,7 +10,7 @@ variable "aws_region" {
 }
 
 variable "name" {
-  description = "Prefix of the names of what this module creates (at most 20 characters, so that target group names fit)."
+  description = "Display name of the connection and prefix of the AWS names (at most 20 characters, so that target group names fit)."
   type        = string
   default     = "tidbcloud-kafka"
 }

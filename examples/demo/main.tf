@@ -4,6 +4,9 @@
 # aws_vpc_endpoint_connection_accepter), and the TiDB Cloud managed domains
 # the Kafka brokers advertise.
 terraform {
+  # Provider-defined functions (provider::tidbcloud::...) need Terraform 1.8.
+  required_version = ">= 1.8"
+
   required_providers {
     tidbcloud = {
       source = "terraform.local/tidbcloud/tidbcloud"

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -21,7 +22,7 @@ use super::models::{
 };
 use super::ratelimit::RateLimited;
 use super::retry::Retrying;
-use super::transport::{ApiRequest, ApiResponse, HttpTransport, Transport};
+use super::transport::{self, ApiRequest, ApiResponse, HttpTransport, Transport};
 
 /// Page size used when reading all pages (the API's maximum).
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -31,9 +32,16 @@ const MAX_PAGES: usize = 1_000;
 
 /// A TiDB Cloud API client. Cheap to clone; clones share the connection
 /// pool, the Digest nonce and the rate limit budget.
+///
+/// A client may carry a deadline ([`with_deadline`](Self::with_deadline),
+/// [`with_timeout`](Self::with_timeout)): a view of the same client whose
+/// calls never wait for the rate limit, or before a retry, past it. Without
+/// one, each call waits for the rate limit at most
+/// [`RateLimitOptions::max_wait`](super::RateLimitOptions::max_wait).
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    deadline: Option<Instant>,
 }
 
 struct Inner {
@@ -47,6 +55,7 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("endpoint", &self.inner.endpoint)
             .field("public_key", &self.inner.public_key)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }
@@ -70,8 +79,8 @@ impl Client {
                 "the private key is empty: set private_key or TIDBCLOUD_PRIVATE_KEY".into(),
             ));
         }
-        let append = std::env::var(config::APPEND_USER_AGENT_ENV).ok();
-        let user_agent = config::user_agent(cfg.user_agent_suffix.as_deref(), append.as_deref());
+        let append = std::env::var(transport::APPEND_USER_AGENT_ENV).ok();
+        let user_agent = transport::user_agent(cfg.user_agent_suffix.as_deref(), append.as_deref());
         let http = HttpTransport::new(
             &base,
             &cfg.public_key,
@@ -79,6 +88,7 @@ impl Client {
             &user_agent,
             options.connect_timeout,
             options.request_timeout,
+            options.max_body_bytes,
         )?;
         let stack = Retrying::new(RateLimited::new(http, options.rate_limit), options.retry);
         Ok(Client {
@@ -87,7 +97,30 @@ impl Client {
                 public_key: cfg.public_key,
                 stack: Box::new(stack),
             }),
+            deadline: None,
         })
+    }
+
+    /// The same client (shared pool, nonce and rate limit budget) whose
+    /// calls wait for the rate limit, and before retries, only until
+    /// `deadline`, instead of the default bound. A wait that polls until
+    /// its own timeout uses this, so a persistent 429 ends the wait with
+    /// [`ApiError::RateLimited`] at its timeout, not later.
+    pub fn with_deadline(&self, deadline: Instant) -> Client {
+        Client {
+            inner: self.inner.clone(),
+            deadline: Some(deadline),
+        }
+    }
+
+    /// [`with_deadline`](Self::with_deadline) `timeout` from now.
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        self.with_deadline(Instant::now() + timeout)
+    }
+
+    /// The deadline of this view, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 
     /// The endpoint in use, e.g. `https://serverless.tidbapi.com`.
@@ -141,6 +174,8 @@ impl Client {
     }
 
     /// `GET /v1beta1/clusters/{clusterId}/privateLinkConnections`: one page.
+    /// `attached_domains` is always empty in it (lists are not trusted for
+    /// attachments).
     pub async fn list_private_link_connections_page(
         &self,
         cluster_id: &str,
@@ -163,7 +198,15 @@ impl Client {
             path.push('?');
             path.push_str(&query.join("&"));
         }
-        self.call(ApiRequest::new(Method::GET, path)).await
+        let mut page: ListPrivateLinkConnectionsResponse =
+            self.call(ApiRequest::new(Method::GET, path)).await?;
+        // The swagger leaves attachments in list answers open: whatever a
+        // list says of them (even `attachedDomains: []`) is ignored; only
+        // the GET of one connection tells.
+        for c in &mut page.private_link_connections {
+            c.attached_domains.clear();
+        }
+        Ok(page)
     }
 
     /// `GET .../privateLinkConnections/{id}`, with `attachedDomains`.
@@ -212,6 +255,12 @@ impl Client {
 
     /// `DELETE .../privateLinkConnections/{id}`. Returns once the API has
     /// accepted the deletion (the connection goes DELETING, then away).
+    ///
+    /// Idempotent, so retried on 5xx and transport errors like a read. A
+    /// [`ApiError::NotFound`] means there is nothing left to delete: either
+    /// there was none, or an earlier attempt of this call, whose answer was
+    /// lost, deleted it ([`ApiError::not_found_after_retry`]); either way
+    /// the deletion is done.
     pub async fn delete_private_link_connection(
         &self,
         cluster_id: &str,
@@ -262,6 +311,12 @@ impl Client {
 
     /// `POST .../privateLinkConnections/{id}:detachDomains`. Returns once
     /// the API has accepted the detach (the domains go DELETING, then away).
+    ///
+    /// Idempotent, so retried on 5xx and transport errors like a read (a
+    /// real attach is not: it is reconciled by its caller). A
+    /// [`ApiError::NotFound`] means the attachment (or its connection) is
+    /// gone: the detach is done; [`ApiError::not_found_after_retry`] tells
+    /// whether an earlier attempt of this call did it.
     pub async fn detach_domains(
         &self,
         cluster_id: &str,
@@ -270,21 +325,25 @@ impl Client {
     ) -> Result<(), ApiError> {
         let path = format!("{}:detachDomains", connection_path(cluster_id, id)?);
         let request = ApiRequest::new(Method::POST, path)
-            .with_json(&DetachDomainsBody { attach_domain_id })?;
+            .with_json(&DetachDomainsBody { attach_domain_id })?
+            .idempotent();
         self.send(request).await.map(drop)
     }
 
     /// Sends a request; any status outside 2xx becomes an [`ApiError`].
     async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
+        let request = request.with_deadline(self.deadline);
         let response = self.inner.stack.send(&request).await?;
         if response.is_success() {
             Ok(response)
         } else {
-            Err(ApiError::from_response(
+            Err(ApiError::from_http(
                 request.method.as_str(),
                 &request.path,
                 response.status,
+                Some(&response.headers),
                 &response.body,
+                response.attempts,
             ))
         }
     }

@@ -1,8 +1,8 @@
 //! What a [`Client`](super::Client) is built from: endpoint and key pair,
-//! plus tunables with production defaults.
+//! plus tunables with production defaults. Sits above the layers whose
+//! options it gathers (transport, rate limit, retry) and below the client.
 
 use std::fmt;
-use std::net::IpAddr;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -10,12 +10,10 @@ use reqwest::Url;
 use super::error::ApiError;
 use super::ratelimit::RateLimitOptions;
 use super::retry::RetryPolicy;
+pub use super::transport::{is_loopback, user_agent, APPEND_USER_AGENT_ENV, MAX_BODY_BYTES};
 
 /// The public TiDB Cloud API for Starter and Essential clusters.
 pub const DEFAULT_ENDPOINT: &str = "https://serverless.tidbapi.com";
-
-/// Environment variable whose value Terraform users append to user agents.
-pub const APPEND_USER_AGENT_ENV: &str = "TF_APPEND_USER_AGENT";
 
 /// Endpoint and credentials. `Debug` never shows the private key.
 #[derive(Clone, Default)]
@@ -60,6 +58,8 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// Handling of the per-key rate limit.
     pub rate_limit: RateLimitOptions,
+    /// The largest answer body read; larger answers are an error.
+    pub max_body_bytes: u64,
 }
 
 impl Default for ClientOptions {
@@ -69,6 +69,7 @@ impl Default for ClientOptions {
             request_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             rate_limit: RateLimitOptions::default(),
+            max_body_bytes: MAX_BODY_BYTES,
         }
     }
 }
@@ -133,29 +134,6 @@ pub fn validate_endpoint(endpoint: &str) -> Result<Url, ApiError> {
     Ok(url)
 }
 
-/// Whether `host` (as in a URL, IPv6 in brackets) is loopback.
-pub fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    if bare.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
-/// `terraform-provider-tidbcloud/<version>`, then the configured suffix,
-/// then `TF_APPEND_USER_AGENT` when set.
-pub fn user_agent(suffix: Option<&str>, append: Option<&str>) -> String {
-    let mut ua = format!("terraform-provider-tidbcloud/{}", env!("CARGO_PKG_VERSION"));
-    for extra in [suffix, append].into_iter().flatten() {
-        let extra = extra.trim();
-        if !extra.is_empty() {
-            ua.push(' ');
-            ua.push_str(extra);
-        }
-    }
-    ua
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,23 +185,6 @@ mod tests {
         assert_eq!(
             validate_endpoint("").unwrap().as_str(),
             "https://serverless.tidbapi.com/"
-        );
-    }
-
-    #[test]
-    fn user_agent_names_the_version_and_appends() {
-        let v = env!("CARGO_PKG_VERSION");
-        assert_eq!(
-            user_agent(None, None),
-            format!("terraform-provider-tidbcloud/{v}")
-        );
-        assert_eq!(
-            user_agent(Some("Terraform/1.11.4"), Some(" ci-run/7 ")),
-            format!("terraform-provider-tidbcloud/{v} Terraform/1.11.4 ci-run/7")
-        );
-        assert_eq!(
-            user_agent(Some(""), Some("")),
-            format!("terraform-provider-tidbcloud/{v}")
         );
     }
 

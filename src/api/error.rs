@@ -1,18 +1,39 @@
 //! Typed errors of the API client.
 //!
 //! The API reports errors as an HTTP status plus a grpc-gateway envelope
-//! `{code, message, details}`. [`ApiError::from_response`] classifies them by
-//! the gRPC code when there is one and by the status otherwise, so a body
-//! that is not the envelope (a gateway's HTML 502, a proxy's 429 page) still
-//! yields a typed error. Every variant renders as a sentence that says what
-//! happened and what to do; none ever contains a credential.
+//! `{code, message, details}`. [`ApiError::from_http`] classifies them by
+//! the HTTP status first (404 gone, 409 conflict, 429 rate limit, 401/403
+//! credentials), then by the envelope's gRPC code, then by the message, so
+//! an unfamiliar code in a familiar status class behaves like its class and
+//! a body that is not the envelope (a proxy's HTML page, plain text) still
+//! yields a typed error.
+//!
+//! Every variant renders as a sentence that says what happened and what to
+//! do, names the HTTP method and path, and, when the API sent one, the
+//! trace id (`X-Debug-Trace-Id`, or the envelope's
+//! `google.rpc.RequestInfo.requestId`) for support. Text that came from the
+//! server is [sanitised](sanitize): no control characters, no terminal
+//! escapes, no bidi controls, at most [`MAX_MESSAGE_BYTES`]. None ever
+//! contains a credential.
 
 use std::fmt;
+use std::time::Duration;
 
+use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-/// Longest excerpt of a non-JSON error body kept in a message.
-const BODY_EXCERPT_CHARS: usize = 200;
+/// Longest server-provided message kept, in bytes; longer ones are cut with
+/// a note that says how long they were.
+pub const MAX_MESSAGE_BYTES: usize = 1024;
+
+/// Longest excerpt of a non-envelope error body kept in a message.
+const BODY_EXCERPT_BYTES: usize = 200;
+
+/// Longest trace id kept.
+const MAX_TRACE_ID_BYTES: usize = 128;
+
+/// The response header that carries the API's trace id.
+pub const TRACE_ID_HEADER: &str = "x-debug-trace-id";
 
 /// An error answer of the API: status, envelope and the call it answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,20 +46,91 @@ pub struct ErrorResponse {
     pub status: u16,
     /// gRPC code of the envelope (`5` = NOT_FOUND, ...), when present.
     pub code: Option<i32>,
-    /// The API's message, or a description of the body when it was not the
-    /// envelope.
+    /// The API's message (sanitised), or a description of the body when it
+    /// was not the envelope.
     pub message: String,
     /// `details` of the envelope, verbatim.
     pub details: Vec<serde_json::Value>,
+    /// The API's trace id for this call, to quote to support.
+    pub trace_id: Option<String>,
+    /// How many times the request was sent (more than 1 when the client
+    /// retried it); see [`ApiError::not_found_after_retry`].
+    pub attempts: u32,
 }
 
 impl fmt::Display for ErrorResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} (HTTP {} on {} {})",
+            "{} (HTTP {} on {} {}",
             self.message, self.status, self.method, self.path
-        )
+        )?;
+        if let Some(id) = &self.trace_id {
+            write!(f, "; trace id {id}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// Why no usable answer arrived, as far as the client can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection was made: DNS, connection refused, TLS handshake, or a
+    /// proxy in the way. The request never reached the server.
+    Connect,
+    /// No answer in time.
+    Timeout,
+    /// A connection was made and the request sent, then the server (or
+    /// something in between) closed it without a complete answer.
+    Dropped,
+    /// Anything else.
+    Other,
+}
+
+/// Renders an optional trace id as `; trace id X`.
+struct TraceSuffix<'a>(&'a Option<String>);
+
+impl fmt::Display for TraceSuffix<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(id) => write!(f, "; trace id {id}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a [`ApiError::RateLimited`] shows of the last answer.
+struct LastAnswer<'a>(&'a Option<ErrorResponse>);
+
+impl fmt::Display for LastAnswer<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(r) => write!(f, "; last answer: {r}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Whole seconds (or milliseconds, below one second) for messages.
+pub(crate) fn human_duration(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        let secs = d.as_secs_f64();
+        if secs >= 120.0 {
+            format!("{:.0} min {:.0} s", (secs / 60.0).floor(), secs % 60.0)
+        } else {
+            format!("{secs:.0} s")
+        }
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+struct Human(Duration);
+
+impl fmt::Display for Human {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&human_duration(self.0))
     }
 }
 
@@ -46,25 +138,26 @@ impl fmt::Display for ErrorResponse {
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
-    /// 404 / NOT_FOUND.
+    /// 404: the object does not exist (or is gone).
     #[error("not found: {0}")]
     NotFound(ErrorResponse),
 
-    /// 401 / UNAUTHENTICATED.
+    /// 401: TiDB Cloud rejected the API key.
     #[error(
-        "the API key was rejected: check public_key/private_key or \
+        "the API key was rejected by TiDB Cloud: check public_key/private_key or \
          TIDBCLOUD_PUBLIC_KEY/TIDBCLOUD_PRIVATE_KEY: {0}"
     )]
     Unauthenticated(ErrorResponse),
 
-    /// 403 / PERMISSION_DENIED.
+    /// 403: the key is valid but may not do this.
     #[error(
         "the API key is not allowed to do this: use a key whose role can manage \
          the cluster's project: {0}"
     )]
     PermissionDenied(ErrorResponse),
 
-    /// 400 / INVALID_ARGUMENT: the request itself is wrong.
+    /// 400 (INVALID_ARGUMENT, OUT_OF_RANGE, or any other 4xx refusal of the
+    /// request itself): the request is wrong.
     #[error("the API rejected the request as invalid: {0}")]
     InvalidArgument(ErrorResponse),
 
@@ -73,18 +166,34 @@ pub enum ApiError {
     #[error("the API refused the request in the current state: {0}")]
     FailedPrecondition(ErrorResponse),
 
-    /// 409 / ALREADY_EXISTS.
+    /// 409: a conflict (ALREADY_EXISTS, ABORTED).
     #[error("already exists: {0}")]
     AlreadyExists(ErrorResponse),
 
-    /// 429 / RESOURCE_EXHAUSTED, still there after waiting and retrying.
+    /// 429 still answered after the client waited as long as it may (the
+    /// request's deadline, or [`RateLimitOptions::max_wait`]). Not
+    /// transient: the client already waited.
+    ///
+    /// [`RateLimitOptions::max_wait`]: super::RateLimitOptions::max_wait
     #[error(
-        "the API rate limit (requests per minute per API key) was still exceeded \
-         after waiting: {0}. Retry later, or run fewer operations at once with this key"
+        "the TiDB Cloud API rate limit (requests per minute per API key) was exhausted: \
+         {method} {path} waited {} for it over {attempts} attempt(s){}. Retry later, or run \
+         fewer operations at once with this key",
+        Human(*.waited),
+        LastAnswer(.response)
     )]
-    RateLimited(ErrorResponse),
+    RateLimited {
+        method: String,
+        path: String,
+        /// Time spent waiting for the rate limit.
+        waited: Duration,
+        /// Times the request was sent.
+        attempts: u32,
+        /// The last 429 answer, if the request was sent at all.
+        response: Option<ErrorResponse>,
+    },
 
-    /// 5xx: the API failed.
+    /// 5xx: the API (or a gateway in front of it) failed.
     #[error("the TiDB Cloud API failed: {0}. This is usually temporary: retry later")]
     Server(ErrorResponse),
 
@@ -92,12 +201,8 @@ pub enum ApiError {
     #[error("unexpected error answer from the TiDB Cloud API: {0}")]
     Unexpected(ErrorResponse),
 
-    /// No usable answer: connection refused, DNS, TLS, timeout, dropped
-    /// connection.
-    #[error(
-        "could not reach the TiDB Cloud API ({method} {path}): {message}. Check the \
-         endpoint, the network and HTTPS_PROXY/NO_PROXY"
-    )]
+    /// No usable answer: see [`TransportKind`].
+    #[error("{}", transport_text(method, path, message, *kind))]
     Transport {
         method: String,
         path: String,
@@ -105,6 +210,44 @@ pub enum ApiError {
         /// `false` when the request certainly never reached the server
         /// (e.g. connection refused); `true` when it may have.
         maybe_sent: bool,
+        kind: TransportKind,
+    },
+
+    /// A 3xx answer. API calls never follow redirects: a POST followed as a
+    /// GET would lose its body and read something else.
+    #[error(
+        "the TiDB Cloud API answered {method} {path} with a redirect (HTTP {status}) to {}; \
+         API calls do not follow redirects. Check the endpoint (it must be the API's own \
+         address) and any proxy in between{}",
+        .location.as_deref().unwrap_or("no location"),
+        TraceSuffix(.trace_id)
+    )]
+    Redirect {
+        method: String,
+        path: String,
+        status: u16,
+        /// The `Location` header, sanitised.
+        location: Option<String>,
+        trace_id: Option<String>,
+    },
+
+    /// An answer larger than the client accepts.
+    #[error(
+        "the answer to {method} {path} (HTTP {status}) is larger than the {} bytes the provider \
+         accepts{}; it was not read. Check the endpoint and any proxy in between{}",
+        .limit,
+        .length.map(|l| format!(" (Content-Length {l})")).unwrap_or_default(),
+        TraceSuffix(.trace_id)
+    )]
+    BodyTooLarge {
+        method: String,
+        path: String,
+        status: u16,
+        /// The cap, in bytes.
+        limit: u64,
+        /// The announced length, when there was one.
+        length: Option<u64>,
+        trace_id: Option<String>,
     },
 
     /// A create whose outcome is unknown (5xx or a connection lost after the
@@ -133,6 +276,23 @@ pub enum ApiError {
     Config(String),
 }
 
+fn transport_text(method: &str, path: &str, message: &str, kind: TransportKind) -> String {
+    match kind {
+        TransportKind::Dropped => format!(
+            "the TiDB Cloud API closed the connection without answering {method} {path}: \
+             {message}. This is usually temporary: retry later"
+        ),
+        TransportKind::Timeout => format!(
+            "the TiDB Cloud API did not answer {method} {path} in time: {message}. \
+             Check the network, or retry later"
+        ),
+        TransportKind::Connect | TransportKind::Other => format!(
+            "could not reach the TiDB Cloud API ({method} {path}): {message}. Check the \
+             endpoint, the network and HTTPS_PROXY/NO_PROXY"
+        ),
+    }
+}
+
 /// The grpc-gateway envelope, read leniently.
 #[derive(Deserialize)]
 struct Envelope {
@@ -152,9 +312,60 @@ fn lenient_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D
     })
 }
 
+/// gRPC codes the classification knows
+/// (<https://grpc.github.io/grpc/core/md_doc_statuscodes.html>).
+mod code {
+    pub const INVALID_ARGUMENT: i32 = 3;
+    pub const NOT_FOUND: i32 = 5;
+    pub const ALREADY_EXISTS: i32 = 6;
+    pub const PERMISSION_DENIED: i32 = 7;
+    pub const RESOURCE_EXHAUSTED: i32 = 8;
+    pub const FAILED_PRECONDITION: i32 = 9;
+    pub const ABORTED: i32 = 10;
+    pub const OUT_OF_RANGE: i32 = 11;
+    pub const UNAUTHENTICATED: i32 = 16;
+}
+
+/// The trace id: the `X-Debug-Trace-Id` header, else the envelope's
+/// `google.rpc.RequestInfo.requestId`.
+pub fn trace_id(headers: Option<&HeaderMap>, details: &[serde_json::Value]) -> Option<String> {
+    let from_header = headers
+        .and_then(|h| h.get(TRACE_ID_HEADER))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let from_details = || {
+        details.iter().find_map(|d| {
+            let kind = d.get("@type")?.as_str()?;
+            if !kind.ends_with("google.rpc.RequestInfo") {
+                return None;
+            }
+            d.get("requestId")?.as_str().map(str::to_string)
+        })
+    };
+    from_header
+        .filter(|s| !s.trim().is_empty())
+        .or_else(from_details)
+        .map(|id| sanitize(id.trim(), MAX_TRACE_ID_BYTES))
+        .filter(|id| !id.is_empty())
+}
+
 impl ApiError {
-    /// Classifies an error answer (any status outside 2xx).
+    /// Classifies an error answer (any status outside 2xx) without headers.
     pub fn from_response(method: &str, path: &str, status: u16, body: &[u8]) -> ApiError {
+        Self::from_http(method, path, status, None, body, 1)
+    }
+
+    /// Classifies an error answer (any status outside 2xx): the status
+    /// first, then the envelope's gRPC code, then the message. `attempts`
+    /// is how many times the request was sent.
+    pub fn from_http(
+        method: &str,
+        path: &str,
+        status: u16,
+        headers: Option<&HeaderMap>,
+        body: &[u8],
+        attempts: u32,
+    ) -> ApiError {
         let envelope = serde_json::from_slice::<Envelope>(body)
             .ok()
             .filter(|e| e.code.is_some() || e.message.is_some());
@@ -162,6 +373,7 @@ impl ApiError {
             Some(e) => (
                 e.code,
                 e.message
+                    .map(|m| sanitize(&m, MAX_MESSAGE_BYTES))
                     .filter(|m| !m.trim().is_empty())
                     .unwrap_or_else(|| status_text(status)),
                 e.details.unwrap_or_default(),
@@ -172,29 +384,62 @@ impl ApiError {
             method: method.to_string(),
             path: path.to_string(),
             status,
+            trace_id: trace_id(headers, &details),
             code,
             message,
             details,
+            attempts,
         };
-        // gRPC codes: https://grpc.github.io/grpc/core/md_doc_statuscodes.html
-        match (code, status) {
-            (Some(5), _) | (None, 404) => ApiError::NotFound(response),
-            (Some(16), _) | (None, 401) => ApiError::Unauthenticated(response),
-            (Some(7), _) | (None, 403) => ApiError::PermissionDenied(response),
-            (Some(9), _) => ApiError::FailedPrecondition(response),
-            (Some(3) | Some(11), _) | (None, 400) => ApiError::InvalidArgument(response),
-            (Some(6), _) | (None, 409) => ApiError::AlreadyExists(response),
-            (Some(8), _) | (_, 429) => ApiError::RateLimited(response),
-            (_, 500..=599) => ApiError::Server(response),
-            (Some(4 | 13 | 14 | 15), _) => ApiError::Server(response),
-            // An envelope code we do not map: fall back to the status.
-            (Some(_), 404) => ApiError::NotFound(response),
-            (Some(_), 401) => ApiError::Unauthenticated(response),
-            (Some(_), 403) => ApiError::PermissionDenied(response),
-            (Some(_), 400) => ApiError::InvalidArgument(response),
-            (Some(_), 409) => ApiError::AlreadyExists(response),
-            _ => ApiError::Unexpected(response),
+        match status {
+            404 => return ApiError::NotFound(response),
+            409 => return ApiError::AlreadyExists(response),
+            401 => return ApiError::Unauthenticated(response),
+            403 => return ApiError::PermissionDenied(response),
+            429 => {
+                return ApiError::RateLimited {
+                    method: response.method.clone(),
+                    path: response.path.clone(),
+                    waited: Duration::ZERO,
+                    attempts,
+                    response: Some(response),
+                }
+            }
+            501 | 505 => return ApiError::Unexpected(response),
+            500..=599 => return ApiError::Server(response),
+            _ => {}
         }
+        // A status without a class of its own (400, other 4xx): the code,
+        // then the message.
+        match code {
+            Some(code::FAILED_PRECONDITION) => return ApiError::FailedPrecondition(response),
+            Some(code::INVALID_ARGUMENT | code::OUT_OF_RANGE) => {
+                return ApiError::InvalidArgument(response)
+            }
+            Some(code::NOT_FOUND) => return ApiError::NotFound(response),
+            Some(code::ALREADY_EXISTS | code::ABORTED) => return ApiError::AlreadyExists(response),
+            Some(code::UNAUTHENTICATED) => return ApiError::Unauthenticated(response),
+            Some(code::PERMISSION_DENIED) => return ApiError::PermissionDenied(response),
+            Some(code::RESOURCE_EXHAUSTED) => {
+                return ApiError::RateLimited {
+                    method: response.method.clone(),
+                    path: response.path.clone(),
+                    waited: Duration::ZERO,
+                    attempts,
+                    response: Some(response),
+                }
+            }
+            _ => {}
+        }
+        let lower = response.message.to_ascii_lowercase();
+        if status == 400 || (400..500).contains(&status) && code.is_some() {
+            // An unfamiliar (or no) code in the 400 class: the message may
+            // still say which kind of refusal it is.
+            if lower.contains("precondition") || lower.contains("current state") {
+                return ApiError::FailedPrecondition(response);
+            }
+            return ApiError::InvalidArgument(response);
+        }
+        ApiError::Unexpected(response)
     }
 
     /// The error answer, for the variants that have one.
@@ -206,9 +451,9 @@ impl ApiError {
             | ApiError::InvalidArgument(r)
             | ApiError::FailedPrecondition(r)
             | ApiError::AlreadyExists(r)
-            | ApiError::RateLimited(r)
             | ApiError::Server(r)
             | ApiError::Unexpected(r) => Some(r),
+            ApiError::RateLimited { response, .. } => response.as_ref(),
             ApiError::Ambiguous { cause, .. } => cause.response(),
             _ => None,
         }
@@ -216,17 +461,55 @@ impl ApiError {
 
     /// HTTP status of the error answer, if there was one.
     pub fn status(&self) -> Option<u16> {
-        self.response().map(|r| r.status)
+        match self {
+            ApiError::Redirect { status, .. } | ApiError::BodyTooLarge { status, .. } => {
+                Some(*status)
+            }
+            ApiError::RateLimited { .. } => Some(429),
+            _ => self.response().map(|r| r.status),
+        }
     }
 
-    /// The API's own message, if there was an error answer.
+    /// The API's own message (sanitised), if there was an error answer.
     pub fn api_message(&self) -> Option<&str> {
         self.response().map(|r| r.message.as_str())
+    }
+
+    /// The API's trace id for the failed call, to quote to support.
+    pub fn trace_id(&self) -> Option<&str> {
+        match self {
+            ApiError::Redirect { trace_id, .. } | ApiError::BodyTooLarge { trace_id, .. } => {
+                trace_id.as_deref()
+            }
+            _ => self.response().and_then(|r| r.trace_id.as_deref()),
+        }
+    }
+
+    /// The HTTP method and path of the failed call, when there was one.
+    pub fn call(&self) -> Option<(&str, &str)> {
+        match self {
+            ApiError::RateLimited { method, path, .. }
+            | ApiError::Transport { method, path, .. }
+            | ApiError::Redirect { method, path, .. }
+            | ApiError::BodyTooLarge { method, path, .. }
+            | ApiError::Ambiguous { method, path, .. }
+            | ApiError::Decode { method, path, .. } => Some((method, path)),
+            _ => self
+                .response()
+                .map(|r| (r.method.as_str(), r.path.as_str())),
+        }
     }
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::NotFound(_))
     }
+    /// A 404 answered to a request the client had sent before without
+    /// getting an answer (a retried DELETE or detach): an earlier attempt
+    /// most likely did the job, so the removal is done.
+    pub fn not_found_after_retry(&self) -> bool {
+        matches!(self, ApiError::NotFound(r) if r.attempts > 1)
+    }
+    /// 401: TiDB Cloud rejected the API key (wrong or revoked key).
     pub fn is_unauthenticated(&self) -> bool {
         matches!(self, ApiError::Unauthenticated(_))
     }
@@ -242,8 +525,12 @@ impl ApiError {
     pub fn is_already_exists(&self) -> bool {
         matches!(self, ApiError::AlreadyExists(_))
     }
+    /// A 409 conflict (the same as [`is_already_exists`](Self::is_already_exists)).
+    pub fn is_conflict(&self) -> bool {
+        self.is_already_exists()
+    }
     pub fn is_rate_limited(&self) -> bool {
-        matches!(self, ApiError::RateLimited(_))
+        matches!(self, ApiError::RateLimited { .. })
     }
     pub fn is_server_error(&self) -> bool {
         matches!(self, ApiError::Server(_))
@@ -251,13 +538,40 @@ impl ApiError {
     pub fn is_transport(&self) -> bool {
         matches!(self, ApiError::Transport { .. })
     }
+    /// What kind of transport failure this is, if it is one.
+    pub fn transport_kind(&self) -> Option<TransportKind> {
+        match self {
+            ApiError::Transport { kind, .. } => Some(*kind),
+            ApiError::Ambiguous { cause, .. } => cause.transport_kind(),
+            _ => None,
+        }
+    }
+    /// The server (or something in between) accepted the connection and
+    /// then closed it without a complete answer: the network, DNS, TLS and
+    /// proxy settings worked.
+    pub fn is_connection_dropped(&self) -> bool {
+        self.transport_kind() == Some(TransportKind::Dropped)
+    }
+    /// No connection could be made (DNS, refused, TLS, proxy): the place to
+    /// look is the endpoint, the network and `HTTPS_PROXY`/`NO_PROXY`.
+    pub fn is_unreachable(&self) -> bool {
+        self.transport_kind() == Some(TransportKind::Connect)
+    }
+    pub fn is_redirect(&self) -> bool {
+        matches!(self, ApiError::Redirect { .. })
+    }
+    pub fn is_body_too_large(&self) -> bool {
+        matches!(self, ApiError::BodyTooLarge { .. })
+    }
     pub fn is_ambiguous(&self) -> bool {
         matches!(self, ApiError::Ambiguous { .. })
     }
     /// Errors that may go away by themselves (the client already retried
-    /// what it safely could): server errors, transport errors, rate limits.
+    /// what it safely could): server errors and transport errors. A rate
+    /// limit is not one: the client has already waited for it as long as
+    /// the call allowed.
     pub fn is_transient(&self) -> bool {
-        self.is_server_error() || self.is_transport() || self.is_rate_limited()
+        self.is_server_error() || self.is_transport()
     }
 
     /// Whether a request that failed this way may have changed something on
@@ -267,9 +581,92 @@ impl ApiError {
             ApiError::Server(_) => true,
             ApiError::Transport { maybe_sent, .. } => *maybe_sent,
             ApiError::Decode { .. } => true,
+            ApiError::BodyTooLarge { status, .. } => (200..300).contains(status),
             _ => false,
         }
     }
+}
+
+/// Makes server-provided text safe to show in a terminal: drops control
+/// characters (terminal escape sequences whole), bidi controls and other
+/// invisible format characters, turns line breaks and tabs into spaces, and
+/// cuts the result at `max_bytes` (on a character boundary) with a note
+/// saying it was truncated and how long it was as received.
+pub fn sanitize(text: &str, max_bytes: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_bytes + 64));
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // ESC: drop the whole sequence (CSI `ESC [ ... final`, OSC
+            // `ESC ] ... BEL|ESC \`, or a two-character escape).
+            '\u{1b}' => match chars.next() {
+                Some('[') => {
+                    while let Some(&n) = chars.peek() {
+                        chars.next();
+                        if ('\u{40}'..='\u{7e}').contains(&n) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') | Some('P') | Some('_') | Some('^') => {
+                    while let Some(n) = chars.next() {
+                        if n == '\u{7}' || n == '\u{9c}' {
+                            break;
+                        }
+                        if n == '\u{1b}' {
+                            if chars.peek() == Some(&'\\') {
+                                chars.next();
+                            }
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            // C1 CSI: like `ESC [`.
+            '\u{9b}' => {
+                while let Some(n) = chars.next() {
+                    if ('\u{40}'..='\u{7e}').contains(&n) {
+                        break;
+                    }
+                }
+            }
+            '\n' | '\r' | '\t' => {
+                if !out.ends_with(' ') && !out.is_empty() {
+                    out.push(' ');
+                }
+            }
+            c if c.is_control() || is_invisible_format(c) => {}
+            c => out.push(c),
+        }
+    }
+    let trimmed = out.trim_end().len();
+    out.truncate(trimmed);
+    if out.len() <= max_bytes {
+        return out;
+    }
+    // The length as received, so the note says how much there was.
+    let total = text.len();
+    let mut cut = max_bytes;
+    while !out.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    out.truncate(cut);
+    out.push_str(&format!("… (truncated: the message was {total} bytes)"));
+    out
+}
+
+/// Bidi controls and other invisible format characters that can make text
+/// read differently from what it is.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{202a}'..='\u{202e}' // LRE, RLE, PDF, LRO, RLO
+        | '\u{2066}'..='\u{2069}' // LRI, RLI, FSI, PDI
+        | '\u{200e}' | '\u{200f}' // LRM, RLM
+        | '\u{061c}' // ALM
+        | '\u{200b}'..='\u{200d}' // zero-width space, non-joiner, joiner
+        | '\u{2060}' | '\u{feff}' // word joiner, BOM
+    )
 }
 
 /// The canonical reason phrase, e.g. "Bad Gateway".
@@ -290,22 +687,15 @@ fn describe_body(status: u16, body: &[u8]) -> String {
         // Empty, or an HTML page from a proxy or gateway: the status says it all.
         return reason;
     }
-    let mut excerpt: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(BODY_EXCERPT_CHARS)
-        .collect();
-    if text.chars().count() > BODY_EXCERPT_CHARS {
-        excerpt.push('…');
-    }
+    let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let excerpt = sanitize(&collapsed, BODY_EXCERPT_BYTES);
     format!("{reason}: {excerpt}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reqwest::header::HeaderValue;
 
     fn classify(status: u16, body: &str) -> ApiError {
         ApiError::from_response("GET", "/v1beta1/clusters/1", status, body.as_bytes())
@@ -332,6 +722,35 @@ mod tests {
     }
 
     #[test]
+    fn the_status_decides_before_the_code() {
+        // A familiar status with an unfamiliar or contradicting code
+        // behaves like its class.
+        assert!(classify(404, r#"{"code":13,"message":"x"}"#).is_not_found());
+        assert!(classify(409, r#"{"code":10,"message":"aborted"}"#).is_conflict());
+        assert!(classify(409, r#"{"code":99,"message":"x"}"#).is_conflict());
+        assert!(classify(429, r#"{"code":14,"message":"x"}"#).is_rate_limited());
+        assert!(classify(401, r#"{"code":7,"message":"x"}"#).is_unauthenticated());
+        assert!(classify(403, r#"{"code":16,"message":"x"}"#).is_permission_denied());
+        assert!(classify(503, r#"{"code":5,"message":"x"}"#).is_server_error());
+        assert!(classify(400, r#"{"code":42,"message":"x"}"#).is_invalid_argument());
+        assert!(classify(400, r#"{"code":11,"message":"x"}"#).is_invalid_argument());
+        // Then the message, when the code says nothing.
+        assert!(
+            classify(400, r#"{"message":"failed precondition: busy"}"#).is_failed_precondition()
+        );
+        assert!(classify(400, "not allowed in the current state").is_failed_precondition());
+        // A 4xx without a class of its own follows the code.
+        assert!(classify(412, r#"{"code":9,"message":"x"}"#).is_failed_precondition());
+        assert!(matches!(
+            classify(501, r#"{"code":12,"message":"x"}"#),
+            ApiError::Unexpected(_)
+        ));
+        // A rate limit is not transient: the client already waited.
+        assert!(!classify(429, "").is_transient());
+        assert!(classify(502, "").is_transient());
+    }
+
+    #[test]
     fn non_envelope_bodies_still_give_typed_errors() {
         let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
         let e = classify(502, html);
@@ -349,19 +768,23 @@ mod tests {
         assert!(classify(404, "").is_not_found());
         assert!(classify(401, "").is_unauthenticated());
         assert!(classify(400, "{}").is_invalid_argument());
+        assert!(classify(400, "null").is_invalid_argument());
+        assert!(classify(400, "[1,2]").is_invalid_argument());
         assert!(classify(418, "teapot").to_string().contains("HTTP 418"));
         assert!(matches!(classify(418, ""), ApiError::Unexpected(_)));
 
         let long = "x".repeat(1000);
         let e = classify(500, &long);
-        assert!(e.api_message().unwrap().chars().count() < 250);
+        let m = e.api_message().unwrap();
+        assert!(m.len() < 300, "{m}");
+        assert!(m.contains("truncated: the message was 1000 bytes"), "{m}");
     }
 
     #[test]
     fn messages_tell_the_user_what_to_do() {
         let e = classify(401, r#"{"code":16,"message":"invalid digest"}"#);
         let text = e.to_string();
-        assert!(text.starts_with("the API key was rejected: check public_key/private_key"));
+        assert!(text.starts_with("the API key was rejected by TiDB Cloud: check public_key/private_key"));
         assert!(text.contains("TIDBCLOUD_PUBLIC_KEY/TIDBCLOUD_PRIVATE_KEY"));
         assert!(text.contains("invalid digest"));
         assert!(text.contains("HTTP 401 on GET /v1beta1/clusters/1"));
@@ -376,5 +799,65 @@ mod tests {
         assert!(ambiguous
             .to_string()
             .contains("Look it up before creating it again"));
+    }
+
+    #[test]
+    fn the_trace_id_comes_from_the_header_or_the_details() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            TRACE_ID_HEADER,
+            HeaderValue::from_static("trace-from-header"),
+        );
+        let body = br#"{"code":5,"message":"gone","details":[
+            {"@type":"type.googleapis.com/google.rpc.RequestInfo","requestId":"trace-from-details"}]}"#;
+        let e = ApiError::from_http("DELETE", "/v1beta1/x", 404, Some(&h), body, 1);
+        assert_eq!(e.trace_id(), Some("trace-from-header"));
+        assert!(
+            e.to_string()
+                .contains("HTTP 404 on DELETE /v1beta1/x; trace id trace-from-header"),
+            "{e}"
+        );
+        let e = ApiError::from_http("DELETE", "/v1beta1/x", 404, None, body, 1);
+        assert_eq!(e.trace_id(), Some("trace-from-details"));
+        assert!(e.to_string().contains("trace id trace-from-details"), "{e}");
+        let e = ApiError::from_http("GET", "/x", 502, Some(&h), b"<html>", 1);
+        assert_eq!(e.trace_id(), Some("trace-from-header"));
+        assert_eq!(classify(500, "").trace_id(), None);
+        assert_eq!(e.call(), Some(("GET", "/x")));
+    }
+
+    #[test]
+    fn server_text_is_sanitised() {
+        let hostile = "ok\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7}x\u{202e}evil\u{2066}\u{200f}\u{61c}\0bell\u{7}\r\nnext\u{9b}2Jz";
+        let clean = sanitize(hostile, MAX_MESSAGE_BYTES);
+        assert_eq!(clean, "okred xevilbell nextz");
+        let e = classify(
+            400,
+            &serde_json::json!({"code": 3, "message": hostile}).to_string(),
+        );
+        assert_eq!(e.api_message(), Some("okred xevilbell nextz"));
+        assert!(!e.to_string().chars().any(|c| c.is_control()));
+
+        let huge = "é".repeat(3 * 1024 * 1024);
+        let e = classify(
+            400,
+            &serde_json::json!({"code": 3, "message": huge}).to_string(),
+        );
+        let m = e.api_message().unwrap();
+        assert!(m.len() < MAX_MESSAGE_BYTES + 100, "{}", m.len());
+        assert!(
+            m.ends_with("… (truncated: the message was 6291456 bytes)"),
+            "{}",
+            &m[m.len() - 60..]
+        );
+        assert_eq!(sanitize("short", 1024), "short");
+    }
+
+    #[test]
+    fn retried_removals_that_find_nothing_are_done() {
+        let first = ApiError::from_http("DELETE", "/x", 404, None, b"", 1);
+        let retried = ApiError::from_http("DELETE", "/x", 404, None, b"", 2);
+        assert!(first.is_not_found() && !first.not_found_after_retry());
+        assert!(retried.is_not_found() && retried.not_found_after_retry());
     }
 }

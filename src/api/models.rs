@@ -199,33 +199,43 @@ api_enum! {
 pub struct PrivateLinkConnection {
     /// `plc-...`; assigned by the API.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::string")]
     pub private_link_connection_id: String,
     /// The cluster the connection belongs to.
+    #[serde(deserialize_with = "absent::string")]
     pub cluster_id: String,
     /// 1 to 64 characters.
+    #[serde(deserialize_with = "absent::string")]
     pub display_name: String,
     /// Assigned by the API.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_enum")]
     pub state: Option<ConnectionState>,
     /// Why the connection failed, when it did.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub message: Option<String>,
     /// Who created the connection.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub created_by: Option<String>,
     /// RFC 3339 timestamp.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub create_time: Option<String>,
     /// RFC 3339 timestamp; may be null.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub update_time: Option<String>,
     /// Required by the API on create. Optional here because grpc-gateway may
     /// omit an enum's zero value from responses; see
     /// [`connection_type`](Self::connection_type).
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "absent::opt_enum")]
     pub connection_type: Option<ConnectionType>,
     /// The domains attached to the connection; only the GET call fills them.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::list")]
     pub attached_domains: Vec<AttachDomain>,
     /// Set for `AWS_ENDPOINT_SERVICE` connections.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -329,15 +339,19 @@ impl PrivateLinkConnection {
 #[serde(rename_all = "camelCase", default)]
 pub struct AwsEndpointService {
     /// `com.amazonaws.vpce.<region>.vpce-svc-<hex>`.
+    #[serde(deserialize_with = "absent::string")]
     pub name: String,
     /// Region of the endpoint service; the API defaults it to the cluster's.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub region: Option<String>,
     /// `vpce-...`; assigned by AWS.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub endpoint_id: Option<String>,
     /// The AZs the endpoint spans.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::list")]
     pub availability_zone_ids: Vec<String>,
 }
 
@@ -346,12 +360,15 @@ pub struct AwsEndpointService {
 #[serde(rename_all = "camelCase", default)]
 pub struct AlicloudEndpointService {
     /// `com.aliyuncs.privatelink.<region>.epsrv-<id>`.
+    #[serde(deserialize_with = "absent::string")]
     pub name: String,
     /// `ep-...`; assigned by Alibaba Cloud.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub endpoint_id: Option<String>,
     /// The zones the endpoint spans.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::list")]
     pub availability_zone_ids: Vec<String>,
 }
 
@@ -363,29 +380,37 @@ pub struct AlicloudEndpointService {
 pub struct AttachDomain {
     /// Assigned by the API; empty in a `validateOnly` answer.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::string")]
     pub attach_domain_id: String,
     /// The cluster of the connection.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub cluster_id: Option<String>,
     /// The connection the domains are attached to.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub private_link_connection_id: Option<String>,
     /// Required by the API. Optional here for the same reason as
     /// [`PrivateLinkConnection::connection_type`].
     #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "absent::opt_enum")]
     pub domain_type: Option<DomainType>,
     /// The name part of the domains; may be omitted for `TIDBCLOUD_MANAGED`
     /// (the API generates one).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub unique_name: Option<String>,
     /// The domains of the attachment.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::list")]
     pub domains: Vec<Domain>,
     /// Who attached the domains.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub created_by: Option<String>,
     /// RFC 3339 timestamp.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub create_time: Option<String>,
 }
 
@@ -406,12 +431,15 @@ impl AttachDomain {
 pub struct Domain {
     /// E.g. `*.usw2-az1.abc123.aws.plc.tidbcloud.com`.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::string")]
     pub name: String,
     /// See [`DomainState`]; any other value is transitional.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_enum")]
     pub state: Option<DomainState>,
     /// Why the domain failed, when it did.
     #[serde(skip_serializing)]
+    #[serde(deserialize_with = "absent::opt_string")]
     pub message: Option<String>,
 }
 
@@ -421,8 +449,10 @@ pub struct Domain {
 pub struct AvailabilityZones {
     /// The TiDB Cloud account on the cluster's cloud, to be allowed on the
     /// endpoint service.
+    #[serde(deserialize_with = "absent::string")]
     pub account_id: String,
     /// The AZ ids the cluster can reach.
+    #[serde(deserialize_with = "absent::list")]
     pub az_ids: Vec<String>,
 }
 
@@ -431,6 +461,7 @@ pub struct AvailabilityZones {
 #[serde(rename_all = "camelCase", default)]
 pub struct ListPrivateLinkConnectionsResponse {
     /// The connections of this page (without `attachedDomains`).
+    #[serde(deserialize_with = "absent::list")]
     pub private_link_connections: Vec<PrivateLinkConnection>,
     /// Token of the next page; `None` (or empty) on the last one.
     #[serde(deserialize_with = "empty_string_as_none")]
@@ -447,16 +478,21 @@ pub struct ListPrivateLinkConnectionsResponse {
 #[serde(rename_all = "camelCase", default)]
 pub struct Cluster {
     /// `clusters/<id>`.
+    #[serde(deserialize_with = "absent::opt_string")]
     pub name: Option<String>,
     /// The cluster id.
+    #[serde(deserialize_with = "absent::string")]
     pub cluster_id: String,
     /// The user's name for the cluster.
+    #[serde(deserialize_with = "absent::string")]
     pub display_name: String,
     /// The cluster's state; `ACTIVE` when running.
+    #[serde(deserialize_with = "absent::opt_enum")]
     pub state: Option<ClusterState>,
     /// Where the cluster runs.
     pub region: Option<Region>,
     /// RFC 3339 timestamp.
+    #[serde(deserialize_with = "absent::opt_string")]
     pub create_time: Option<String>,
 }
 
@@ -495,14 +531,19 @@ impl Cluster {
 #[serde(rename_all = "camelCase", default)]
 pub struct Region {
     /// `regions/<region_id>`.
+    #[serde(deserialize_with = "absent::opt_string")]
     pub name: Option<String>,
     /// `<cloud_provider>-<region code>`, e.g. `aws-us-west-2`.
+    #[serde(deserialize_with = "absent::opt_string")]
     pub region_id: Option<String>,
     /// `aws`, `gcp`, `azure` or `alicloud`.
+    #[serde(deserialize_with = "absent::opt_enum")]
     pub cloud_provider: Option<CloudProvider>,
     /// E.g. `Oregon (us-west-2)`.
+    #[serde(deserialize_with = "absent::opt_string")]
     pub display_name: Option<String>,
     /// Deprecated spelling of `cloud_provider`.
+    #[serde(deserialize_with = "absent::opt_string")]
     pub provider: Option<String>,
 }
 
@@ -539,7 +580,51 @@ pub(crate) struct DetachDomainsBody<'a> {
 }
 
 fn empty_string_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(Option::<String>::deserialize(d)?.filter(|s| !s.is_empty()))
+    absent::opt_string(d)
+}
+
+/// Absent values as grpc-gateway writes them: an unset string is `""`, an
+/// unset object or list may be `null`, an unset enum `*_UNSPECIFIED` (its
+/// zero value). All read as absent: `None`, `""` or an empty list.
+mod absent {
+    use serde::{Deserialize, Deserializer};
+
+    /// `null` and `""` as `None`.
+    pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.filter(|s| !s.trim().is_empty()))
+    }
+
+    /// `null`, `""` and `*_UNSPECIFIED` as `None`; anything else, known or
+    /// not, as the enum (unknown words are kept as `Other`).
+    pub fn opt_enum<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: From<String>,
+    {
+        Ok(opt_string(d)?.filter(|s| !is_unspecified(s)).map(T::from))
+    }
+
+    /// `null` as `""`.
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// `null` as an empty list.
+    pub fn list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+    where
+        D: Deserializer<'de>,
+        T: Deserialize<'de>,
+    {
+        Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
+    }
+
+    /// An enum's zero value, e.g. `STATE_UNSPECIFIED`.
+    pub fn is_unspecified(s: &str) -> bool {
+        let s = s.trim();
+        s.eq_ignore_ascii_case("UNSPECIFIED")
+            || s.len() > "_UNSPECIFIED".len()
+                && s[s.len() - "_UNSPECIFIED".len()..].eq_ignore_ascii_case("_UNSPECIFIED")
+    }
 }
 
 /// Accepts `12`, `"12"`, `null` and `""` (the last two as `None`).
@@ -622,6 +707,81 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn empty_null_and_unspecified_values_are_absent() {
+        let c: PrivateLinkConnection = serde_json::from_value(json!({
+            "privateLinkConnectionId": "plc-1",
+            "clusterId": null,
+            "displayName": "",
+            "state": "STATE_UNSPECIFIED",
+            "message": "",
+            "createdBy": null,
+            "createTime": "",
+            "updateTime": null,
+            "type": "PRIVATE_LINK_CONNECTION_TYPE_UNSPECIFIED",
+            "attachedDomains": null,
+            "awsEndpointService": {"name": "svc", "region": "", "endpointId": null,
+                                   "availabilityZoneIds": null},
+            "alicloudEndpointService": null,
+        }))
+        .unwrap();
+        assert_eq!(c.cluster_id, "");
+        assert_eq!(c.state, None);
+        assert_eq!(c.message, None);
+        assert_eq!(c.created_by, None);
+        assert_eq!(c.create_time, None);
+        assert_eq!(c.update_time, None);
+        assert_eq!(c.connection_type, None);
+        assert_eq!(
+            c.connection_type(),
+            Some(ConnectionType::AwsEndpointService)
+        );
+        assert!(c.attached_domains.is_empty());
+        let aws = c.aws_endpoint_service.as_ref().unwrap();
+        assert_eq!(
+            (aws.region.as_deref(), aws.endpoint_id.as_deref()),
+            (None, None)
+        );
+        assert!(aws.availability_zone_ids.is_empty());
+        assert_eq!(c.alicloud_endpoint_service, None);
+        assert_eq!(c.endpoint_id(), None);
+
+        let a: AttachDomain = serde_json::from_value(json!({
+            "attachDomainId": null, "type": "DOMAIN_TYPE_UNSPECIFIED", "uniqueName": "",
+            "domains": [{"name": "*.x", "state": "", "message": null},
+                        {"name": null, "state": "ATTACHED"}],
+        }))
+        .unwrap();
+        assert_eq!(a.attach_domain_id, "");
+        assert_eq!((a.domain_type, a.unique_name), (None, None));
+        assert_eq!(a.domains[0].state, None);
+        assert_eq!(
+            a.domains[1].state,
+            Some(DomainState::Other("ATTACHED".into()))
+        );
+
+        let page: ListPrivateLinkConnectionsResponse = serde_json::from_value(json!({
+            "privateLinkConnections": null, "nextPageToken": "", "totalSize": "0"
+        }))
+        .unwrap();
+        assert!(page.private_link_connections.is_empty());
+        assert_eq!((page.next_page_token, page.total_size), (None, Some(0)));
+
+        let cluster: Cluster = serde_json::from_value(json!({
+            "clusterId": "1", "displayName": null, "state": "CLUSTER_STATE_UNSPECIFIED",
+            "region": {"regionId": "", "name": "regions/aws-us-east-1",
+                       "cloudProvider": "CLOUD_PROVIDER_UNSPECIFIED", "provider": ""},
+        }))
+        .unwrap();
+        assert_eq!(cluster.state, None);
+        assert_eq!(cluster.cloud_provider(), Some("aws"));
+        assert_eq!(cluster.region_id(), Some("us-east-1"));
+
+        let az: AvailabilityZones =
+            serde_json::from_value(json!({"accountId": null, "azIds": null})).unwrap();
+        assert_eq!(az, AvailabilityZones::default());
     }
 
     #[test]

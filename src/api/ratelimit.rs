@@ -14,18 +14,22 @@
 //!   off) means the request was not processed: every caller pauses until the
 //!   advertised reset plus a little jitter (or an exponential backoff when
 //!   no reset is given), then the request is sent again, whatever its method.
+//! * Waiting is bounded: by the request's deadline when the caller set one
+//!   (see [`Client::with_deadline`](super::Client::with_deadline)), else by
+//!   [`RateLimitOptions::max_wait`] (5 minutes) per request. A wait that
+//!   would end past the bound is not started: the request fails at once with
+//!   [`ApiError::RateLimited`], which says for how long it waited.
 //! * A server that sends no rate limit headers is not throttled at all.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
-use rand::Rng;
 use reqwest::header::HeaderMap;
 use tokio::sync::Notify;
 
-use super::error::ApiError;
-use super::retry::exponential;
+use super::backoff::{exponential, up_to};
+use super::error::{human_duration, ApiError};
 use super::transport::{ApiRequest, ApiResponse, Transport};
 
 /// Requests left in the current window.
@@ -48,6 +52,9 @@ pub struct RateLimitOptions {
     /// How many `429` answers one request waits out before the error is
     /// returned to the caller.
     pub max_429_retries: u32,
+    /// The longest one request waits for the rate limit in total, when its
+    /// caller set no deadline of its own.
+    pub max_wait: Duration,
     /// The shortest wait after a `429` (reset headers are rounded down to
     /// whole seconds, so `0` can mean "almost a second").
     pub min_429_wait: Duration,
@@ -64,6 +71,7 @@ impl Default for RateLimitOptions {
     fn default() -> Self {
         RateLimitOptions {
             max_429_retries: 10,
+            max_wait: Duration::from_secs(5 * 60),
             min_429_wait: Duration::from_secs(1),
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
@@ -295,12 +303,12 @@ impl RateLimiter {
     }
 
     fn jitter(&self) -> Duration {
-        let max = self.options.reset_jitter.as_millis() as u64;
-        Duration::from_millis(rand::rng().random_range(0..=max))
+        up_to(self.options.reset_jitter)
     }
 
-    /// Waits until a request may be sent.
-    async fn acquire(&self) -> Permit<'_> {
+    /// Waits until a request may be sent, or returns `None` when that would
+    /// take past `end`.
+    async fn acquire(&self, end: Instant) -> Option<Permit<'_>> {
         let mut logged = false;
         loop {
             // Register for wake-ups before looking, so none is missed.
@@ -310,18 +318,28 @@ impl RateLimiter {
             let outcome = self.lock().try_acquire(Instant::now());
             match outcome {
                 Ok(probe) => {
-                    return Permit {
+                    return Some(Permit {
                         limiter: self,
                         probe,
                         done: false,
-                    }
+                    })
                 }
                 Err(Wait::Until(until)) => {
+                    if until > end {
+                        return None;
+                    }
                     if !logged {
-                        log::debug!(
-                            "TiDB Cloud API rate limit: waiting {:.1?} for the window to reset",
-                            until.saturating_duration_since(Instant::now())
-                        );
+                        let wait = until.saturating_duration_since(Instant::now());
+                        if wait >= Duration::from_secs(5) {
+                            log::info!(
+                                "TiDB Cloud API rate limit reached: waiting {} for the window to reset",
+                                human_duration(wait)
+                            );
+                        } else {
+                            log::debug!(
+                                "TiDB Cloud API rate limit: waiting {wait:.1?} for the window to reset"
+                            );
+                        }
                         logged = true;
                     }
                     tokio::select! {
@@ -329,7 +347,12 @@ impl RateLimiter {
                         _ = &mut changed => {}
                     }
                 }
-                Err(Wait::ForProbe) => changed.await,
+                Err(Wait::ForProbe) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(end)) => return None,
+                        _ = &mut changed => {}
+                    }
+                }
             }
         }
     }
@@ -389,9 +412,16 @@ impl<T> RateLimited<T> {
 #[async_trait]
 impl<T: Transport> Transport for RateLimited<T> {
     async fn send(&self, request: &ApiRequest) -> Result<ApiResponse, ApiError> {
+        let started = Instant::now();
+        let end = request
+            .deadline
+            .unwrap_or_else(|| started + self.limiter.options.max_wait);
         let mut answered_429 = 0;
+        let mut last_429: Option<ApiResponse> = None;
         loop {
-            let permit = self.limiter.acquire().await;
+            let Some(permit) = self.limiter.acquire(end).await else {
+                return Err(exhausted(request, started, answered_429, last_429.as_ref()));
+            };
             let response = self.inner.send(request).await?;
             let pause = permit.complete(&response);
             if response.status != 429 {
@@ -399,7 +429,7 @@ impl<T: Transport> Transport for RateLimited<T> {
             }
             answered_429 += 1;
             if answered_429 > self.limiter.options.max_429_retries {
-                return Ok(response);
+                return Err(exhausted(request, started, answered_429, Some(&response)));
             }
             log::debug!(
                 "TiDB Cloud API {} {} -> 429 (rate limited, not processed); sending again in {:.1?}",
@@ -407,7 +437,44 @@ impl<T: Transport> Transport for RateLimited<T> {
                 request.path,
                 pause.unwrap_or_default()
             );
+            last_429 = Some(response);
         }
+    }
+}
+
+/// The error for a request that waited for the rate limit as long as it
+/// may: how long, how many times it was sent, and the last 429.
+fn exhausted(
+    request: &ApiRequest,
+    started: Instant,
+    attempts: u32,
+    last: Option<&ApiResponse>,
+) -> ApiError {
+    let method = request.method.to_string();
+    let response = last.and_then(|r| {
+        ApiError::from_http(
+            &method,
+            &request.path,
+            r.status,
+            Some(&r.headers),
+            &r.body,
+            attempts,
+        )
+        .response()
+        .cloned()
+    });
+    let waited = started.elapsed();
+    log::warn!(
+        "TiDB Cloud API {method} {}: rate limit exhausted after waiting {}",
+        request.path,
+        human_duration(waited)
+    );
+    ApiError::RateLimited {
+        method,
+        path: request.path.clone(),
+        waited,
+        attempts,
+        response,
     }
 }
 
@@ -590,6 +657,7 @@ mod tests {
                 status,
                 headers: headers(Some(&remaining.to_string()), Some(&reset.to_string())),
                 body: Vec::new(),
+                attempts: 1,
             })
         }
     }
@@ -625,5 +693,107 @@ mod tests {
         assert_eq!(server.processed.load(Ordering::SeqCst), 25);
         // With a ceil-rounded reset and one client, the limiter never overruns.
         assert_eq!(server.answered_429.load(Ordering::SeqCst), 0);
+    }
+
+    /// A server that answers every request with a 429 and a short reset.
+    struct Always429(AtomicU32);
+
+    #[async_trait]
+    impl Transport for Always429 {
+        async fn send(&self, _: &ApiRequest) -> Result<ApiResponse, ApiError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(ApiResponse {
+                status: 429,
+                headers: headers(Some("0"), Some("0")),
+                body: br#"{"code":8,"message":"rate limit exceeded"}"#.to_vec(),
+                attempts: 1,
+            })
+        }
+    }
+
+    fn endless_options() -> RateLimitOptions {
+        RateLimitOptions {
+            max_429_retries: u32::MAX,
+            max_wait: Duration::from_millis(400),
+            min_429_wait: Duration::from_millis(50),
+            reset_jitter: Duration::ZERO,
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn an_endless_429_ends_within_the_bound_with_how_long_it_waited() {
+        let layer = RateLimited::new(Always429(AtomicU32::new(0)), endless_options());
+        let started = Instant::now();
+        let err = layer
+            .send(&ApiRequest::new(Method::GET, "/x"))
+            .await
+            .unwrap_err();
+        // A failure bound, not a performance one: without the bound the
+        // wait never ends.
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(20), "{took:?}");
+        assert!(err.is_rate_limited(), "{err:?}");
+        assert!(!err.is_transient(), "a wait must not spin on it");
+        let ApiError::RateLimited {
+            waited, attempts, ..
+        } = &err
+        else {
+            unreachable!()
+        };
+        // No wait is started that would end past the bound (the last
+        // exchange itself may run a little over it).
+        assert!(
+            *waited < Duration::from_millis(400) + Duration::from_secs(1),
+            "{waited:?}"
+        );
+        assert!(*attempts >= 2, "{attempts}");
+        let text = err.to_string();
+        assert!(
+            text.contains("rate limit") && text.contains("exhausted"),
+            "{text}"
+        );
+        assert!(text.contains("waited") && text.contains("GET /x"), "{text}");
+        assert!(text.contains("rate limit exceeded (HTTP 429"), "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_request_deadline_replaces_the_default_bound() {
+        let options = RateLimitOptions {
+            max_wait: Duration::from_secs(3600),
+            ..endless_options()
+        };
+        let layer = RateLimited::new(Always429(AtomicU32::new(0)), options);
+        let started = Instant::now();
+        let deadline = Some(started + Duration::from_millis(300));
+        let err = layer
+            .send(&ApiRequest::new(Method::GET, "/x").with_deadline(deadline))
+            .await
+            .unwrap_err();
+        assert!(err.is_rate_limited(), "{err:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_wait_longer_than_the_bound_is_not_started() {
+        let options = RateLimitOptions {
+            min_429_wait: Duration::from_secs(60),
+            ..endless_options()
+        };
+        let server = Always429(AtomicU32::new(0));
+        let layer = RateLimited::new(server, options);
+        let started = Instant::now();
+        let err = layer
+            .send(&ApiRequest::new(Method::GET, "/x"))
+            .await
+            .unwrap_err();
+        assert!(err.is_rate_limited());
+        // The 60 s wait was not started: one request, then the error.
+        assert_eq!(layer.inner.0.load(Ordering::SeqCst), 1);
+        assert!(started.elapsed() < Duration::from_secs(30));
     }
 }

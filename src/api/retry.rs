@@ -1,18 +1,25 @@
 //! The top layer: retries where they are safe.
 //!
-//! GET and DELETE are retried on 5xx and transport errors, with exponential
-//! backoff and jitter, a bounded number of attempts and a bounded total
-//! time. POST is never retried once it may have reached the server: a
-//! create answered with a 5xx or a dropped connection may have happened, and
-//! the caller must find out (see [`ApiError::Ambiguous`]). A request that
-//! certainly never left (connection refused) is retried for any method.
-//! 429s are not seen here: the rate limit layer below waits them out.
+//! Idempotent requests (GET, DELETE, and POSTs marked idempotent or read-only
+//! such as a detach or a dry run) are retried on 5xx and transport errors,
+//! with exponential backoff and jitter ([`backoff`](super::backoff)), a
+//! bounded number of attempts, a bounded total time, and never past the
+//! request's deadline. Other POSTs are never retried once they may have
+//! reached the server: a create answered with a 5xx or a dropped connection
+//! may have happened, and the caller must find out (see
+//! [`ApiError::Ambiguous`]). A request that certainly never left (connection
+//! refused) is retried for any method. 429s are not seen here: the rate
+//! limit layer below waits them out. Redirects and oversized answers are
+//! never retried.
+//!
+//! The answer records how many attempts it took, so that a 404 to a retried
+//! DELETE or detach can be told apart (an earlier attempt did the job).
 
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use rand::Rng;
 
+use super::backoff;
 use super::error::ApiError;
 use super::transport::{ApiRequest, ApiResponse, Transport};
 
@@ -46,22 +53,8 @@ impl RetryPolicy {
     /// random point in its upper half, so concurrent callers spread out but
     /// still back off.
     pub fn backoff(&self, retry: u32) -> Duration {
-        let ceiling = exponential(self.initial_backoff, self.max_backoff, retry);
-        jitter_upper_half(ceiling)
+        backoff::delay(self.initial_backoff, self.max_backoff, retry)
     }
-}
-
-/// `initial * 2^(n-1)` capped at `cap` (and `n = 0` treated as 1).
-pub(crate) fn exponential(initial: Duration, cap: Duration, n: u32) -> Duration {
-    let factor = 2u32.saturating_pow(n.saturating_sub(1).min(30));
-    initial.saturating_mul(factor).min(cap)
-}
-
-/// A random duration in `[d/2, d]`.
-pub(crate) fn jitter_upper_half(d: Duration) -> Duration {
-    let half = d / 2;
-    let spread = d.saturating_sub(half).as_millis() as u64;
-    half + Duration::from_millis(rand::rng().random_range(0..=spread))
 }
 
 /// Wraps a [`Transport`] with the retry policy.
@@ -108,7 +101,10 @@ impl<T: Transport> Transport for Retrying<T> {
         let started = Instant::now();
         let mut attempt = 1;
         loop {
-            let result = self.inner.send(request).await;
+            let result = self.inner.send(request).await.map(|mut r| {
+                r.attempts = attempt;
+                r
+            });
             let Some(reason) = retry_reason(request, &result) else {
                 return result;
             };
@@ -121,7 +117,8 @@ impl<T: Transport> Transport for Retrying<T> {
                 return result;
             }
             let delay = self.policy.backoff(attempt);
-            if started.elapsed() + delay > self.policy.max_elapsed {
+            let past_deadline = request.deadline.is_some_and(|d| Instant::now() + delay > d);
+            if started.elapsed() + delay > self.policy.max_elapsed || past_deadline {
                 log::debug!(
                     "TiDB Cloud API {} {}: {reason}; out of retry time",
                     request.method,
@@ -176,8 +173,13 @@ pub(crate) mod tests {
                     status,
                     headers: HeaderMap::new(),
                     body: Vec::new(),
+                    attempts: 1,
                 }),
-                Err(maybe_sent) => Err(request.transport_error("reset".into(), maybe_sent)),
+                Err(maybe_sent) => Err(request.transport_error(
+                    "reset".into(),
+                    maybe_sent,
+                    crate::api::error::TransportKind::Dropped,
+                )),
             }
         }
     }
@@ -200,7 +202,7 @@ pub(crate) mod tests {
             max_elapsed: Duration::from_secs(60),
         };
         for retry in 0..40 {
-            let ceiling = exponential(p.initial_backoff, p.max_backoff, retry);
+            let ceiling = backoff::exponential(p.initial_backoff, p.max_backoff, retry);
             assert!(ceiling <= p.max_backoff);
             for _ in 0..50 {
                 let d = p.backoff(retry);
@@ -209,22 +211,6 @@ pub(crate) mod tests {
                 assert!(d <= ceiling);
             }
         }
-        assert_eq!(
-            exponential(p.initial_backoff, p.max_backoff, 1),
-            Duration::from_millis(100)
-        );
-        assert_eq!(
-            exponential(p.initial_backoff, p.max_backoff, 3),
-            Duration::from_millis(400)
-        );
-        assert_eq!(
-            exponential(p.initial_backoff, p.max_backoff, 5),
-            Duration::from_millis(1000)
-        );
-        assert_eq!(
-            exponential(p.initial_backoff, p.max_backoff, u32::MAX),
-            p.max_backoff
-        );
     }
 
     #[tokio::test]
@@ -236,6 +222,29 @@ pub(crate) mod tests {
             assert_eq!(r.status, 200);
             assert_eq!(layer.inner.calls(), 4);
         }
+    }
+
+    #[tokio::test]
+    async fn marked_idempotent_posts_retry_and_count_attempts() {
+        let layer = Retrying::new(Script::new(vec![Ok(503), Err(true), Ok(404)]), fast());
+        let r = layer
+            .send(&ApiRequest::new(Method::POST, "/x:detachDomains").idempotent())
+            .await
+            .unwrap();
+        assert_eq!((r.status, r.attempts), (404, 3));
+        assert_eq!(layer.inner.calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn no_retry_starts_past_the_deadline() {
+        let layer = Retrying::new(Script::new(vec![Ok(503); 10]), fast());
+        let deadline = Some(Instant::now());
+        let r = layer
+            .send(&ApiRequest::new(Method::GET, "/x").with_deadline(deadline))
+            .await
+            .unwrap();
+        assert_eq!(r.status, 503);
+        assert_eq!(layer.inner.calls(), 1);
     }
 
     #[tokio::test]

@@ -4,8 +4,14 @@
 //! `Retrying<RateLimited<HttpTransport>>`, built by [`Client`](super::Client).
 //! A layer sees a request described independently of the HTTP library
 //! ([`ApiRequest`]) and returns the raw answer ([`ApiResponse`]) whatever its
-//! status; only network failures are errors at this level. Turning error
-//! statuses into [`ApiError`]s is the operations' job.
+//! status; only network failures, redirects and oversized answers are
+//! errors at this level. Turning error statuses into [`ApiError`]s is the
+//! operations' job.
+//!
+//! This module owns what only HTTP needs: the user agent, the loopback rule
+//! for proxies, the body cap and the no-redirect policy. It imports nothing
+//! of the client above it (layers run one way: client → retry → rate limit →
+//! transport; see the [module map](super)).
 
 use std::time::{Duration, Instant};
 
@@ -15,9 +21,47 @@ use reqwest::header::{
 };
 use reqwest::{Method, Url};
 
-use super::config::is_loopback;
+use std::net::IpAddr;
+
+use reqwest::header::{CONTENT_LENGTH, LOCATION};
+
 use super::digest::{Challenge, DigestAuth, NonceSession};
-use super::error::ApiError;
+use super::error::{self, ApiError, TransportKind};
+
+/// This provider's product token in the user agent. Not
+/// `terraform-provider-tidbcloud`, which is the official Go provider's, so
+/// that TiDB Cloud can tell the two apart.
+pub const PRODUCT: &str = "tidbcloud-privatelink-provider";
+
+/// Environment variable whose value Terraform users append to user agents.
+pub const APPEND_USER_AGENT_ENV: &str = "TF_APPEND_USER_AGENT";
+
+/// The largest answer body read, in bytes. An API answer is a few KiB; a
+/// larger one is a misdirected endpoint or a hostile server.
+pub const MAX_BODY_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Whether `host` (as in a URL, IPv6 in brackets) is loopback.
+pub fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `tidbcloud-privatelink-provider/<version>`, then the configured suffix
+/// (Terraform's version), then `TF_APPEND_USER_AGENT` when set.
+pub fn user_agent(suffix: Option<&str>, append: Option<&str>) -> String {
+    let mut ua = format!("{PRODUCT}/{}", env!("CARGO_PKG_VERSION"));
+    for extra in [suffix, append].into_iter().flatten() {
+        let extra = extra.trim();
+        if !extra.is_empty() {
+            ua.push(' ');
+            ua.push_str(extra);
+        }
+    }
+    ua
+}
 
 /// One API call, before it goes on the wire.
 #[derive(Debug, Clone)]
@@ -31,6 +75,12 @@ pub struct ApiRequest {
     /// Set for a POST that changes nothing (a dry run), so that it may be
     /// retried like a GET.
     pub read_only: bool,
+    /// Set for a POST whose repetition changes nothing more than the first
+    /// (a detach), so that it may be retried like a DELETE.
+    pub idempotent: bool,
+    /// The caller's deadline: no layer waits (for the rate limit, or before
+    /// a retry) past it.
+    pub deadline: Option<Instant>,
 }
 
 impl ApiRequest {
@@ -40,7 +90,22 @@ impl ApiRequest {
             path: path.into(),
             body: None,
             read_only: false,
+            idempotent: false,
+            deadline: None,
         }
+    }
+
+    /// Marks a request that may be sent again without changing the outcome
+    /// (a detach: a second one finds nothing more to do, or a 404).
+    pub fn idempotent(mut self) -> Self {
+        self.idempotent = true;
+        self
+    }
+
+    /// Bounds every wait of this request by `deadline`.
+    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+        self.deadline = deadline;
+        self
     }
 
     /// Marks a request that changes nothing on the server.
@@ -56,9 +121,11 @@ impl ApiRequest {
         Ok(self)
     }
 
-    /// GET, HEAD, PUT and DELETE may be repeated without changing the outcome.
+    /// GET, HEAD, PUT and DELETE, and requests marked read-only or
+    /// idempotent, may be repeated without changing the outcome.
     pub fn is_idempotent(&self) -> bool {
         self.read_only
+            || self.idempotent
             || matches!(
                 self.method,
                 Method::GET | Method::HEAD | Method::PUT | Method::DELETE
@@ -66,12 +133,18 @@ impl ApiRequest {
     }
 
     /// A transport error for this request.
-    pub(crate) fn transport_error(&self, message: String, maybe_sent: bool) -> ApiError {
+    pub(crate) fn transport_error(
+        &self,
+        message: String,
+        maybe_sent: bool,
+        kind: TransportKind,
+    ) -> ApiError {
         ApiError::Transport {
             method: self.method.to_string(),
             path: self.path.clone(),
             message,
             maybe_sent,
+            kind,
         }
     }
 }
@@ -82,6 +155,9 @@ pub struct ApiResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// How many times the request was sent for this answer (the retry
+    /// layer counts; 1 below it).
+    pub attempts: u32,
 }
 
 impl ApiResponse {
@@ -109,6 +185,7 @@ pub struct HttpTransport {
     http: reqwest::Client,
     base: String,
     auth: DigestAuth,
+    max_body_bytes: u64,
 }
 
 impl HttpTransport {
@@ -120,6 +197,7 @@ impl HttpTransport {
         user_agent: &str,
         connect_timeout: Duration,
         request_timeout: Duration,
+        max_body_bytes: u64,
     ) -> Result<Self, ApiError> {
         install_crypto_provider();
         // Proxies come from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (reqwest's
@@ -130,6 +208,8 @@ impl HttpTransport {
             .user_agent(user_agent)
             .connect_timeout(connect_timeout)
             .timeout(request_timeout)
+            // Never follow redirects: a 3xx is an error (see `send`).
+            .redirect(reqwest::redirect::Policy::none())
             .tcp_nodelay(true);
         if base.host_str().is_some_and(is_loopback) {
             builder = builder.no_proxy();
@@ -141,6 +221,7 @@ impl HttpTransport {
             http,
             base: base.as_str().trim_end_matches('/').to_string(),
             auth: DigestAuth::new(public_key, private_key),
+            max_body_bytes,
         })
     }
 
@@ -177,20 +258,44 @@ impl HttpTransport {
                 .body(body.clone());
         }
         let result = async {
-            let response = builder.send().await.map_err(|e| {
+            let mut response = builder.send().await.map_err(|e| {
                 // A connect failure means nothing reached the server.
-                request.transport_error(chain(&e), !e.is_connect())
+                request.transport_error(chain(&e), !e.is_connect(), transport_kind(&e))
             })?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
-            let body = response
-                .bytes()
+            let too_large = |length: Option<u64>| ApiError::BodyTooLarge {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                status,
+                limit: self.max_body_bytes,
+                length,
+                trace_id: error::trace_id(Some(&headers), &[]),
+            };
+            let announced = headers
+                .get(CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            if announced.is_some_and(|n| n > self.max_body_bytes) {
+                return Err(too_large(announced));
+            }
+            // Read chunk by chunk, never more than the cap.
+            let mut body = Vec::with_capacity(announced.unwrap_or(0) as usize);
+            while let Some(chunk) = response
+                .chunk()
                 .await
-                .map_err(|e| request.transport_error(chain(&e), true))?;
+                .map_err(|e| request.transport_error(chain(&e), true, read_kind(&e)))?
+            {
+                if body.len() as u64 + chunk.len() as u64 > self.max_body_bytes {
+                    return Err(too_large(announced));
+                }
+                body.extend_from_slice(&chunk);
+            }
             Ok(ApiResponse {
                 status,
                 headers,
-                body: body.to_vec(),
+                body,
+                attempts: 1,
             })
         }
         .await;
@@ -261,6 +366,9 @@ impl Transport for HttpTransport {
                 .flatten();
             let Some(challenge) = challenge else {
                 self.release(session);
+                if (300..400).contains(&response.status) {
+                    return Err(redirect_error(request, &response));
+                }
                 return Ok(response);
             };
             // Sending again helps on first contact and when the nonce was
@@ -289,6 +397,47 @@ fn install_crypto_provider() {
     });
 }
 
+/// A 3xx answer as an error naming where it pointed.
+fn redirect_error(request: &ApiRequest, response: &ApiResponse) -> ApiError {
+    let location = response
+        .headers
+        .get(LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .map(|l| error::sanitize(&l, 512))
+        .filter(|l| !l.is_empty());
+    ApiError::Redirect {
+        method: request.method.to_string(),
+        path: request.path.clone(),
+        status: response.status,
+        location,
+        trace_id: error::trace_id(Some(&response.headers), &[]),
+    }
+}
+
+/// What kind of failure a send error is.
+fn transport_kind(e: &reqwest::Error) -> TransportKind {
+    if e.is_timeout() {
+        TransportKind::Timeout
+    } else if e.is_connect() {
+        TransportKind::Connect
+    } else if e.is_request() || e.is_body() {
+        // The connection was made and the request written (or being
+        // written); then it was closed or reset without an answer.
+        TransportKind::Dropped
+    } else {
+        TransportKind::Other
+    }
+}
+
+/// What kind of failure an error while reading the body is.
+fn read_kind(e: &reqwest::Error) -> TransportKind {
+    if e.is_timeout() {
+        TransportKind::Timeout
+    } else {
+        TransportKind::Dropped
+    }
+}
+
 /// An error with its sources, e.g. "error sending request: connection refused".
 fn chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
@@ -309,12 +458,50 @@ mod tests {
     use super::*;
 
     #[test]
+    fn loopback_hosts() {
+        for host in [
+            "127.0.0.1",
+            "127.9.9.9",
+            "localhost",
+            "LOCALHOST",
+            "[::1]",
+            "::1",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "10.0.0.1",
+            "[::2]",
+            "localhost.example.com",
+            "example.com",
+            "",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
+    }
+
+    #[test]
+    fn user_agent_has_its_own_product_token_and_appends() {
+        let v = env!("CARGO_PKG_VERSION");
+        assert_eq!(user_agent(None, None), format!("{PRODUCT}/{v}"));
+        assert!(!PRODUCT.starts_with("terraform-provider-tidbcloud"));
+        assert_eq!(
+            user_agent(Some("Terraform/1.11.4"), Some(" ci-run/7 ")),
+            format!("{PRODUCT}/{v} Terraform/1.11.4 ci-run/7")
+        );
+        assert_eq!(user_agent(Some(""), Some("")), format!("{PRODUCT}/{v}"));
+    }
+
+    #[test]
     fn idempotent_methods() {
         assert!(ApiRequest::new(Method::GET, "/").is_idempotent());
         assert!(ApiRequest::new(Method::DELETE, "/").is_idempotent());
         assert!(!ApiRequest::new(Method::POST, "/").is_idempotent());
         assert!(ApiRequest::new(Method::POST, "/")
             .read_only()
+            .is_idempotent());
+        assert!(ApiRequest::new(Method::POST, "/:detach")
+            .idempotent()
             .is_idempotent());
     }
 
@@ -328,6 +515,7 @@ mod tests {
             "ua",
             Duration::from_secs(1),
             Duration::from_secs(1),
+            MAX_BODY_BYTES,
         )
         .unwrap();
         let shown = format!("{t:?}");

@@ -5,6 +5,7 @@
 
 pub mod codec;
 pub mod diag;
+pub mod docs;
 pub mod plan;
 pub mod poll;
 pub mod resource;

@@ -71,7 +71,13 @@ impl Log for JsonLogger {
             record.target(),
         );
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{line}");
+        if let Err(e) = writeln!(err, "{line}") {
+            // The host reads stderr through a pipe; a broken pipe means it
+            // is gone. A Go plugin dies of SIGPIPE here; do the same.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(1);
+            }
+        }
     }
 
     fn flush(&self) {

@@ -173,6 +173,8 @@ fn ignore_interrupts() {
 
 /// Serves `plugin` until the host shuts it down.
 pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
+    // Before the handshake line: the host may die as soon as it is out.
+    let host = host_pid();
     // Launched by Terraform, Ctrl-C is Terraform's to handle; started by a
     // person with --debug, Ctrl-C ends the process as usual.
     if matches!(mode, Mode::Managed) {
@@ -257,9 +259,57 @@ pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
         let _ = stop.wait_for(|down| *down).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
     };
+    // Launched by Terraform, the plugin lives no longer than Terraform: a
+    // killed Terraform never calls Shutdown. In debug mode a person owns
+    // the process and ends it.
+    let orphaned = async move {
+        match mode {
+            Mode::Managed => watch_parent(host, PARENT_POLL).await,
+            Mode::Debug { .. } => std::future::pending().await,
+        }
+    };
     tokio::select! {
         result = server => result.map_err(|e| ServeError::Setup(format!("gRPC server: {e}"))),
         () = deadline => Ok(()),
+        () = orphaned => Ok(()),
+    }
+}
+
+/// How often the plugin checks that its host is still alive.
+const PARENT_POLL: Duration = Duration::from_millis(500);
+
+/// Returns once the process that started this one has died, which the
+/// process notices as a new parent (the reaper: init or a subreaper).
+/// go-plugin plugins end the same way, through their broken stdio pipes;
+/// this does not depend on a write happening.
+async fn watch_parent(parent: u32, every: Duration) {
+    #[cfg(unix)]
+    {
+        loop {
+            tokio::time::sleep(every).await;
+            let now = std::os::unix::process::parent_id();
+            if now != parent {
+                ::log::warn!("the host process (pid {parent}) is gone; stopping the plugin");
+                return;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (parent, every);
+        std::future::pending::<()>().await
+    }
+}
+
+/// The pid of the process that started this one (0 where unknown).
+fn host_pid() -> u32 {
+    #[cfg(unix)]
+    {
+        std::os::unix::process::parent_id()
+    }
+    #[cfg(not(unix))]
+    {
+        0
     }
 }
 

@@ -40,7 +40,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use axum::routing::{any, get};
+use axum::routing::any;
 use axum::Router;
 use tokio::net::TcpListener;
 
@@ -166,7 +166,7 @@ async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
 /// The HTTP routes: the console, the API and the control surface.
 fn routes(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(console::page))
+        .merge(console::router())
         .route("/v1beta1/{*rest}", any(gateway::entry))
         .merge(control::router())
         .fallback(|uri: axum::http::Uri| async move {

@@ -360,3 +360,154 @@ resource "tidbcloud_private_link_connection" "{name}" {{
 "#
     )
 }
+
+/// The `hashicorp/aws` provider in a local filesystem mirror
+/// (`$TF_PLUGIN_MIRROR`, else `/opt/tf-plugins`): `(version, platform, binary)`.
+pub fn local_aws_provider() -> Option<(String, String, PathBuf)> {
+    let mirror = std::env::var_os("TF_PLUGIN_MIRROR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/opt/tf-plugins"));
+    let platform = terraform_platform();
+    let versions = mirror.join("registry.terraform.io/hashicorp/aws");
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(versions)
+        .ok()?
+        .filter_map(|entry| {
+            let version = entry.ok()?.path();
+            let binary = std::fs::read_dir(version.join(&platform))
+                .ok()?
+                .filter_map(|f| f.ok().map(|f| f.path()))
+                .find(|f| {
+                    f.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("terraform-provider-aws"))
+                })?;
+            let name = version.file_name()?.to_string_lossy().into_owned();
+            Some((name, binary))
+        })
+        .collect();
+    found.sort();
+    let (version, binary) = found.pop()?;
+    Some((version, platform, binary))
+}
+
+/// Terraform's name of this machine's platform, e.g. `linux_amd64`.
+pub fn terraform_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// Where `hashicorp/aws` comes from for the tests that need its schema.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AwsSource {
+    /// A local filesystem mirror: nothing from the network.
+    LocalMirror,
+    /// None found locally: the registry, through a normal `terraform init`.
+    Registry,
+}
+
+/// Points `tf` at a filesystem mirror in its directory holding the built
+/// provider and, when there is one locally (see [`local_aws_provider`]),
+/// `hashicorp/aws`; without it, `hashicorp/aws` comes from the registry.
+/// Run `terraform init` with [`init_with_aws`], which says what to provide
+/// when neither works.
+#[must_use]
+pub fn use_aws_mirror(tf: &mut Tf) -> AwsSource {
+    let platform = terraform_platform();
+    let aws = local_aws_provider();
+    let mirror = tf.path().join("mirror");
+    let link = |target: &Path, dir: PathBuf, name: &str| {
+        std::fs::create_dir_all(&dir).expect("mirror dir");
+        std::os::unix::fs::symlink(target, dir.join(name)).expect("symlink");
+    };
+    if let Some((aws_version, _, aws_binary)) = &aws {
+        link(
+            aws_binary,
+            mirror.join(format!(
+                "registry.terraform.io/hashicorp/aws/{aws_version}/{platform}"
+            )),
+            &aws_binary.file_name().expect("name").to_string_lossy(),
+        );
+    }
+    // `terraform init` does not install providers under dev_overrides, so
+    // the built provider is in the mirror (a link: always this build).
+    link(
+        Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")),
+        mirror.join(format!(
+            "terraform.local/tidbcloud/tidbcloud/0.0.1/{platform}"
+        )),
+        "terraform-provider-tidbcloud_v0.0.1",
+    );
+    let (installation, source) = match aws {
+        Some(_) => (
+            format!("  filesystem_mirror {{\n    path = \"{}\"\n  }}\n", mirror.display()),
+            AwsSource::LocalMirror,
+        ),
+        None => (
+            format!(
+                "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"terraform.local/*/*\"]\n  }}\n  \
+                 direct {{\n    exclude = [\"terraform.local/*/*\"]\n  }}\n",
+                mirror.display()
+            ),
+            AwsSource::Registry,
+        ),
+    };
+    let cli_config = tf.path().join("mirror.tfrc");
+    std::fs::write(
+        &cli_config,
+        format!("provider_installation {{\n{installation}}}\n"),
+    )
+    .expect("CLI config");
+    tf.set_env("TF_CLI_CONFIG_FILE", &cli_config.display().to_string());
+    source
+}
+
+/// `terraform init` in `dir` (a directory of `tf`'s), failing the test
+/// with what to provide when `hashicorp/aws` cannot be installed.
+pub fn init_with_aws(tf: &Tf, dir: &Path, source: AwsSource) {
+    let out = tf
+        .command(&["init", "-no-color", "-input=false"])
+        .current_dir(dir)
+        .output()
+        .expect("run terraform init");
+    let platform = terraform_platform();
+    assert!(
+        out.status.success(),
+        "terraform init failed{}:\n{}{}",
+        if source == AwsSource::Registry {
+            format!(
+                " to install hashicorp/aws, which this test needs for its schema (terraform \
+                 test mocks it) and found in no local mirror. Provide either network access to \
+                 registry.terraform.io, or a filesystem mirror at /opt/tf-plugins or in \
+                 TF_PLUGIN_MIRROR=<dir> holding \
+                 <dir>/registry.terraform.io/hashicorp/aws/<version>/{platform}/terraform-provider-aws_v<version>_x5 \
+                 (unzip terraform-provider-aws_<version>_{platform}.zip from \
+                 releases.hashicorp.com there)"
+            )
+        } else {
+            String::new()
+        },
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Copies a directory tree of configuration (skipping `.terraform` and lock
+/// files left by a local run) to `to`.
+pub fn copy_configuration(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create directory");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().expect("name");
+        if name == ".terraform" || name == ".terraform.lock.hcl" {
+            continue;
+        }
+        if path.is_dir() {
+            copy_configuration(&path, &to.join(name));
+        } else {
+            std::fs::copy(&path, to.join(name)).expect("copy file");
+        }
+    }
+}

@@ -9,5 +9,6 @@ mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
+mod modules;
 mod reconcile;
 mod reliability;

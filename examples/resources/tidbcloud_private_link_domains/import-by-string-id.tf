@@ -1,0 +1,5 @@
+# The ID is <cluster_id>,<private_link_connection_id>,<attach_domain_id>.
+import {
+  to = tidbcloud_private_link_domains.kafka
+  id = "1000000000000000001,plc-0123456789abcdef,atd-0123456789abcdef"
+}
