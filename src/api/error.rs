@@ -784,7 +784,8 @@ mod tests {
     fn messages_tell_the_user_what_to_do() {
         let e = classify(401, r#"{"code":16,"message":"invalid digest"}"#);
         let text = e.to_string();
-        assert!(text.starts_with("the API key was rejected by TiDB Cloud: check public_key/private_key"));
+        assert!(text
+            .starts_with("the API key was rejected by TiDB Cloud: check public_key/private_key"));
         assert!(text.contains("TIDBCLOUD_PUBLIC_KEY/TIDBCLOUD_PRIVATE_KEY"));
         assert!(text.contains("invalid digest"));
         assert!(text.contains("HTTP 401 on GET /v1beta1/clusters/1"));

@@ -45,6 +45,8 @@ mod tests {
             code: Some(16),
             message: "bad key".into(),
             details: vec![],
+            trace_id: None,
+            attempts: 1,
         });
         assert_eq!(
             api_error("Could not read", &e).summary,
