@@ -23,7 +23,7 @@ fn schema() -> Schema {
     for a in connection_attributes() {
         let a = match a.name.as_str() {
             "private_link_connection_id" => a.optional().description("The connection's ID (`plc-...`). Exactly one of `private_link_connection_id` and `display_name` must be set.")
-                .validate("Invalid private link connection ID", connection_id),
+                .validate("Invalid private link connection ID", validate::connection_id),
             "display_name" => a.optional().description("The connection's name. Exactly one of `private_link_connection_id` and `display_name` must be set; a name shared by several connections is an error that lists them.")
                 .validate("Invalid display name", validate::display_name),
             "cluster_id" => continue,
@@ -45,20 +45,6 @@ fn schema() -> Schema {
         "Reads one private link connection of a cluster, by ID or by display name, with every field and its attached domains.",
         attributes,
     )
-}
-
-/// `private_link_connection_id`: an ID as the API assigns them (`plc-...`).
-fn connection_id(v: &Value) -> Result<(), String> {
-    let s = v.as_str().unwrap_or_default();
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("{s:?} is not a private link connection ID. Use the connection's private_link_connection_id (\"plc-...\"), not the resource's id (\"<cluster_id>,<private_link_connection_id>\")."))
-    }
 }
 
 #[async_trait]

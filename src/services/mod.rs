@@ -3,6 +3,9 @@
 //!
 //! * [`ProviderData`]: the configured client with the per-process caches
 //!   ([`ClusterCache`], [`ConnectionSnapshots`]).
+//! * [`Ownership`]: what this process holds and is doing (connections it
+//!   holds, listings taken before creates, detaches in flight), for
+//!   reconciling lost answers.
 //! * [`cloud`]: the cloud table, one row per cloud.
 //! * [`describe`]: each API object described once (name, type, description,
 //!   how it is read); schemas and conversions derive from it.
@@ -22,6 +25,7 @@ pub mod convert;
 pub mod describe;
 pub mod domains;
 pub mod errors;
+pub mod ownership;
 mod provider_data;
 mod snapshots;
 pub mod validate;
@@ -29,5 +33,6 @@ pub mod waits;
 pub mod watcher;
 
 pub use cluster_cache::ClusterCache;
+pub use ownership::Ownership;
 pub use provider_data::ProviderData;
 pub use snapshots::ConnectionSnapshots;

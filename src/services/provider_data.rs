@@ -5,7 +5,7 @@ use crate::api;
 use crate::framework::Diagnostic;
 
 use super::watcher::Watchers;
-use super::{ClusterCache, ConnectionSnapshots};
+use super::{ClusterCache, ConnectionSnapshots, Ownership};
 
 /// The API client (when the configuration is known) and the caches shared
 /// by every operation of the process.
@@ -18,6 +18,8 @@ pub struct ProviderData {
     pub connections: ConnectionSnapshots,
     /// One watcher per cluster, serving every wait.
     watchers: Option<Watchers>,
+    /// What this process holds and is doing.
+    pub ownership: Ownership,
 }
 
 impl ProviderData {
@@ -29,6 +31,7 @@ impl ProviderData {
             unavailable: None,
             clusters: ClusterCache::default(),
             connections: ConnectionSnapshots::default(),
+            ownership: Ownership::default(),
         }
     }
 
@@ -40,6 +43,7 @@ impl ProviderData {
             clusters: ClusterCache::default(),
             connections: ConnectionSnapshots::default(),
             watchers: None,
+            ownership: Ownership::default(),
         }
     }
 

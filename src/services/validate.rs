@@ -29,7 +29,48 @@ pub fn display_name(v: &Value) -> Result<(), String> {
     if s.chars().any(char::is_control) {
         return Err("The display name must not contain control characters.".to_string());
     }
+    if s.chars().any(is_bidi_control) {
+        return Err(format!(
+            "The display name must not contain bidirectional control characters (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C): they make a name read differently from what it is. {:?}",
+            s
+        ));
+    }
+    if s.chars().all(is_invisible) {
+        return Err(format!(
+            "The display name {s:?} has no visible character; use a name people can read in the console."
+        ));
+    }
     Ok(())
+}
+
+/// Characters that reorder text when displayed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Characters that show nothing: white space, zero-width and other
+/// formatting characters, fillers.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || is_bidi_control(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{206A}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{E0000}'..='\u{E007F}'
+        )
 }
 
 fn is_region(s: &str) -> bool {
@@ -44,6 +85,27 @@ fn is_region(s: &str) -> bool {
         && parts[0].chars().all(|c| c.is_ascii_lowercase())
 }
 
+/// An AWS region name: two letters, an optional partition word (`gov`,
+/// `iso`, ...), a direction word and a number, e.g. `us-west-2`,
+/// `ap-southeast-1`, `us-gov-west-1`.
+fn is_aws_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let word = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase());
+    matches!(parts.len(), 3 | 4)
+        && parts[0].len() == 2
+        && word(parts[0])
+        && parts[1..parts.len() - 1].iter().all(|p| word(p))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.len() <= 2 && n.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// The longest service id after `vpce-svc-`, and the shortest.
+const AWS_SERVICE_ID_HEX: std::ops::RangeInclusive<usize> = 8..=17;
+
+/// The longest Alibaba Cloud service id after `epsrv-`.
+const ALICLOUD_SERVICE_ID_MAX: usize = 20;
+
 /// Splits an AWS endpoint service name `com.amazonaws.vpce.<region>.vpce-svc-<hex>`
 /// into its region, or explains what is wrong.
 pub fn aws_service_region(name: &str) -> Result<&str, String> {
@@ -54,7 +116,7 @@ pub fn aws_service_region(name: &str) -> Result<&str, String> {
     let (region, id) = rest
         .split_once('.')
         .ok_or_else(|| format!("{name:?} is not an AWS endpoint service name: {expected}"))?;
-    if !is_region(region) {
+    if !is_aws_region(region) {
         return Err(format!(
             "{name:?} has no valid region ({region:?}): {expected}"
         ));
@@ -62,14 +124,15 @@ pub fn aws_service_region(name: &str) -> Result<&str, String> {
     let hex = id
         .strip_prefix("vpce-svc-")
         .ok_or_else(|| format!("{name:?} does not end in vpce-svc-<hex id>: {expected}"))?;
-    if hex.len() < 8
-        || hex.len() > 32
+    if !AWS_SERVICE_ID_HEX.contains(&hex.len())
         || !hex
             .chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
     {
         return Err(format!(
-            "{name:?} has an invalid service id {hex:?} (lowercase hexadecimal): {expected}"
+            "{name:?} has an invalid service id {hex:?} ({} to {} lowercase hexadecimal digits): {expected}",
+            AWS_SERVICE_ID_HEX.start(),
+            AWS_SERVICE_ID_HEX.end()
         ));
     }
     Ok(region)
@@ -96,13 +159,13 @@ pub fn alicloud_service_region(name: &str) -> Result<&str, String> {
         .strip_prefix("epsrv-")
         .ok_or_else(|| format!("{name:?} does not end in epsrv-<id>: {expected}"))?;
     if id.is_empty()
-        || id.len() > 64
+        || id.len() > ALICLOUD_SERVICE_ID_MAX
         || !id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     {
         return Err(format!(
-            "{name:?} has an invalid service id {id:?} (lowercase letters and digits): {expected}"
+            "{name:?} has an invalid service id {id:?} (1 to {ALICLOUD_SERVICE_ID_MAX} lowercase letters and digits): {expected}"
         ));
     }
     Ok(region)
@@ -119,7 +182,7 @@ pub fn alicloud_service_name(v: &Value) -> Result<(), String> {
 /// An AWS region name such as `us-west-2`.
 pub fn region(v: &Value) -> Result<(), String> {
     let s = v.as_str().unwrap_or_default();
-    if is_region(s) {
+    if is_aws_region(s) {
         Ok(())
     } else {
         Err(format!(
@@ -192,19 +255,68 @@ pub fn cluster_id(v: &Value) -> Result<(), String> {
     }
 }
 
+/// A private link connection id as the API assigns them: `plc-` and
+/// letters or digits; never empty, and never holding `/`, `,`, `:` or `..`
+/// (it becomes part of a request path).
+pub fn connection_id(v: &Value) -> Result<(), String> {
+    let s = v.as_str().unwrap_or_default();
+    connection_id_str(s)
+}
+
+fn connection_id_str(s: &str) -> Result<(), String> {
+    let ok = s.len() > "plc-".len()
+        && s.len() <= 64
+        && s.starts_with("plc-")
+        && !s.contains("..")
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not a private link connection ID. Use the connection's private_link_connection_id (\"plc-...\"), not the resource's id (\"<cluster_id>,<private_link_connection_id>\")."))
+    }
+}
+
+/// An id the API assigned to an attachment (`atd-...`): letters, digits,
+/// `-` and `_`.
+fn attach_domain_id_str(s: &str) -> Result<(), String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not an attach domain ID (\"atd-...\")."))
+    }
+}
+
 /// Splits an import id into exactly `parts.len()` non-empty, comma-separated
-/// fields named by `parts`.
+/// fields named by `parts`, each checked by its kind (`cluster_id`,
+/// `private_link_connection_id`, `attach_domain_id`), so that a malformed id
+/// costs no API request.
 pub fn import_id<'a>(id: &'a str, parts: &[&str]) -> Result<Vec<&'a str>, String> {
+    let form = parts
+        .iter()
+        .map(|p| format!("<{p}>"))
+        .collect::<Vec<_>>()
+        .join(",");
     let fields: Vec<&str> = id.split(',').map(str::trim).collect();
     if fields.len() != parts.len() || fields.iter().any(|f| f.is_empty()) {
-        return Err(format!(
-            "The import id {id:?} is not in the form {}.",
-            parts
-                .iter()
-                .map(|p| format!("<{p}>"))
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
+        return Err(format!("The import id {id:?} is not in the form {form}."));
+    }
+    for (field, part) in fields.iter().zip(parts) {
+        let checked = match *part {
+            "cluster_id" => cluster_id(&Value::string(*field)),
+            "private_link_connection_id" => connection_id_str(field),
+            "attach_domain_id" => attach_domain_id_str(field),
+            _ => Ok(()),
+        };
+        if let Err(why) = checked {
+            return Err(format!(
+                "The import id {id:?} is not in the form {form}: its {part} is wrong. {why}"
+            ));
+        }
     }
     Ok(fields)
 }
@@ -279,11 +391,77 @@ mod tests {
     }
 
     #[test]
+    fn invisible_and_bidi_display_names() {
+        for bad in [
+            "\u{200B}",
+            "\u{200B}\u{200D}\u{FEFF}",
+            "\u{3164}",
+            "kafka\u{202E}fdp",
+            "a\u{2066}b",
+        ] {
+            assert!(display_name(&s(bad)).is_err(), "{bad:?}");
+        }
+        for good in ["kafka", "kafka\u{200D}prod", "日本語", "a b"] {
+            assert!(display_name(&s(good)).is_ok(), "{good:?}");
+        }
+    }
+
+    #[test]
+    fn service_id_lengths_and_regions() {
+        let aws = |id: &str, region: &str| {
+            aws_service_region(&format!("com.amazonaws.vpce.{region}.vpce-svc-{id}")).is_ok()
+        };
+        assert!(aws("0123abcd", "us-west-2"));
+        assert!(aws("01234567890abcdef", "us-west-2"));
+        assert!(!aws("0123abc", "us-west-2"));
+        assert!(!aws("01234567890abcdef0", "us-west-2"));
+        assert!(aws("01234567890abcdef", "us-gov-west-1"));
+        for bad_region in [
+            "uswest2",
+            "us-west",
+            "us-west-two",
+            "usa-west-2",
+            "cn-hangzhou",
+        ] {
+            assert!(!aws("01234567890abcdef", bad_region), "{bad_region}");
+            assert!(region(&s(bad_region)).is_err(), "{bad_region}");
+        }
+        assert!(region(&s("ap-southeast-1")).is_ok());
+        let ali = |id: &str| {
+            alicloud_service_region(&format!("com.aliyuncs.privatelink.cn-hangzhou.epsrv-{id}"))
+                .is_ok()
+        };
+        assert!(ali(&"a".repeat(20)));
+        assert!(!ali(&"a".repeat(21)));
+    }
+
+    #[test]
+    fn connection_ids() {
+        assert!(connection_id(&s("plc-abc123")).is_ok());
+        for bad in [
+            "", "plc-", "abc", "plc-a/b", "plc-a,b", "plc-a:b", "plc-a..b", "1,plc-a",
+        ] {
+            assert!(connection_id(&s(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn import_ids() {
         assert_eq!(
-            import_id("1,plc-x", &["cluster_id", "id"]),
+            import_id("1,plc-x", &["cluster_id", "private_link_connection_id"]),
             Ok(vec!["1", "plc-x"])
         );
+        assert!(import_id("1,x", &["cluster_id", "private_link_connection_id"]).is_err());
+        assert!(import_id("a b,plc-x", &["cluster_id", "private_link_connection_id"]).is_err());
+        assert!(import_id(
+            "1,plc-x,atd/1",
+            &[
+                "cluster_id",
+                "private_link_connection_id",
+                "attach_domain_id"
+            ]
+        )
+        .is_err());
         let err = import_id("1", &["cluster_id", "private_link_connection_id"]).unwrap_err();
         assert!(
             err.contains("<cluster_id>,<private_link_connection_id>"),

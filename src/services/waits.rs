@@ -5,7 +5,7 @@
 //! connection of a cluster, one GET per tick for every domain wait on a
 //! connection, paced by the rate limit budget.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::watcher::{Kind, Watchers};
 use crate::api::{
@@ -35,6 +35,40 @@ pub async fn find_connection(
         Ok(c) => Ok(Some(c)),
         Err(e) if e.is_not_found() => Ok(None),
         Err(e) => Err(e),
+    }
+}
+
+/// Whether the connection is still on its way somewhere: only CREATING and
+/// DELETING (and a missing state) are transitional; any other state, an
+/// unfamiliar one included, settles a wait.
+pub fn connection_transitional(c: &PrivateLinkConnection) -> bool {
+    matches!(
+        connection_state(c),
+        None | Some(ConnectionState::Creating | ConnectionState::Deleting)
+    )
+}
+
+/// How long since `started`, in whole seconds, for logs.
+fn waited(started: Instant) -> humantime::FormattedDuration {
+    humantime::format_duration(Duration::from_secs(started.elapsed().as_secs()))
+}
+
+/// Logs at INFO what a wait is waiting for and for how long, with the
+/// endpoint to accept while the connection is PENDING_ACCEPTANCE.
+fn progress(what: &str, started: Instant, c: &PrivateLinkConnection) {
+    let waited = waited(started);
+    let id = &c.private_link_connection_id;
+    if connection_state(c) == Some(&ConnectionState::PendingAcceptance) {
+        log::info!(
+            "waiting for connection {id} to {what}: PENDING_ACCEPTANCE after {waited}; accept endpoint {} on endpoint service {}",
+            c.endpoint_id().unwrap_or("(not yet assigned)"),
+            c.endpoint_service_name().unwrap_or_default()
+        );
+    } else {
+        log::info!(
+            "waiting for connection {id} to {what}: {} after {waited}",
+            connection_status(c)
+        );
     }
 }
 
@@ -88,18 +122,26 @@ pub async fn wait_connection_created(
     wait_for_active: bool,
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
+    let started = Instant::now();
+    let what = if wait_for_active {
+        "become ACTIVE"
+    } else {
+        "settle"
+    };
     watch
         .wait(cluster_id, id, Kind::Create, stop, timeout, |c| {
             let Some(c) = c else {
                 return Poll::Gone(format!("connection {id}"));
             };
-            match connection_state(c) {
-                Some(ConnectionState::Active | ConnectionState::Failed) => Poll::Done(c.clone()),
-                Some(ConnectionState::PendingAcceptance) if !wait_for_active => {
-                    Poll::Done(c.clone())
-                }
-                _ => Poll::Pending(c.clone()),
+            let settled = match connection_state(c) {
+                Some(ConnectionState::PendingAcceptance) => !wait_for_active,
+                _ => !connection_transitional(c),
+            };
+            if settled {
+                return Poll::Done(c.clone());
             }
+            progress(what, started, c);
+            Poll::Pending(c.clone())
         })
         .await
 }
@@ -113,16 +155,20 @@ pub async fn wait_connection_active(
     id: &str,
     timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
+    let started = Instant::now();
     watch
         .wait(cluster_id, id, Kind::Observe, stop, timeout, |c| {
             let Some(c) = c else {
                 return Poll::Gone(format!("connection {id}"));
             };
+            // Waiting goes on through CREATING and PENDING_ACCEPTANCE (which
+            // acceptance may end); anything else settles.
             match connection_state(c) {
-                Some(
-                    ConnectionState::Active | ConnectionState::Failed | ConnectionState::Deleting,
-                ) => Poll::Done(c.clone()),
-                _ => Poll::Pending(c.clone()),
+                None | Some(ConnectionState::Creating | ConnectionState::PendingAcceptance) => {
+                    progress("become ACTIVE", started, c);
+                    Poll::Pending(c.clone())
+                }
+                _ => Poll::Done(c.clone()),
             }
         })
         .await
@@ -137,10 +183,14 @@ pub async fn wait_connection_deleted(
     id: &str,
     timeout: Duration,
 ) -> Result<(), WaitError<PrivateLinkConnection>> {
+    let started = Instant::now();
     watch
         .wait(cluster_id, id, Kind::Delete, stop, timeout, |c| match c {
             None => Poll::Done(None),
-            Some(c) => Poll::Pending(Some(c.clone())),
+            Some(c) => {
+                progress("be deleted", started, c);
+                Poll::Pending(Some(c.clone()))
+            }
         })
         .await
         .map(|_| ())
@@ -159,6 +209,7 @@ pub async fn wait_attachment_settled(
     timeout: Duration,
 ) -> Result<(AttachDomain, PrivateLinkConnection), WaitError<(AttachDomain, PrivateLinkConnection)>>
 {
+    let started = Instant::now();
     watch
         .wait(
             cluster_id,
@@ -175,7 +226,14 @@ pub async fn wait_attachment_settled(
                 };
                 match domains::attachment_phase(&a) {
                     Phase::Settled | Phase::Failed => Poll::Done((a, c.clone())),
-                    Phase::Transitional => Poll::Pending((a, c.clone())),
+                    Phase::Transitional => {
+                        log::info!(
+                            "waiting for the domains of attachment {attach_id} to settle: {} after {}",
+                            attachment_state(&a),
+                            waited(started)
+                        );
+                        Poll::Pending((a, c.clone()))
+                    }
                 }
             },
         )
@@ -192,6 +250,7 @@ pub async fn wait_attachment_detached(
     attach_id: &str,
     timeout: Duration,
 ) -> Result<(), WaitError<DomainState>> {
+    let started = Instant::now();
     watch
         .wait(
             cluster_id,
@@ -205,7 +264,14 @@ pub async fn wait_attachment_detached(
                 };
                 match find_attachment(c, attach_id) {
                     None => Poll::Done(None),
-                    Some(a) => Poll::Pending(Some(attachment_state(a))),
+                    Some(a) => {
+                        let state = attachment_state(a);
+                        log::info!(
+                            "waiting for attachment {attach_id} to be detached: {state} after {}",
+                            waited(started)
+                        );
+                        Poll::Pending(Some(state))
+                    }
                 }
             },
         )

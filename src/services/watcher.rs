@@ -278,6 +278,7 @@ struct Waiter {
 #[derive(Clone)]
 struct Held<T> {
     sent: Instant,
+    answered: Instant,
     value: T,
 }
 
@@ -287,6 +288,9 @@ struct Cluster {
     listing_in_flight: bool,
     gets: HashMap<String, Held<Option<Connection>>>,
     gets_in_flight: HashSet<String>,
+    /// Held while a listing for [`Watchers::listing_after`] is in flight, so
+    /// that creates queued meanwhile share it.
+    baseline: Arc<tokio::sync::Mutex<()>>,
     driver: bool,
     wake: Arc<Notify>,
 }
@@ -463,20 +467,71 @@ impl Watchers {
     }
 
     /// Takes note of a listing made elsewhere (the refresh), so that later
-    /// waits may use it. `sent` is when its request was sent.
+    /// waits may use it. `sent` is when its request was sent; its answer
+    /// arrived just now.
     pub fn listed(&self, cluster_id: &str, sent: Instant, all: &[Connection]) {
-        let map: HashMap<String, Connection> = all
-            .iter()
-            .map(|c| (c.private_link_connection_id.clone(), c.clone()))
-            .collect();
+        self.hold_listing(cluster_id, sent, all);
+    }
+
+    /// Holds a full listing answered just now and hands it to the waiters it
+    /// serves, as a poll would (waiters it does not list are left to their
+    /// own polls).
+    fn hold_listing(
+        &self,
+        cluster_id: &str,
+        sent: Instant,
+        all: &[Connection],
+    ) -> Arc<HashMap<String, Connection>> {
+        let map = Arc::new(by_id(all));
+        let answered = Instant::now();
         let mut s = self.shared.lock();
-        let c = s.clusters.entry(cluster_id.to_string()).or_default();
-        if c.listing.as_ref().is_none_or(|l| l.sent < sent) {
-            c.listing = Some(Held {
-                sent,
-                value: Arc::new(map),
-            });
+        deliver_listing(&mut s, cluster_id, sent, answered, &Ok(map.clone()), true);
+        map
+    }
+
+    /// Every connection of the cluster, from a listing whose answer arrived
+    /// at or after `since`: the one held (from a watcher poll or the
+    /// refresh) when it is recent enough, or a new one. Creates queued
+    /// together share one request: the first lists, the others find its
+    /// answer recent enough. The request waits for budget as a mutation
+    /// does (a create waits on it), and a stop ends that wait.
+    ///
+    /// A create reconciles a lost answer against this listing: whatever it
+    /// holds existed before the create was sent.
+    pub async fn listing_after(
+        &self,
+        stop: &StopSignal,
+        cluster_id: &str,
+        since: Instant,
+    ) -> Result<Arc<HashMap<String, Connection>>, ApiError> {
+        let recent = |s: &State| {
+            s.clusters
+                .get(cluster_id)
+                .and_then(|c| c.listing.as_ref())
+                .filter(|l| l.answered >= since)
+                .map(|l| l.value.clone())
+        };
+        let one_at_a_time = {
+            let mut s = self.shared.lock();
+            if let Some(held) = recent(&s) {
+                return Ok(held);
+            }
+            s.clusters
+                .entry(cluster_id.to_string())
+                .or_default()
+                .baseline
+                .clone()
+        };
+        let _turn = one_at_a_time.lock().await;
+        if let Some(held) = recent(&self.shared.lock()) {
+            return Ok(held);
         }
+        let sent = Instant::now();
+        let client = self.client();
+        let all = self
+            .mutate(stop, client.list_private_link_connections(cluster_id, None))
+            .await?;
+        Ok(self.hold_listing(cluster_id, sent, &all))
     }
 
     /// Waits until `classify` says the wait is over, observing connection
@@ -761,50 +816,17 @@ async fn poll(
                 .list_private_link_connections(&cluster_id, state_filter.as_ref())
                 .await;
             let answered = Instant::now();
-            let mut confirm: Vec<String> = Vec::new();
-            {
+            let listing = result.map(|all| Arc::new(by_id(&all)));
+            let mut confirm = {
                 let mut s = shared.lock();
                 s.polls_in_flight = s.polls_in_flight.saturating_sub(1);
-                let listing = result.map(|all| {
-                    Arc::new(
-                        all.into_iter()
-                            .map(|c| (c.private_link_connection_id.clone(), c))
-                            .collect::<HashMap<_, _>>(),
-                    )
-                });
-                let cluster = s.clusters.entry(cluster_id.clone()).or_default();
-                cluster.listing_in_flight = false;
-                if let (Ok(map), None) = (&listing, &state_filter) {
-                    cluster.listing = Some(Held {
-                        sent,
-                        value: map.clone(),
-                    });
-                }
-                let wake = cluster.wake.clone();
-                for w in s.waiters.values_mut() {
-                    if w.cluster != cluster_id
-                        || w.schedule.kind.by_get()
-                        || w.schedule.written > sent
-                    {
-                        continue;
-                    }
-                    let observed = match &listing {
-                        Err(e) => Err(e.clone()),
-                        Ok(map) => match map.get(&w.connection) {
-                            Some(c) => Ok(Some(c.clone())),
-                            None if w.schedule.kind == Kind::Delete => Ok(None),
-                            None => {
-                                // Not listed: ask for it before calling it gone.
-                                confirm.push(w.connection.clone());
-                                continue;
-                            }
-                        },
-                    };
-                    w.schedule.observed(sent, answered, w.exploring);
-                    let _ = w.tx.send(observed);
-                }
-                wake.notify_one();
-            }
+                s.clusters
+                    .entry(cluster_id.clone())
+                    .or_default()
+                    .listing_in_flight = false;
+                let full = state_filter.is_none();
+                deliver_listing(&mut s, &cluster_id, sent, answered, &listing, full)
+            };
             confirm.sort();
             confirm.dedup();
             for id in confirm {
@@ -813,6 +835,59 @@ async fn poll(
         }
         Target::Get(id) => get(&shared, &client, &cluster_id, id, false).await,
     }
+}
+
+fn by_id(all: &[Connection]) -> HashMap<String, Connection> {
+    all.iter()
+        .map(|c| (c.private_link_connection_id.clone(), c.clone()))
+        .collect()
+}
+
+/// Hands a listing of `cluster_id` (sent at `sent`, answered at
+/// `answered`) to every waiter it serves, and holds it for later waiters
+/// when it is `full` (no state filter). Gives the waiters' connections it
+/// does not list (other than deletes'): a GET must confirm they are gone.
+fn deliver_listing(
+    s: &mut State,
+    cluster_id: &str,
+    sent: Instant,
+    answered: Instant,
+    listing: &Result<Arc<HashMap<String, Connection>>, ApiError>,
+    full: bool,
+) -> Vec<String> {
+    let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
+    if let (Ok(map), true) = (listing, full) {
+        if cluster.listing.as_ref().is_none_or(|l| l.sent < sent) {
+            cluster.listing = Some(Held {
+                sent,
+                answered,
+                value: map.clone(),
+            });
+        }
+    }
+    let wake = cluster.wake.clone();
+    let mut confirm = Vec::new();
+    for w in s.waiters.values_mut() {
+        if w.cluster != cluster_id || w.schedule.kind.by_get() || w.schedule.written > sent {
+            continue;
+        }
+        let observed = match listing {
+            Err(e) => Err(e.clone()),
+            Ok(map) => match map.get(&w.connection) {
+                Some(c) => Ok(Some(c.clone())),
+                None if w.schedule.kind == Kind::Delete => Ok(None),
+                None => {
+                    // Not listed: ask for it before calling it gone.
+                    confirm.push(w.connection.clone());
+                    continue;
+                }
+            },
+        };
+        w.schedule.observed(sent, answered, w.exploring);
+        let _ = w.tx.send(observed);
+    }
+    wake.notify_one();
+    confirm
 }
 
 /// One GET of a connection, handed to every waiter on it.
@@ -837,6 +912,7 @@ async fn get(shared: &Shared, client: &Client, cluster_id: &str, id: &str, confi
             id.to_string(),
             Held {
                 sent,
+                answered,
                 value: c.clone(),
             },
         );

@@ -85,7 +85,10 @@ resource "tidbcloud_private_link_domains" "d" {{
         "apply took {total} requests, more than 1.25x the {unavoidable} unavoidable: {s}"
     );
     assert!(route(&stats, GET) <= N + N / 2, "{s}");
-    assert!(route(&stats, LIST) <= N / 2, "{s}");
+    // Listings: the polls, and the listing each create needs before it is
+    // sent (the baseline a lost answer is reconciled against), shared by the
+    // creates queued together and handed to the waits as a poll.
+    assert!(route(&stats, LIST) <= N / 2 + N / 5, "{s}");
     for i in 0..N {
         let r = tf
             .resource(&format!("tidbcloud_private_link_domains.d[{i}]"))

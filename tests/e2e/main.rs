@@ -4,14 +4,17 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod fault_proxy;
 mod harness;
+mod proxy;
 
 mod budget;
+mod campaign;
 mod connection;
 mod data_sources;
 mod domains;
 mod foundation;
 mod lifecycle;
 mod modules;
-mod proxy;
+mod reconcile;
 mod reliability;

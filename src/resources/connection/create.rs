@@ -3,15 +3,32 @@
 //! Create-and-reconcile is one of the two deliberate exceptions to
 //! "resources never retry" (ARCHITECTURE.md, Rules): the transport never
 //! retries a create, because a lost answer may hide a connection that
-//! exists. Here, and only here, the answer of a create that may have been
-//! made is looked up in the cluster's connections before the create is sent
-//! again, so that exactly one connection exists afterwards.
+//! exists. Here, and only here, a create whose answer was lost (a 5xx, a
+//! dropped connection, or a success without an id) is looked up before
+//! anything is sent again:
+//!
+//! 1. Before the create is sent, a listing of the cluster whose answer
+//!    arrived after the create was queued is obtained (shared by the creates
+//!    queued meanwhile): whatever it lists existed before this create.
+//! 2. After a lost answer, the cluster is listed again. A candidate has the
+//!    same display name and endpoint service, is not DELETING, is absent
+//!    from that baseline, and is not held by this process (created,
+//!    adopted, imported or read by it).
+//! 3. Exactly one candidate is adopted; several stop with an error listing
+//!    them for import; none, after a short re-check, means the create did
+//!    not happen, and it is sent again.
+//!
+//! The limit: two workspaces creating the same display name on the same
+//! endpoint service at the same moment (both creates queued before either
+//! connection exists) cannot be told apart by a listing; a workspace whose
+//! answer was lost then may adopt the other's connection.
 
-use std::time::{Duration, Instant, SystemTime};
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use super::read::created_state;
 use super::{DEFAULT_CREATE_TIMEOUT, TYPE_NAME};
-use crate::api::{ApiError, Client, ConnectionState, PrivateLinkConnection as Connection};
+use crate::api::{ApiError, ConnectionState, PrivateLinkConnection as Connection};
 use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, StopSignal, Value};
@@ -19,11 +36,15 @@ use crate::services::cloud;
 use crate::services::errors::api_error;
 use crate::services::waits::{self, connection_state, connection_status, WaitError};
 use crate::services::watcher::{stopped_before_sending, Watchers};
-use crate::services::ProviderData;
+use crate::services::{Ownership, ProviderData};
 
-/// How far the API's clock may be behind ours when matching a create whose
-/// answer was lost against the connections that exist.
-const CLOCK_SKEW: Duration = Duration::from_secs(120);
+/// How long to wait before listing a second time when the first listing
+/// after a lost answer shows no candidate (a listing may lag a create).
+const RECHECK_AFTER: Duration = Duration::from_secs(2);
+
+/// How many times a create is sent when its answers are lost and the
+/// look-ups show it did not happen.
+const ATTEMPTS: usize = 3;
 
 /// The request for `planned`. Optional fields of the endpoint service are
 /// sent only when the configuration sets them: a region the plan filled in
@@ -40,87 +61,146 @@ fn create_request(planned: &Value, config: &Value) -> Option<Connection> {
     )
 }
 
-/// A create whose answer was lost: find what it made before sending again.
+/// What the look-up after a lost answer found.
 enum Reconciled {
     Adopted(Box<Connection>),
     NotCreated,
     Several(Vec<String>),
 }
 
-fn created_at_or_after(c: &Connection, since: SystemTime) -> bool {
-    let parsed = c.create_time.as_deref().and_then(|t| {
-        humantime::parse_rfc3339(t)
-            .or_else(|_| humantime::parse_rfc3339_weak(t))
-            .ok()
-    });
-    let Some(t) = parsed else {
-        // Without a creation time the match rests on the name and service.
-        return true;
-    };
-    t + CLOCK_SKEW >= since
-}
-
-async fn reconcile(
-    client: &Client,
+/// The connections that may be the one a lost create made: same name and
+/// endpoint service, not DELETING, absent from the baseline and not held
+/// by this process.
+fn candidates(
+    all: Vec<Connection>,
     request: &Connection,
-    since: SystemTime,
-) -> Result<Reconciled, ApiError> {
-    let all = client
-        .list_private_link_connections(&request.cluster_id, None)
-        .await?;
-    let mut matches: Vec<Connection> = all
-        .into_iter()
+    baseline: &HashSet<String>,
+    ownership: &Ownership,
+) -> Vec<Connection> {
+    all.into_iter()
         .filter(|c| {
             c.display_name == request.display_name
                 && c.endpoint_service_name() == request.endpoint_service_name()
                 && connection_state(c) != Some(&ConnectionState::Deleting)
-                && created_at_or_after(c, since)
+                && !c.private_link_connection_id.is_empty()
+                && !baseline.contains(&c.private_link_connection_id)
+                && !ownership.holds(&request.cluster_id, &c.private_link_connection_id)
         })
-        .collect();
-    Ok(match matches.len() {
-        0 => Reconciled::NotCreated,
-        1 => match matches.pop() {
-            Some(only) => Reconciled::Adopted(Box::new(only)),
-            None => Reconciled::NotCreated,
-        },
-        _ => Reconciled::Several(
-            matches
-                .into_iter()
-                .map(|c| c.private_link_connection_id)
-                .collect(),
-        ),
-    })
+        .collect()
+}
+
+async fn reconcile(
+    watch: &Watchers,
+    request: &Connection,
+    baseline: &HashSet<String>,
+    ownership: &Ownership,
+    stop: &StopSignal,
+) -> Result<Reconciled, ApiError> {
+    for look in 0..2 {
+        if look > 0 {
+            tokio::select! {
+                () = tokio::time::sleep(RECHECK_AFTER) => {}
+                () = stop.stopped() => break,
+            }
+        }
+        let all = watch
+            .mutate(
+                stop,
+                watch
+                    .client()
+                    .list_private_link_connections(&request.cluster_id, None),
+            )
+            .await?;
+        let mut found = candidates(all, request, baseline, ownership);
+        match found.len() {
+            0 => continue,
+            1 => {
+                if let Some(only) = found.pop() {
+                    return Ok(Reconciled::Adopted(Box::new(only)));
+                }
+            }
+            _ => {
+                return Ok(Reconciled::Several(
+                    found
+                        .into_iter()
+                        .map(|c| c.private_link_connection_id)
+                        .collect(),
+                ))
+            }
+        }
+    }
+    Ok(Reconciled::NotCreated)
+}
+
+/// The create's answer, or why it is unknown: an answer without an id is
+/// as good as lost.
+async fn post(
+    watch: &Watchers,
+    stop: &StopSignal,
+    request: &Connection,
+) -> Result<Connection, ApiError> {
+    let created = watch
+        .mutate(
+            stop,
+            watch
+                .client()
+                .create_private_link_connection(&request.cluster_id, request),
+        )
+        .await?;
+    if created.private_link_connection_id.is_empty() {
+        return Err(ApiError::Ambiguous {
+            method: "POST".into(),
+            path: format!(
+                "/v1beta1/clusters/{}/privateLinkConnections",
+                request.cluster_id
+            ),
+            cause: Box::new(ApiError::Decode {
+                method: "POST".into(),
+                path: format!(
+                    "/v1beta1/clusters/{}/privateLinkConnections",
+                    request.cluster_id
+                ),
+                message: "the answer has no privateLinkConnectionId".into(),
+            }),
+        });
+    }
+    Ok(created)
 }
 
 /// Sends the create, reconciling lost answers so that exactly one
 /// connection exists afterwards.
 async fn send_create(
     watch: &Watchers,
+    ownership: &Ownership,
     request: &Connection,
     stop: &StopSignal,
 ) -> Result<Connection, Diagnostic> {
-    const ATTEMPTS: usize = 3;
-    let client = watch.client();
+    let queued = Instant::now();
+    let baseline = match watch.listing_after(stop, &request.cluster_id, queued).await {
+        Ok(listing) => listing.keys().cloned().collect::<HashSet<_>>(),
+        Err(e) if stopped_before_sending(stop, &e) => return Err(interrupted_before_sending()),
+        Err(e) => {
+            return Err(api_error(
+                "Could not list the cluster's connections before creating one",
+                &e,
+            ))
+        }
+    };
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
-        let since = SystemTime::now();
-        let sent = watch.mutate(
-            stop,
-            client.create_private_link_connection(&request.cluster_id, request),
-        );
-        match sent.await {
-            Ok(c) => return Ok(c),
-            Err(e) if stopped_before_sending(stop, &e) => {
-                return Err(Diagnostic::error(
-                    "Interrupted before creating the private link connection",
-                    "The create request was still waiting for the API rate limit budget and was not sent: nothing was created.",
-                ))
+        match post(watch, stop, request).await {
+            Ok(c) => {
+                ownership.hold(&request.cluster_id, &c.private_link_connection_id);
+                return Ok(c);
             }
+            Err(e) if stopped_before_sending(stop, &e) => return Err(interrupted_before_sending()),
             Err(e) if e.is_ambiguous() => {
                 log::warn!(
                     "create answer lost ({e}); looking the connection up before sending again"
                 );
-                let Some(found) = unless_stopped(stop, reconcile(client, request, since)).await
+                let Some(found) =
+                    unless_stopped(stop, reconcile(watch, request, &baseline, ownership, stop))
+                        .await
                 else {
                     return Err(Diagnostic::error(
                         "Interrupted: outcome of the create is unknown",
@@ -128,13 +208,20 @@ async fn send_create(
                     ));
                 };
                 match found {
-                    Ok(Reconciled::Adopted(c)) => return Ok(*c),
+                    Ok(Reconciled::Adopted(c)) => {
+                        log::warn!(
+                            "adopting connection {} made by the create whose answer was lost",
+                            c.private_link_connection_id
+                        );
+                        ownership.hold(&request.cluster_id, &c.private_link_connection_id);
+                        return Ok(*c);
+                    }
                     Ok(Reconciled::NotCreated) => last_error = Some(e),
                     Ok(Reconciled::Several(ids)) => {
                         return Err(Diagnostic::error(
                             "Several matching connections",
                             format!(
-                                "The answer to the create request was lost, and cluster {} now has several connections named {:?} to {}: {}. Import the one to keep (terraform import {TYPE_NAME}.NAME {},<id>) and delete the others.",
+                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Import the one to keep (terraform import {TYPE_NAME}.NAME {},<id>) and delete the others.",
                                 request.cluster_id,
                                 request.display_name,
                                 request.endpoint_service_name().unwrap_or_default(),
@@ -165,6 +252,13 @@ async fn send_create(
     ))
 }
 
+fn interrupted_before_sending() -> Diagnostic {
+    Diagnostic::error(
+        "Interrupted before creating the private link connection",
+        "The create request was still waiting for the API rate limit budget and was not sent: nothing was created.",
+    )
+}
+
 fn pending_warning(c: &Connection) -> Diagnostic {
     let endpoint = c.endpoint_id().unwrap_or("(not yet assigned)");
     let service = c.endpoint_service_name().unwrap_or_default();
@@ -182,8 +276,8 @@ pub(super) async fn create(
     planned: &Value,
     config: &Value,
 ) -> ApplyOutcome {
-    let watch = match ctx.data().and_then(ProviderData::watchers) {
-        Ok(w) => w,
+    let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
+        Ok(pair) => pair,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let Some(request) = create_request(planned, config) else {
@@ -192,16 +286,14 @@ pub(super) async fn create(
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
         ));
     };
-    let created = match send_create(watch, &request, &ctx.stop).await {
+    let created = match send_create(watch, &data.ownership, &request, &ctx.stop).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let cluster_id = request.cluster_id.clone();
     let id = created.private_link_connection_id.clone();
     watch.wrote(&id);
-    if let Ok(data) = ctx.data() {
-        data.connections.invalidate(&cluster_id);
-    }
+    data.connections.invalidate(&cluster_id);
     log::info!("created private link connection {id} on cluster {cluster_id}");
     let wait_for_active = planned.attr("wait_for_active").as_bool().unwrap_or(false);
     let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
@@ -227,6 +319,10 @@ pub(super) async fn create(
                     ),
                 )),
                 Some(ConnectionState::PendingAcceptance) => diags.push(pending_warning(&c)),
+                Some(ConnectionState::Other(state)) => diags.push(Diagnostic::warning(
+                    "Private link connection in an unfamiliar state",
+                    format!("Connection {id} is {state:?}, a state this provider does not know; only CREATING and DELETING are waited out, so it is saved as it is. Check it in the TiDB Cloud console{}.", c.message.as_deref().map(|m| format!(" ({m})")).unwrap_or_default()),
+                )),
                 _ => {}
             }
             c

@@ -1,16 +1,31 @@
-//! Delete: refused by the API while domains are attached, then the wait
-//! until the connection is gone. The delete request is idempotent; the transport
-//! retries it like a GET.
+//! Delete: refused by the API while domains are attached (unless a detach
+//! of this process is on its way), then the wait until the connection is
+//! gone. The delete request is idempotent: the transport retries it like a
+//! GET, and after a lost answer it is sent again unless the connection is
+//! gone or DELETING. No read comes first: the API refuses to delete a
+//! connection with attached domains, and only then is the connection read.
+
+use std::time::{Duration, Instant};
 
 use super::read::ids;
 use super::DEFAULT_DELETE_TIMEOUT;
-use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
+use crate::api::{ApiError, ConnectionState, PrivateLinkConnection as Connection};
+use crate::framework::poll::{next_interval, unless_stopped};
 use crate::framework::timeouts;
 use crate::framework::{Context, Diagnostic, Diagnostics, Value};
 use crate::services::errors::api_error;
+use crate::services::ownership::DetachWait;
 use crate::services::waits::{self, connection_state, connection_status, WaitError};
-use crate::services::watcher::stopped_before_sending;
+use crate::services::watcher::{stopped_before_sending, Watchers};
 use crate::services::ProviderData;
+
+/// How long a delete that finds attachments waits for a detach of the same
+/// connection to start in this process.
+const DETACH_GRACE: Duration = Duration::from_secs(10);
+
+/// How many times a delete is sent while its answers are lost and the
+/// connection is neither gone nor DELETING.
+const DELETE_ATTEMPTS: usize = 6;
 
 fn blocked_by_domains(c: &Connection, cluster_id: &str) -> Diagnostic {
     let ids: Vec<&str> = c
@@ -28,10 +43,67 @@ fn blocked_by_domains(c: &Connection, cluster_id: &str) -> Diagnostic {
     )
 }
 
+fn interrupted_before_sending(id: &str) -> Diagnostic {
+    Diagnostic::error(
+        "Interrupted before deleting the private link connection",
+        format!("The delete request was not sent: connection {id} stays in the state."),
+    )
+}
+
+/// Sends the delete until the API has taken it: after a lost answer the
+/// connection is read back, and the delete is sent again unless it is gone
+/// or DELETING. A 404 means done.
+async fn delete_accepted(
+    ctx: &Context<ProviderData>,
+    watch: &Watchers,
+    cluster_id: &str,
+    id: &str,
+) -> Result<(), ApiError> {
+    let client = watch.client();
+    let started = Instant::now();
+    let mut pause = Duration::ZERO;
+    let mut last = None;
+    for _ in 0..DELETE_ATTEMPTS {
+        let sent = watch
+            .mutate(
+                &ctx.stop,
+                client.delete_private_link_connection(cluster_id, id),
+            )
+            .await;
+        let e = match sent {
+            Ok(()) => return Ok(()),
+            Err(e) if stopped_before_sending(&ctx.stop, &e) => return Err(e),
+            Err(e) if e.is_transient() || e.outcome_unknown() => e,
+            Err(e) => return Err(e),
+        };
+        log::warn!("delete of connection {id} failed ({e}); checking whether it is going away");
+        match waits::find_connection(client, cluster_id, id).await {
+            Ok(None) => return Ok(()),
+            Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => {
+                return Ok(())
+            }
+            Ok(Some(_)) => {}
+            Err(read) => log::warn!("reading connection {id} back failed too: {read}"),
+        }
+        last = Some(e);
+        pause = next_interval(pause, started.elapsed());
+        if unless_stopped(&ctx.stop, tokio::time::sleep(pause))
+            .await
+            .is_none()
+        {
+            break;
+        }
+    }
+    match last {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
 pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let watch = match ctx.data().and_then(ProviderData::watchers) {
-        Ok(w) => w,
+    let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
+        Ok(pair) => pair,
         Err(d) => return d.into(),
     };
     let client = watch.client();
@@ -42,40 +114,72 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
         )
         .into();
     };
-    // No read first: the API refuses to delete a connection with attached
-    // domains, and only then is the connection read to say which. Deleting
-    // a connection already DELETING (an earlier interrupted delete) is accepted.
-    let deleted = watch
-        .mutate(
-            &ctx.stop,
-            client.delete_private_link_connection(&cluster_id, &id),
-        )
-        .await;
-    match deleted {
-        Ok(()) => {}
-        Err(e) if e.is_not_found() => return diags,
-        Err(e) if stopped_before_sending(&ctx.stop, &e) => {
-            return Diagnostic::error(
-                "Interrupted before deleting the private link connection",
-                format!("The delete request was still waiting for the API rate limit budget and was not sent: connection {id} stays in the state."),
-            )
-            .into()
-        }
-        Err(e) if e.is_failed_precondition() => {
-            match waits::find_connection(client, &cluster_id, &id).await {
-                Ok(Some(c)) if !c.attached_domains.is_empty() => {
-                    return blocked_by_domains(&c, &cluster_id).into()
-                }
-                // Already being deleted: only wait.
-                Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => {}
-                Ok(None) => return diags,
-                _ => return api_error("Could not delete the private link connection", &e).into(),
+    if id.is_empty() {
+        // Saved by older versions; the refresh before this delete found no
+        // single connection it stands for, so there is nothing to delete.
+        diags.warning(
+            "Nothing to delete for an entry with an empty connection id",
+            format!("The state held a connection with an empty connection id (\"{cluster_id},\"); it is removed from the state. Check the cluster's connections in the console for one to import or delete."),
+        );
+        return diags;
+    }
+    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
+    let mut waited_for_detach = false;
+    loop {
+        match delete_accepted(ctx, watch, &cluster_id, &id).await {
+            Ok(()) => break,
+            Err(e) if e.is_not_found() => return diags,
+            Err(e) if stopped_before_sending(&ctx.stop, &e) => {
+                return interrupted_before_sending(&id).into()
             }
+            Err(e) if e.is_failed_precondition() => {
+                let found = waits::find_connection(client, &cluster_id, &id).await;
+                match found {
+                    Ok(Some(c)) if !c.attached_domains.is_empty() => {
+                        if waited_for_detach {
+                            return blocked_by_domains(&c, &cluster_id).into();
+                        }
+                        waited_for_detach = true;
+                        // Terraform may send this delete alongside the
+                        // detach of its domains when it cannot see the
+                        // dependency (literal ids, as in generated
+                        // configuration): wait for a detach of this process.
+                        log::info!(
+                            "connection {id} still has attached domains; waiting up to {}s for their detach to start",
+                            DETACH_GRACE.as_secs()
+                        );
+                        let detach = data.ownership.wait_for_detach(&id, DETACH_GRACE, timeout);
+                        match unless_stopped(&ctx.stop, detach).await {
+                            None => return interrupted_before_sending(&id).into(),
+                            Some(DetachWait::NoneStarted) => {
+                                return blocked_by_domains(&c, &cluster_id).into()
+                            }
+                            Some(DetachWait::StillRunning) => {
+                                return Diagnostic::error(
+                                    "Timed out waiting for the domains to be detached",
+                                    format!("Connection {id} cannot be deleted before its domains are detached, and their detach had not finished within the delete timeout; it stays in the state. Apply again to keep waiting."),
+                                )
+                                .into()
+                            }
+                            Some(DetachWait::Finished) => {
+                                log::info!("the domains of connection {id} were detached; deleting it");
+                            }
+                        }
+                    }
+                    // Already being deleted (an earlier interrupted delete): only wait.
+                    Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => {
+                        break
+                    }
+                    Ok(None) => return diags,
+                    _ => {
+                        return api_error("Could not delete the private link connection", &e).into()
+                    }
+                }
+            }
+            Err(e) => return api_error("Could not delete the private link connection", &e).into(),
         }
-        Err(e) => return api_error("Could not delete the private link connection", &e).into(),
     }
     watch.wrote(&id);
-    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
     let gone = waits::wait_connection_deleted(watch, &ctx.stop, &cluster_id, &id, timeout).await;
     match gone {
         Ok(_) => {}

@@ -19,6 +19,9 @@ pub(super) async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcom
     };
     match waits::find_connection(client, parts[0], parts[1]).await {
         Ok(Some(c)) => {
+            if let Ok(data) = ctx.data() {
+                data.ownership.hold(parts[0], &c.private_link_connection_id);
+            }
             let base = Value::object([("cluster_id", Value::string(parts[0]))]);
             ApplyOutcome::ok(state_from(&c, &base))
         }

@@ -43,7 +43,7 @@ fn schema() -> Schema {
     let aws = &AWS_ENDPOINT_SERVICE;
     let ali = &ALICLOUD_ENDPOINT_SERVICE;
     Schema::new(
-        "A private link connection from a TiDB Cloud Starter or Essential cluster to your own AWS or Alibaba Cloud endpoint service (for example the NLB in front of Kafka or RDS), used by changefeeds and Data Migration.\n\nThe API cannot change a connection: changing any argument other than `wait_for_active` and `timeouts` replaces it. Creation returns once the connection is `ACTIVE`, or `PENDING_ACCEPTANCE` (with a warning naming the endpoint to accept on your endpoint service) unless `wait_for_active` is set. A connection that fails is kept in the state as tainted, so the next apply replaces it.\n\nImport with `terraform import tidbcloud_private_link_connection.NAME <cluster_id>,<private_link_connection_id>`.",
+        "A private link connection from a TiDB Cloud Starter or Essential cluster to your own AWS or Alibaba Cloud endpoint service (for example the NLB in front of Kafka or RDS), used by changefeeds and Data Migration.\n\nThe API cannot change a connection: changing any argument other than `wait_for_active` and `timeouts` replaces it. Creation returns once the connection is `ACTIVE`, or `PENDING_ACCEPTANCE` (with a warning naming the endpoint to accept on your endpoint service) unless `wait_for_active` is set. A connection that fails is kept in the state as tainted, so the next apply replaces it.\n\nWhen the answer to a create is lost (a server error or a dropped connection), the provider looks the connection up before sending the create again: it adopts the one new connection with the same `display_name` and endpoint service that was absent from a listing taken before the create was sent and that this workspace does not already hold; with several it stops and lists them for import. Limit: two workspaces creating the same `display_name` on the same endpoint service at the same moment cannot be told apart, so give connections names unique per workspace.\n\nImport with `terraform import tidbcloud_private_link_connection.NAME <cluster_id>,<private_link_connection_id>`.",
         CONNECTION.complete(vec![
             Attribute::string("id").computed().use_state_for_unknown()
                 .description("`<cluster_id>,<private_link_connection_id>`."),
@@ -216,10 +216,18 @@ fn cluster_problem(cluster: &Cluster, cloud: &Cloud, config: &Value) -> Option<D
         None => cluster.region_id()?.to_string(),
     };
     if in_name != in_use {
+        let cross_region = if cloud.region_argument && configured.is_none() {
+            format!(
+                ", or, for a cross-region endpoint service, set {}.region = {in_name:?}",
+                cloud.block
+            )
+        } else {
+            String::new()
+        };
         return Some(Diagnostic::error(
             "Endpoint service in another region",
-            format!("The endpoint service {name:?} is in {in_name}, but the connection would be made in {in_use} (the cluster's region{}). Use an endpoint service in {in_use}.",
-                if block.str_attr("region").is_some() { " or the configured region" } else { "" }),
+            format!("The endpoint service {name:?} is in {in_name}, but the connection would be made in {in_use} (the {} region). Use an endpoint service in {in_use}{cross_region}.",
+                if configured.is_some() { "configured" } else { "cluster's" }),
         ).at(AttributePath::attr(cloud.block).then("name")));
     }
     None
@@ -364,6 +372,33 @@ mod tests {
         assert!(out.state.is_none());
         assert_eq!(out.diags.0.len(), 1);
         assert_eq!(out.diags.0[0].summary, "Invalid import ID");
+    }
+
+    /// The wrong-region error points at the `region` option for
+    /// cross-region endpoint services.
+    #[test]
+    fn the_wrong_region_error_names_the_region_option() {
+        let cluster: Cluster = serde_json::from_value(serde_json::json!({
+            "clusterId": "1",
+            "state": "ACTIVE",
+            "region": {"name": "regions/aws-us-east-1", "regionId": "aws-us-east-1", "cloudProvider": "aws"}
+        }))
+        .expect("cluster");
+        let aws = Value::object([
+            (
+                "name",
+                Value::string("com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef"),
+            ),
+            ("region", Value::Null),
+        ]);
+        let d = cluster_problem(&cluster, &cloud::AWS, &config(aws, Value::Null))
+            .expect("a region mismatch");
+        assert!(
+            d.detail
+                .contains("aws_endpoint_service.region = \"us-west-2\""),
+            "{}",
+            d.detail
+        );
     }
 
     /// Every attribute the resource writes to the state is in its schema.

@@ -1,8 +1,11 @@
 //! Read: a refresh goes through the cluster's coalesced listing
-//! ([`crate::services::ConnectionSnapshots`]).
+//! ([`crate::services::ConnectionSnapshots`]). An entry saved by older
+//! versions with an empty connection id (`"<cluster>,"`) is looked up by
+//! name, endpoint service and creation time instead.
 
-use crate::api::PrivateLinkConnection as Connection;
-use crate::framework::{Context, ReadOutcome, Value};
+use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
+use crate::framework::{Context, Diagnostic, ReadOutcome, Value};
+use crate::services::cloud;
 use crate::services::describe::{self, RegionRead, CONNECTION};
 use crate::services::errors::api_error;
 use crate::services::ProviderData;
@@ -78,15 +81,95 @@ pub(super) async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutc
         );
         return out;
     };
+    if id.is_empty() {
+        return read_without_id(data, client, &cluster_id, state).await;
+    }
     match data.connections.find(client, &cluster_id, &id).await {
         Ok(None) => {
             log::info!("connection {id} no longer exists; removing it from the state");
         }
         // A FAILED connection is reported by the plan, which replaces it.
-        Ok(Some(c)) => out.state = Some(state_from(&c, state)),
+        Ok(Some(c)) => {
+            data.ownership
+                .hold(&cluster_id, &c.private_link_connection_id);
+            out.state = Some(state_from(&c, state));
+        }
         Err(e) => out
             .diags
             .push(api_error("Could not read the private link connection", &e)),
     }
+    out
+}
+
+/// An entry without a connection id (saved by older versions when a create
+/// answer lacked it): the connection it stands for is the one with its
+/// display name, endpoint service and, when the entry has one, creation
+/// time, not held by this process. Exactly one is adopted with a warning;
+/// otherwise the entry is dropped ("gone") with a warning listing the
+/// candidates for import, so the workspace is never wedged.
+async fn read_without_id(
+    data: &ProviderData,
+    client: &crate::api::Client,
+    cluster_id: &str,
+    state: &Value,
+) -> ReadOutcome {
+    let mut out = ReadOutcome::default();
+    let name = state.str_attr("display_name").unwrap_or_default();
+    let service = cloud::of_blocks(state).and_then(|c| state.attr(c.block).str_attr("name"));
+    let created = state.str_attr("create_time").filter(|t| !t.is_empty());
+    let all = match client.list_private_link_connections(cluster_id, None).await {
+        Ok(all) => all,
+        Err(e) => {
+            out.diags.push(api_error(
+                "Could not look up the private link connection saved without an id",
+                &e,
+            ));
+            return out;
+        }
+    };
+    let mut found: Vec<Connection> = all
+        .into_iter()
+        .filter(|c| {
+            c.display_name == name
+                && c.endpoint_service_name() == service
+                && c.state != Some(ConnectionState::Deleting)
+                && created.is_none_or(|t| c.create_time.as_deref() == Some(t))
+                && !data
+                    .ownership
+                    .holds(cluster_id, &c.private_link_connection_id)
+        })
+        .collect();
+    if found.len() == 1 {
+        if let Some(c) = found.pop() {
+            out.diags.push(Diagnostic::warning(
+                "Adopted the connection of an entry saved with an empty connection id",
+                format!(
+                    "The state held this connection with an empty connection id (\"{cluster_id},\"), saved when a create answer lacked it. The only connection named {name:?} to {} on cluster {cluster_id} is {}; it is now in the state.",
+                    service.unwrap_or_default(),
+                    c.private_link_connection_id
+                ),
+            ));
+            data.ownership
+                .hold(cluster_id, &c.private_link_connection_id);
+            out.state = Some(state_from(&c, state));
+        }
+        return out;
+    }
+    let ids: Vec<String> = found
+        .iter()
+        .map(|c| c.private_link_connection_id.clone())
+        .collect();
+    out.diags.push(Diagnostic::warning(
+        "Dropped an entry saved with an empty connection id",
+        if ids.is_empty() {
+            format!("The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"). No connection of cluster {cluster_id} matches it, so it is removed from the state and the next apply creates it.")
+        } else {
+            format!(
+                "The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"), and several connections of cluster {cluster_id} match it: {}. It is removed from the state; import the one it stands for (terraform import {}.NAME {cluster_id},<id>) before applying, or the next apply creates another.",
+                ids.join(", "),
+                super::TYPE_NAME
+            )
+        },
+    ));
     out
 }

@@ -48,7 +48,8 @@ fn schema() -> Schema {
                 .description("The ID of the cluster of the connection.")
                 .validate("Invalid cluster ID", validate::cluster_id),
             Attribute::string("private_link_connection_id").required().requires_replace()
-                .description("The connection to attach the domains to (`tidbcloud_private_link_connection.x.private_link_connection_id`)."),
+                .description("The connection to attach the domains to (`tidbcloud_private_link_connection.x.private_link_connection_id`).")
+                .validate("Invalid private link connection ID", validate::connection_id),
             ATTACHMENT.argument("type").required().requires_replace()
                 .description("`TIDBCLOUD_MANAGED` (domains managed by TiDB Cloud, AWS and Alibaba Cloud) or `CONFLUENT` (a Confluent Cloud cluster's domains, AWS only).")
                 .validate("Invalid domain type", validate::domain_type),
@@ -281,17 +282,7 @@ impl OrValue for Value {
 
 fn already_attached(connection: &Connection) -> Option<Diagnostic> {
     let existing = connection.attached_domains.first()?;
-    Some(Diagnostic::error(
-        "Domains already attached",
-        format!(
-            "Connection {} already has domains attached (attach_domain_id {}); a connection takes one attachment. Import it (terraform import {TYPE_NAME}.NAME {},{},{}) or detach it first.",
-            connection.private_link_connection_id,
-            existing.attach_domain_id,
-            connection.cluster_id,
-            connection.private_link_connection_id,
-            existing.attach_domain_id
-        ),
-    ))
+    Some(attach::second_attachment(connection, existing))
 }
 
 /// Waits until the connection is ACTIVE (acceptance may happen meanwhile).
@@ -490,12 +481,96 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
 
 // ---- delete -------------------------------------------------------------------------------
 
+/// How many times a detach is sent while its answers are lost and the
+/// attachment is neither gone nor going away.
+const DETACH_ATTEMPTS: usize = 6;
+
+enum Detach {
+    /// The API took the detach (or the attachment is already going away).
+    Accepted,
+    /// Nothing is left to detach.
+    Gone,
+}
+
+/// Whether the attachment is being detached already.
+fn going_away(a: &AttachDomain) -> bool {
+    let state = waits::attachment_state(a);
+    ["DELETING", "DETACHING"]
+        .iter()
+        .any(|w| state.as_str().eq_ignore_ascii_case(w))
+}
+
+/// Sends the detach until the API has taken it: after a lost answer the
+/// connection is read back, and the detach is sent again unless the
+/// attachment is gone or already going away. A 404 means done.
+async fn detach_accepted(
+    ctx: &Context<ProviderData>,
+    watch: &Watchers,
+    cluster_id: &str,
+    connection_id: &str,
+    attach_id: &str,
+) -> Result<Detach, Diagnostic> {
+    let client = watch.client();
+    let mut pause = Duration::ZERO;
+    let started = std::time::Instant::now();
+    let mut last = None;
+    for _ in 0..DETACH_ATTEMPTS {
+        let sent = watch
+            .mutate(
+                &ctx.stop,
+                client.detach_domains(cluster_id, connection_id, attach_id),
+            )
+            .await;
+        let e = match sent {
+            Ok(()) => return Ok(Detach::Accepted),
+            Err(e) if e.is_not_found() => return Ok(Detach::Gone),
+            Err(e) if stopped_before_sending(&ctx.stop, &e) => {
+                return Err(Diagnostic::error(
+                    "Interrupted before detaching the domains",
+                    format!("The detach request was still waiting for the API rate limit budget and was not sent: attachment {attach_id} stays in the state."),
+                ))
+            }
+            Err(e) if e.is_transient() || e.outcome_unknown() => e,
+            Err(e) => return Err(api_error("Could not detach the domains", &e)),
+        };
+        log::warn!(
+            "detach of {attach_id} failed ({e}); checking whether the attachment is going away"
+        );
+        match unless_stopped(&ctx.stop, waits::find_connection(client, cluster_id, connection_id)).await {
+            Some(Ok(None)) => return Ok(Detach::Gone),
+            Some(Ok(Some(c))) => match waits::find_attachment(&c, attach_id) {
+                None => return Ok(Detach::Gone),
+                Some(a) if going_away(a) => {
+                    return Ok(Detach::Accepted)
+                }
+                Some(_) => {}
+            },
+            Some(Err(read)) => log::warn!("reading connection {connection_id} back failed too: {read}"),
+            None => {
+                return Err(Diagnostic::error(
+                    "Interrupted while detaching the domains",
+                    format!("Detaching {attach_id} may not have been requested; it stays in the state. Apply again to finish."),
+                ))
+            }
+        }
+        last = Some(e);
+        pause = crate::framework::poll::next_interval(pause, started.elapsed());
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = ctx.stop.stopped() => {}
+        }
+    }
+    Err(match last {
+        Some(e) => api_error("Could not detach the domains", &e),
+        None => Diagnostic::error("Could not detach the domains", "No detach was sent."),
+    })
+}
+
 async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
-    let watch = match ctx.data().and_then(ProviderData::watchers) {
-        Ok(w) => w,
+    let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
+        Ok(pair) => pair,
         Err(d) => return d.into(),
     };
-    let client = watch.client();
     let Some((cluster_id, connection_id, attach_id)) = ids(state) else {
         return Diagnostic::error(
             "Invalid state",
@@ -503,24 +578,13 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
         )
         .into();
     };
-    let detached = watch.mutate(
-        &ctx.stop,
-        client.detach_domains(&cluster_id, &connection_id, &attach_id),
-    );
-    match detached.await {
-        Ok(()) => {}
-        Err(e) if e.is_not_found() => return Diagnostics::new(),
-        Err(e) if stopped_before_sending(&ctx.stop, &e) => {
-            return Diagnostic::error(
-                "Interrupted before detaching the domains",
-                format!("The detach request was still waiting for the API rate limit budget and was not sent: attachment {attach_id} stays in the state."),
-            )
-            .into()
-        }
-        Err(e) if e.is_transport() || e.is_server_error() => {
-            log::warn!("detach answer lost ({e}); checking whether the attachment is going away");
-        }
-        Err(e) => return api_error("Could not detach the domains", &e).into(),
+    // A connection delete running alongside (Terraform deletes both at
+    // once when the dependency is not visible) waits for this detach.
+    let _detaching = data.ownership.detaching(&connection_id);
+    match detach_accepted(ctx, watch, &cluster_id, &connection_id, &attach_id).await {
+        Ok(Detach::Gone) => return Diagnostics::new(),
+        Ok(Detach::Accepted) => {}
+        Err(d) => return d.into(),
     }
     watch.wrote(&connection_id);
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);

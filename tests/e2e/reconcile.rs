@@ -1,0 +1,349 @@
+//! Mutations whose answer was lost or odd: a create or an attach answered
+//! 503 by a proxy, a create answered without an id, states saved by older
+//! versions with an empty connection id, detaches answered 503, and the
+//! lifecycle edges around them. Each fault comes from a scripted loopback
+//! proxy in front of the simulator ([`crate::fault_proxy`]).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use crate::fault_proxy::{Action, Proxy, Request};
+use crate::harness::*;
+
+const CONN: &str = "tidbcloud_private_link_connection.c";
+const DOMAINS: &str = "tidbcloud_private_link_domains.d";
+
+fn connection_id(tf: &Tf, address: &str) -> String {
+    tf.resource(address).expect("connection in state")["values"]["private_link_connection_id"]
+        .as_str()
+        .expect("id")
+        .to_string()
+}
+
+/// The connections the API holds, by id.
+fn api_connections(sim: &Sim) -> Vec<serde_json::Value> {
+    sim.control("GET", "/_sim/world", None).1["private_link_connections"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn api_id(c: &serde_json::Value) -> String {
+    c["privateLinkConnectionId"]
+        .as_str()
+        .or_else(|| c["private_link_connection_id"].as_str())
+        .or_else(|| c["id"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A rule answering 503 to the first `n` requests that `matches` selects,
+/// forwarding everything else.
+fn first_n_unavailable(
+    n: usize,
+    matches: fn(&Request) -> bool,
+) -> impl Fn(&Request, usize) -> Action + Send + Sync + 'static {
+    let hits = Arc::new(AtomicUsize::new(0));
+    move |r, _| {
+        if matches(r) && hits.fetch_add(1, Ordering::SeqCst) < n {
+            Action::Unavailable
+        } else {
+            Action::Forward
+        }
+    }
+}
+
+fn through(tf: &mut Tf, proxy: &Proxy) {
+    tf.set_env("TIDBCLOUD_SERVERLESS_ENDPOINT", &proxy.url);
+}
+
+/// Defect A: workspace two's create is answered 503 by a proxy and never
+/// reaches the API. Workspace one's connection of the same name and service
+/// existed before workspace two queued its create, so it is not adopted:
+/// workspace two sends the create again and owns a connection of its own.
+#[test]
+fn a_create_lost_before_the_api_never_adopts_another_workspaces_connection() {
+    let sim = Sim::start(&[]);
+    let one = Tf::new(Some(&sim));
+    one.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    one.apply();
+    let first = connection_id(&one, CONN);
+
+    let proxy = Proxy::start(&sim.url, first_n_unavailable(1, Request::is_create));
+    let mut two = Tf::new(Some(&sim));
+    through(&mut two, &proxy);
+    two.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    two.apply();
+    assert_eq!(proxy.faults(), 1, "the create was not answered 503 once");
+    let second = connection_id(&two, CONN);
+    assert_ne!(
+        first, second,
+        "workspace two adopted workspace one's connection"
+    );
+    let ids: Vec<String> = api_connections(&sim).iter().map(api_id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids.contains(&first) && ids.contains(&second), "{ids:?}");
+
+    // Destroying workspace two leaves workspace one's connection alone.
+    two.destroy();
+    let ids: Vec<String> = api_connections(&sim).iter().map(api_id).collect();
+    assert_eq!(ids, vec![first.clone()]);
+    one.assert_no_changes();
+}
+
+/// Defect A, the other side: a create whose answer is dropped after the API
+/// made the connection adopts it (it is absent from the listing taken before
+/// the create was sent) instead of creating a second one.
+#[test]
+fn a_create_whose_answer_was_dropped_adopts_what_it_made() {
+    let sim = Sim::start(&[]);
+    let one = Tf::new(Some(&sim));
+    one.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    one.apply();
+    let first = connection_id(&one, CONN);
+
+    let hits = Arc::new(AtomicUsize::new(0));
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        if r.is_create() && hits.fetch_add(1, Ordering::SeqCst) == 0 {
+            Action::Drop
+        } else {
+            Action::Forward
+        }
+    });
+    let mut two = Tf::new(Some(&sim));
+    through(&mut two, &proxy);
+    two.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    two.apply();
+    assert_eq!(proxy.faults(), 1);
+    let second = connection_id(&two, CONN);
+    assert_ne!(first, second);
+    assert_eq!(api_connections(&sim).len(), 2, "a duplicate was created");
+}
+
+/// Defect C: a create answered 200 without `privateLinkConnectionId` never
+/// saves an empty id; the connection it made is found and adopted.
+#[test]
+fn a_create_answered_without_an_id_is_reconciled() {
+    let sim = Sim::start(&[]);
+    let hits = Arc::new(AtomicUsize::new(0));
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        if r.is_create() && hits.fetch_add(1, Ordering::SeqCst) == 0 {
+            Action::Rewrite(|body| {
+                let mut v: serde_json::Value =
+                    serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("privateLinkConnectionId");
+                }
+                v.to_string()
+            })
+        } else {
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    tf.apply();
+    let id = connection_id(&tf, CONN);
+    assert!(id.starts_with("plc-"), "{id:?}");
+    let ids: Vec<String> = api_connections(&sim).iter().map(api_id).collect();
+    assert_eq!(ids, vec![id]);
+    tf.assert_no_changes();
+}
+
+/// Defect C: a state saved by an older version with id `"<cluster>,"` does
+/// not wedge the workspace: the refresh adopts the one connection that
+/// matches its name and service, with a warning.
+#[test]
+fn an_empty_connection_id_in_state_is_adopted_or_dropped() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    tf.apply();
+    let id = connection_id(&tf, CONN);
+    let path = tf.path().join("terraform.tfstate");
+    let text = std::fs::read_to_string(&path).expect("state file");
+    let wedged = text
+        .replace(
+            &format!("\"{AWS_CLUSTER},{id}\""),
+            &format!("\"{AWS_CLUSTER},\""),
+        )
+        .replace(&format!("\"{id}\""), "\"\"");
+    assert_ne!(text, wedged);
+    std::fs::write(&path, wedged).expect("write state");
+
+    let run = tf.ok(&["plan", "-no-color", "-refresh-only", "-input=false"]);
+    run.assert_mentions("empty connection id");
+    tf.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(connection_id(&tf, CONN), id);
+    tf.assert_no_changes();
+
+    // With two candidates nothing is adopted: the entry is dropped with a
+    // warning naming both for import, and the next apply creates anew.
+    let other = Tf::new(Some(&sim));
+    other.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    other.apply();
+    let other_id = connection_id(&other, CONN);
+    // An older version may also have saved no creation time.
+    let created = tf.resource(CONN).expect("c")["values"]["create_time"]
+        .as_str()
+        .expect("create_time")
+        .to_string();
+    let text = std::fs::read_to_string(&path).expect("state file");
+    std::fs::write(
+        &path,
+        text.replace(
+            &format!("\"{AWS_CLUSTER},{id}\""),
+            &format!("\"{AWS_CLUSTER},\""),
+        )
+        .replace(&format!("\"{id}\""), "\"\"")
+        .replace(&format!("\"{created}\""), "null"),
+    )
+    .expect("write state");
+    let run = tf.run(&["plan", "-no-color", "-input=false"]);
+    assert!(run.success, "{}", run.all());
+    run.assert_mentions(&id);
+    run.assert_mentions(&other_id);
+}
+
+/// Defect B: an attach answered 503 by a proxy (never reaching the API) is
+/// sent again once the read-back finds no attachment.
+#[test]
+fn an_attach_lost_before_the_api_is_sent_again() {
+    let sim = Sim::start(&[]);
+    let proxy = Proxy::start(&sim.url, first_n_unavailable(1, Request::is_attach));
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&format!(
+        "{}{}",
+        aws_connection("c", "kafka", AWS_AUTO, ""),
+        r#"
+resource "tidbcloud_private_link_domains" "d" {
+  cluster_id                 = tidbcloud_private_link_connection.c.cluster_id
+  private_link_connection_id = tidbcloud_private_link_connection.c.private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+  unique_name                = "lost"
+}
+"#
+    ));
+    tf.apply();
+    assert_eq!(proxy.faults(), 1);
+    assert!(tf.resource(DOMAINS).is_some());
+    tf.assert_no_changes();
+}
+
+/// Defect B: detaches answered 503 do not leave destroy waiting for the
+/// delete timeout; the detach is sent again and destroy finishes.
+#[test]
+fn destroy_finishes_when_detaches_are_answered_503() {
+    let sim = Sim::start(&[]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        "{}{}",
+        aws_connection(
+            "c",
+            "kafka",
+            AWS_AUTO,
+            "  timeouts {\n    delete = \"60s\"\n  }\n"
+        ),
+        r#"
+resource "tidbcloud_private_link_domains" "d" {
+  cluster_id                 = tidbcloud_private_link_connection.c.cluster_id
+  private_link_connection_id = tidbcloud_private_link_connection.c.private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+  unique_name                = "flaky"
+  timeouts {
+    delete = "60s"
+  }
+}
+"#
+    ));
+    tf.apply();
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        // Every other detach and connection delete is answered 503.
+        if r.is_detach() || r.is_connection_delete() {
+            static N: AtomicUsize = AtomicUsize::new(0);
+            if N.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) {
+                return Action::Unavailable;
+            }
+        }
+        Action::Forward
+    });
+    through(&mut tf, &proxy);
+    tf.destroy();
+    assert!(proxy.faults() >= 1);
+    assert!(api_connections(&sim).is_empty());
+}
+
+/// Lifecycle edge: domains imported with generated configuration name the
+/// connection by a literal id, so Terraform deletes both at once. The
+/// connection delete waits for the detach of this process instead of
+/// failing on "has attached domains".
+#[test]
+fn imported_domains_and_connection_destroy_together() {
+    let sim = Sim::start(&[]);
+    let setup = Tf::new(Some(&sim));
+    setup.write(&format!(
+        "{}{}",
+        aws_connection("c", "kafka", AWS_AUTO, ""),
+        r#"
+resource "tidbcloud_private_link_domains" "d" {
+  cluster_id                 = tidbcloud_private_link_connection.c.cluster_id
+  private_link_connection_id = tidbcloud_private_link_connection.c.private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+  unique_name                = "imported"
+}
+"#
+    ));
+    setup.apply();
+    let conn_import = setup.resource(CONN).expect("c")["values"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let domains_import = setup.resource(DOMAINS).expect("d")["values"]["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    // The first workspace lets go of both (state rm), the second imports them.
+    setup.ok(&["state", "rm", CONN, DOMAINS]);
+
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        "import {{\n  to = {CONN}\n  id = \"{conn_import}\"\n}}\nimport {{\n  to = {DOMAINS}\n  id = \"{domains_import}\"\n}}\n"
+    ));
+    tf.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    tf.apply();
+    tf.assert_no_changes();
+    tf.destroy();
+    assert!(api_connections(&sim).is_empty());
+}
+
+/// Lifecycle edge: `create_before_destroy` on domains makes the new attach
+/// meet the old attachment; the error says so.
+#[test]
+fn create_before_destroy_on_domains_is_named_as_the_likely_cause() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    let body = |unique: &str| {
+        format!(
+            r#"{}
+resource "tidbcloud_private_link_domains" "d" {{
+  cluster_id                 = tidbcloud_private_link_connection.c.cluster_id
+  private_link_connection_id = tidbcloud_private_link_connection.c.private_link_connection_id
+  type                       = "TIDBCLOUD_MANAGED"
+  unique_name                = "{unique}"
+  lifecycle {{
+    create_before_destroy = true
+  }}
+}}
+"#,
+            aws_connection("c", "kafka", AWS_AUTO, "")
+        )
+    };
+    tf.write(&body("before"));
+    tf.apply();
+    tf.write(&body("after"));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "{}", run.all());
+    run.assert_mentions("create_before_destroy");
+}
