@@ -2,7 +2,7 @@
 //! measured in the same run:
 //!
 //! ```text
-//! cargo bench --bench provider -- [--runs 50] [--rpcs 500] [--resources 200] [--tf-runs 5] [--skip-terraform] [--skip-apply] [--apply-only]
+//! cargo bench --bench provider -- [--runs 50] [--rpcs 500] [--resources 200] [--tf-runs 5] [--skip-terraform] [--skip-apply] [--apply-only] [--only NAME]
 //! ```
 //!
 //! Prints a markdown table. Nothing here asserts on time; tests assert
@@ -44,6 +44,9 @@ struct Options {
     apply: bool,
     /// Only the apply/destroy rows.
     apply_only: bool,
+    /// Only the Terraform scenarios whose name contains this (no process
+    /// start, RPC or apply rows).
+    only: Option<String>,
 }
 
 fn options() -> Options {
@@ -55,6 +58,7 @@ fn options() -> Options {
         terraform: true,
         apply: true,
         apply_only: false,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -72,10 +76,16 @@ fn options() -> Options {
             "--skip-terraform" => o.terraform = false,
             "--skip-apply" => o.apply = false,
             "--apply-only" => o.apply_only = true,
+            "--only" => {
+                o.only = Some(
+                    args.next()
+                        .unwrap_or_else(|| fail("--only needs part of a scenario's name")),
+                )
+            }
             // cargo bench passes --bench to harness-less benchmarks.
             "--bench" => {}
             other => fail(&format!(
-                "unknown argument {other:?}; use --runs N --rpcs N --resources N --tf-runs N --skip-terraform --skip-apply --apply-only"
+                "unknown argument {other:?}; use --runs N --rpcs N --resources N --tf-runs N --skip-terraform --skip-apply --apply-only --only NAME"
             )),
         }
     }
@@ -713,6 +723,12 @@ fn bench_terraform(o: &Options, rows: &mut Vec<Row>) -> Result<(), String> {
     // For the plan scenario.
     let sim = Sim::start(&["--transition-delay-ms", "10"]);
     for (i, s) in scenarios(&sim.provider_env()).into_iter().enumerate() {
+        if o.only
+            .as_ref()
+            .is_some_and(|only| !s.name.contains(only.as_str()))
+        {
+            continue;
+        }
         let subject_dir = workspace(root.path(), &format!("s{i}-provider"), &(s.subject)(n));
         let baseline_dir = workspace(root.path(), &format!("s{i}-baseline"), &(s.baseline)(n));
         if let Some(setup) = &s.setup {
@@ -962,10 +978,12 @@ fn bench_pairs(
     let waves = n64.div_ceil(PARALLELISM);
     let slots = if domains { 2 * n64 } else { n64 };
     // Apply: a cluster check in the plan's and the apply's process, a create
-    // per connection and a listing per wave that sees it settled; per
+    // per connection, a listing per wave of creates before they are sent
+    // (the baseline a lost answer is reconciled against, shared by the
+    // creates queued together) and one per wave that sees them settled; per
     // domain resource a dry run (generated unique name), an attach and a GET
     // that sees the domains settled.
-    let apply_unavoidable = 2 + n64 + waves + if domains { 3 * n64 } else { 0 };
+    let apply_unavoidable = 2 + n64 + 2 * waves + if domains { 3 * n64 } else { 0 };
     // Destroy: the refresh (a listing, a GET per attachment), a delete per
     // connection and a listing per wave; per domain resource a detach and a
     // GET that sees it gone.
@@ -1059,7 +1077,9 @@ fn bench_shared_key(
     let wall = start.elapsed();
     let stats = sim.raw_control("GET", "/_sim/stats")?;
     let n64 = n as u64;
-    let unavoidable = 2 * (2 + n64 + n64.div_ceil(PARALLELISM));
+    // Each apply: two cluster checks, the creates, a baseline listing and a
+    // settle listing per wave.
+    let unavoidable = 2 * (2 + n64 + 2 * n64.div_ceil(PARALLELISM));
     rows.push(ApplyRow {
         what: format!("2 concurrent applies of {n} connections, one key"),
         wall,
@@ -1150,6 +1170,25 @@ fn main() {
     let o = options();
     let mut rows = Vec::new();
     let mut apply_rows = Vec::new();
+    if o.only.is_some() {
+        if terraform_version().is_none() {
+            fail("terraform is not on PATH; install Terraform 1.11.4");
+        }
+        if let Err(e) = bench_terraform(&o, &mut rows) {
+            fail(&e);
+        }
+        println!("Machine: {}", machine());
+        println!();
+        println!("| measurement | provider | baseline | ratio | target |");
+        println!("| --- | --- | --- | --- | --- |");
+        for r in &rows {
+            println!(
+                "| {} | {} | {} | {} | {} |",
+                r.what, r.subject, r.baseline, r.ratio, r.target
+            );
+        }
+        return;
+    }
     if o.apply_only {
         if terraform_version().is_none() {
             fail("terraform is not on PATH; install Terraform 1.11.4");

@@ -492,8 +492,8 @@ impl Watchers {
     /// Every connection of the cluster, from a listing whose answer arrived
     /// at or after `since`: the one held (from a watcher poll or the
     /// refresh) when it is recent enough, or a new one. Creates queued
-    /// together share one request: the first lists, the others find its
-    /// answer recent enough. The request waits for budget as a mutation
+    /// together share one request: the first waits [`GATHER`] after it was
+    /// queued and lists, the others find its answer recent enough. The request waits for budget as a mutation
     /// does (a create waits on it), and a stop ends that wait.
     ///
     /// A create reconciles a lost answer against this listing: whatever it
@@ -526,11 +526,22 @@ impl Watchers {
         if let Some(held) = recent(&self.shared.lock()) {
             return Ok(held);
         }
+        // The creates Terraform starts together (the slots one listing
+        // freed) arrive moments apart: gathering them for a moment lets them
+        // share this listing instead of sending one each. It counts as a
+        // mutation meanwhile, so polls keep budget for it.
+        let _pending = self.mutation();
+        tokio::select! {
+            () = tokio::time::sleep_until((since + GATHER).into()) => {}
+            () = stop.stopped() => {}
+        }
         let sent = Instant::now();
         let client = self.client();
-        let all = self
-            .mutate(stop, client.list_private_link_connections(cluster_id, None))
-            .await?;
+        let all = cancel::scope(
+            stop.receiver(),
+            client.list_private_link_connections(cluster_id, None),
+        )
+        .await?;
         Ok(self.hold_listing(cluster_id, sent, &all))
     }
 

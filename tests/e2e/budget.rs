@@ -120,3 +120,41 @@ resource "tidbcloud_private_link_domains" "d" {{
         .to_string()
         .contains("plc-"));
 }
+
+#[test]
+fn creates_started_together_share_the_listing_they_need_first() {
+    // Three waves of ten creates (Terraform's parallelism), 1.5 s apart.
+    // Each create first needs a listing answered after it was queued (what
+    // a lost answer is reconciled against); the creates Terraform starts
+    // together as a wave ends share one.
+    const N: u64 = 30;
+    let sim = Sim::start(&["--transition-delay-ms", "1500"]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  count        = {N}
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "kafka-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+"#
+    ));
+    tf.apply();
+    let stats = sim.stats();
+    let s = summary(&stats);
+    eprintln!("apply: {s}");
+    assert_eq!(route(&stats, CREATE), N, "{s}");
+    // Per wave: a listing before the creates and one that sees them
+    // settle; the first wave's exploration adds a few (first poll after
+    // 0.5 s, then about one a second). One listing per create is what this
+    // guards against.
+    let waves = N / 10;
+    assert!(
+        route(&stats, LIST) <= 2 * waves + 4,
+        "{} listings for {N} creates in {waves} waves: {s}",
+        route(&stats, LIST)
+    );
+}
