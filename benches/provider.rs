@@ -692,10 +692,18 @@ fn sample_provider_rss(
         {
             continue;
         }
-        // CPU time in nanoseconds, the first field of schedstat.
-        if let Some(ns) = std::fs::read_to_string(format!("/proc/{pid}/schedstat"))
+        // CPU time of the whole process (every thread, also those that
+        // ended): utime + stime of /proc/<pid>/stat, in clock ticks of 10
+        // ms. (`schedstat` of the pid would count its main thread only,
+        // which hardly runs in a tokio program.)
+        if let Some(ns) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .ok()
-            .and_then(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+            .and_then(|stat| {
+                let (_, rest) = stat.rsplit_once(')')?;
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+                Some((ticks(11)? + ticks(12)?) * 10_000_000)
+            })
         {
             let seen = cpu.entry(pid).or_insert(0);
             *seen = (*seen).max(ns);
