@@ -122,7 +122,9 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
     for c in cloud::CLOUDS.iter().filter(|c| c.region_argument) {
         let block = config.attr(c.block);
         if let (Some(name), Some(region)) = (block.str_attr("name"), block.str_attr("region")) {
-            if let Ok(in_name) = (c.service_region)(name) {
+            // A malformed region is reported by its own check.
+            let well_formed = validate::region(block.attr("region")).is_ok();
+            if let (Ok(in_name), true) = ((c.service_region)(name), well_formed) {
                 if in_name != region {
                     diags.push(Diagnostic::error(
                         "Endpoint service in another region",
