@@ -347,3 +347,36 @@ resource "tidbcloud_private_link_domains" "d" {{
     assert!(!run.success, "{}", run.all());
     run.assert_mentions("create_before_destroy");
 }
+
+/// Defect I: a connection state the provider does not know settles the
+/// create with a warning that names it, instead of waiting until the
+/// timeout. The proxy plays an API that reports `PROVISIONING` where the
+/// simulator says `CREATING`; the simulator's transition takes far longer
+/// than the create timeout, so waiting for it would fail the apply.
+#[test]
+fn an_unfamiliar_connection_state_settles_with_a_warning() {
+    let sim = Sim::start(&["--transition-delay-ms", "600000"]);
+    let proxy = Proxy::start(&sim.url, |r, _| {
+        if r.path.contains("/privateLinkConnections") && !r.path.contains("Domains") {
+            Action::Rewrite(|body| body.replace("\"CREATING\"", "\"PROVISIONING\""))
+        } else {
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        AWS_AUTO,
+        "timeouts {\n    create = \"20s\"\n  }",
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(run.success, "{}\n{}", run.stdout, run.stderr);
+    run.assert_mentions("unfamiliar state");
+    run.assert_mentions("PROVISIONING");
+    assert_eq!(
+        tf.resource(CONN).expect("in state")["values"]["state"],
+        "PROVISIONING"
+    );
+}
