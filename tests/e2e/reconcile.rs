@@ -380,3 +380,43 @@ fn an_unfamiliar_connection_state_settles_with_a_warning() {
         "PROVISIONING"
     );
 }
+
+/// Defect I: a wait says at INFO what it waits for and for how long, and,
+/// while the connection is PENDING_ACCEPTANCE, which endpoint to accept.
+#[test]
+fn a_wait_for_acceptance_logs_the_endpoint_to_accept() {
+    let sim = Sim::start(&["--transition-delay-ms", "50"]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.set_env("TF_LOG_PROVIDER", "INFO");
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        AWS_MANUAL,
+        "wait_for_active = true\n  timeouts {\n    create = \"4s\"\n  }",
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "nobody accepts the endpoint: {}", run.all());
+    run.assert_mentions("Timed out waiting for the private link connection");
+    let endpoint = tf.resource(CONN).expect("kept in the state as tainted")["values"]
+        ["aws_endpoint_service"]["endpoint_id"]
+        .as_str()
+        .expect("endpoint id")
+        .to_string();
+    assert!(endpoint.starts_with("vpce-"), "{endpoint:?}");
+    let waiting = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("to become ACTIVE: PENDING_ACCEPTANCE after"))
+        .collect::<Vec<_>>();
+    assert!(
+        !waiting.is_empty(),
+        "no INFO line on the wait:\n{}",
+        run.stderr
+    );
+    assert!(
+        waiting.iter().any(|l| l.contains(&format!(
+            "accept endpoint {endpoint} on endpoint service {AWS_MANUAL}"
+        ))),
+        "{waiting:#?}"
+    );
+}
