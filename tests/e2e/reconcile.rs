@@ -420,3 +420,58 @@ fn a_wait_for_acceptance_logs_the_endpoint_to_accept() {
         "{waiting:#?}"
     );
 }
+
+/// Defect A: when the answers of two creates of the same name and service
+/// are lost together, neither can tell which new connection is its own:
+/// the apply stops with an error that lists both for import, and adopts
+/// neither.
+#[test]
+fn lost_creates_with_several_candidates_stop_and_list_them() {
+    use std::time::{Duration, Instant};
+    let sim = Sim::start(&[]);
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let counts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        let listing = r.method == "GET"
+            && r.path.contains("/privateLinkConnections")
+            && !r.path.contains("/privateLinkConnections/");
+        // A request without credentials only fetches a digest challenge.
+        if let (true, Some(nc)) = (r.is_create(), r.nonce_count()) {
+            // Both creates reach the API before either answer is lost, in
+            // the order they were signed (the digest nonce count must grow).
+            counts.lock().expect("counts").push(nc);
+            arrived.fetch_add(1, Ordering::SeqCst);
+            let until = Instant::now() + Duration::from_secs(10);
+            while arrived.load(Ordering::SeqCst) < 2 && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if counts.lock().expect("counts").iter().any(|c| *c < nc) {
+                std::thread::sleep(Duration::from_millis(150));
+            }
+            Action::Drop
+        } else {
+            if listing && arrived.load(Ordering::SeqCst) >= 2 {
+                // The look-ups come after both creates were processed.
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&format!(
+        "{}\n{}",
+        aws_connection("a", "kafka", AWS_AUTO, ""),
+        aws_connection("b", "kafka", AWS_AUTO, "")
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "{}", run.all());
+    run.assert_mentions("Several matching connections");
+    let ids: Vec<String> = api_connections(&sim).iter().map(api_id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for id in &ids {
+        run.assert_mentions(id);
+    }
+    assert!(tf.resource("tidbcloud_private_link_connection.a").is_none());
+    assert!(tf.resource("tidbcloud_private_link_connection.b").is_none());
+}
