@@ -70,6 +70,9 @@ pub enum Action {
     Forward,
     /// Answer 503 UNAVAILABLE without forwarding.
     Unavailable,
+    /// Answer 429 RESOURCE_EXHAUSTED without forwarding, with no budget
+    /// left until a reset this many seconds away.
+    RateLimited { reset_secs: u32 },
     /// Forward it, then close the connection without an answer.
     Drop,
     /// Forward it, then answer with the upstream's status and this
@@ -208,6 +211,16 @@ fn serve(
             503,
             r#"{"code":14,"message":"upstream unavailable","details":[]}"#,
         );
+    }
+    if let Action::RateLimited { reset_secs } = action {
+        let body = r#"{"code":8,"message":"rate limit exceeded","details":[]}"#;
+        write!(
+            client,
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nX-Ratelimit-Remaining-Minute: 0\r\nX-Ratelimit-Reset: {reset_secs}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        return Ok(());
     }
     let mut up = TcpStream::connect(upstream)?;
     up.set_read_timeout(Some(Duration::from_secs(60)))?;

@@ -475,3 +475,40 @@ fn lost_creates_with_several_candidates_stop_and_list_them() {
     assert!(tf.resource("tidbcloud_private_link_connection.a").is_none());
     assert!(tf.resource("tidbcloud_private_link_connection.b").is_none());
 }
+
+/// Defect D: a rate limit that outlasts a wait ends it with an error that
+/// says the rate limit was exhausted, not with a plain timeout. After the
+/// create, the proxy answers every read 429 with the next budget two
+/// minutes away, past the create timeout.
+#[test]
+fn a_rate_limit_that_outlasts_a_wait_is_named_in_its_error() {
+    use std::sync::atomic::AtomicBool;
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
+    let created = Arc::new(AtomicBool::new(false));
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        if r.is_create() && r.nonce_count().is_some() {
+            created.store(true, Ordering::SeqCst);
+            Action::Forward
+        } else if r.method == "GET" && created.load(Ordering::SeqCst) {
+            Action::RateLimited { reset_secs: 120 }
+        } else {
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        AWS_AUTO,
+        "timeouts {\n    create = \"10s\"\n  }",
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "{}", run.all());
+    run.assert_mentions("rate limit");
+    run.assert_mentions("exhausted");
+    assert!(
+        tf.resource(CONN).is_some(),
+        "the connection is kept in the state"
+    );
+}
