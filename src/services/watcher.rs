@@ -401,13 +401,6 @@ impl Watchers {
         }
     }
 
-    /// Takes note of a listing made elsewhere (the refresh), so that later
-    /// waits may use it. `sent` is when its request was sent; its answer
-    /// arrived just now.
-    pub fn listed(&self, cluster_id: &str, sent: Instant, all: &[Connection]) {
-        self.hold_listing(cluster_id, sent, all);
-    }
-
     /// Holds a full listing answered just now and hands it to the waiters it
     /// serves, as a poll would (waiters it does not list are left to their
     /// own polls).
