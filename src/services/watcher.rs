@@ -418,8 +418,8 @@ impl Watchers {
     }
 
     /// Every connection of the cluster, from a listing whose answer arrived
-    /// at or after `since`: the one held (from a watcher poll or the
-    /// refresh) when it is recent enough, or a new one. Creates queued
+    /// at or after `since`: the one held (from a watcher poll or
+    /// an earlier create) when it is recent enough, or a new one. Creates queued
     /// together share one request: the first lists, the others find its
     /// answer recent enough. The request waits for budget as a mutation
     /// does (a create waits on it), and a stop ends that wait.
