@@ -803,3 +803,163 @@ fn handshake_parser_rejects_padding() {
     assert!(Handshake::parse("1|6|tcp|127.0.0.1:1|grpc|AAA=").is_err());
     assert!(Handshake::parse("1|6|tcp|127.0.0.1:1|grpc").is_err());
 }
+
+/// A connection configuration with the given endpoint service block.
+fn connection_with(display_name: &'static str, block: &'static str, service: Mp) -> Mp {
+    let (aws, alicloud) = if block == "aws_endpoint_service" {
+        (service, Mp::Nil)
+    } else {
+        (Mp::Nil, service)
+    };
+    Mp::Map(vec![
+        ("cluster_id", Mp::Str("10289172581962871234")),
+        ("display_name", Mp::Str(display_name)),
+        ("aws_endpoint_service", aws),
+        ("alicloud_endpoint_service", alicloud),
+        ("wait_for_active", Mp::Nil),
+        ("timeouts", Mp::Nil),
+    ])
+}
+
+fn aws_service(name: &'static str, region: Option<&'static str>) -> Mp {
+    Mp::Map(vec![
+        ("name", Mp::Str(name)),
+        ("region", region.map_or(Mp::Nil, Mp::Str)),
+        ("endpoint_id", Mp::Nil),
+        ("availability_zone_ids", Mp::Nil),
+    ])
+}
+
+fn alicloud_service(name: &'static str) -> Mp {
+    Mp::Map(vec![
+        ("name", Mp::Str(name)),
+        ("endpoint_id", Mp::Nil),
+        ("availability_zone_ids", Mp::Nil),
+    ])
+}
+
+/// Input that used to pass the plan and fail only at apply is an error at
+/// validate time, at the attribute that holds it, nested attributes
+/// included.
+#[tokio::test]
+async fn input_the_api_would_refuse_is_an_error_at_its_attribute() {
+    let p = Managed::start(Curve::P256);
+    let mut c = client(&p).await;
+    let good_aws = "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef";
+    let cases: Vec<(&str, Mp, Vec<&str>)> = vec![
+        (
+            "AWS service id shorter than 8 hex digits",
+            connection_with(
+                "kafka",
+                "aws_endpoint_service",
+                aws_service("com.amazonaws.vpce.us-west-2.vpce-svc-0123", None),
+            ),
+            vec!["aws_endpoint_service", "name"],
+        ),
+        (
+            "AWS service id longer than 17 hex digits",
+            connection_with(
+                "kafka",
+                "aws_endpoint_service",
+                aws_service(
+                    "com.amazonaws.vpce.us-west-2.vpce-svc-01234567890abcdef0",
+                    None,
+                ),
+            ),
+            vec!["aws_endpoint_service", "name"],
+        ),
+        (
+            "a region not in AWS form",
+            connection_with(
+                "kafka",
+                "aws_endpoint_service",
+                aws_service(good_aws, Some("uswest2")),
+            ),
+            vec!["aws_endpoint_service", "region"],
+        ),
+        (
+            "an Alibaba Cloud service id over its limit",
+            connection_with(
+                "kafka",
+                "alicloud_endpoint_service",
+                alicloud_service(
+                    "com.aliyuncs.privatelink.ap-southeast-1.epsrv-t4n0123456789abcdef0123",
+                ),
+            ),
+            vec!["alicloud_endpoint_service", "name"],
+        ),
+        (
+            "a display name of invisible characters only",
+            connection_with(
+                "\u{200b}\u{2060}",
+                "aws_endpoint_service",
+                aws_service(good_aws, None),
+            ),
+            vec!["display_name"],
+        ),
+        (
+            "a display name with a bidi control",
+            connection_with(
+                "kafka\u{202e}prod",
+                "aws_endpoint_service",
+                aws_service(good_aws, None),
+            ),
+            vec!["display_name"],
+        ),
+    ];
+    for (what, config, path) in cases {
+        let diags = validate_connection(&mut c, config.dynamic()).await;
+        let errs = errors(&diags);
+        assert_eq!(errs.len(), 1, "{what}: {diags:?}");
+        assert_eq!(path_of(errs[0]), path, "{what}: {diags:?}");
+    }
+    // The valid forms pass.
+    for config in [
+        connection_with(
+            "kafka",
+            "aws_endpoint_service",
+            aws_service(good_aws, Some("us-west-2")),
+        ),
+        connection_with(
+            "kafka",
+            "aws_endpoint_service",
+            aws_service("com.amazonaws.vpce.us-west-2.vpce-svc-0123abcd", None),
+        ),
+        connection_with(
+            "kafka",
+            "alicloud_endpoint_service",
+            alicloud_service("com.aliyuncs.privatelink.ap-southeast-1.epsrv-t4n0123456789abcdef"),
+        ),
+    ] {
+        let diags = validate_connection(&mut c, config.dynamic()).await;
+        assert!(errors(&diags).is_empty(), "{diags:?}");
+    }
+
+    // The domains resource's connection id.
+    for bad in ["", "plc-a/b", "plc-a,b", "plc-a:b", "plc-..", "atd-123"] {
+        let config = Mp::Map(vec![
+            ("cluster_id", Mp::Str("10289172581962871234")),
+            ("private_link_connection_id", Mp::Str(bad)),
+            ("type", Mp::Str("TIDBCLOUD_MANAGED")),
+            ("unique_name", Mp::Nil),
+            ("timeouts", Mp::Nil),
+        ]);
+        let diags = c
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: DOMAINS.to_string(),
+                config: config.dynamic(),
+                client_capabilities: None,
+            })
+            .await
+            .expect("ValidateResourceConfig")
+            .into_inner()
+            .diagnostics;
+        let errs = errors(&diags);
+        assert_eq!(errs.len(), 1, "{bad:?}: {diags:?}");
+        assert_eq!(
+            path_of(errs[0]),
+            vec!["private_link_connection_id"],
+            "{bad:?}: {diags:?}"
+        );
+    }
+}

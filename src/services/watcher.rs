@@ -269,6 +269,9 @@ type WaiterId = u64;
 struct Waiter {
     cluster: String,
     connection: String,
+    /// When the wait times out: a poll serving it waits for rate limit
+    /// budget no longer than the last deadline among the waiters it serves.
+    deadline: Instant,
     schedule: Schedule,
     exploring: bool,
     tx: mpsc::UnboundedSender<Observed>,
@@ -466,13 +469,6 @@ impl Watchers {
         }
     }
 
-    /// Takes note of a listing made elsewhere (the refresh), so that later
-    /// waits may use it. `sent` is when its request was sent; its answer
-    /// arrived just now.
-    pub fn listed(&self, cluster_id: &str, sent: Instant, all: &[Connection]) {
-        self.hold_listing(cluster_id, sent, all);
-    }
-
     /// Holds a full listing answered just now and hands it to the waiters it
     /// serves, as a poll would (waiters it does not list are left to their
     /// own polls).
@@ -490,10 +486,11 @@ impl Watchers {
     }
 
     /// Every connection of the cluster, from a listing whose answer arrived
-    /// at or after `since`: the one held (from a watcher poll or the
-    /// refresh) when it is recent enough, or a new one. Creates queued
-    /// together share one request: the first waits [`GATHER`] after it was
-    /// queued and lists, the others find its answer recent enough. The request waits for budget as a mutation
+    /// at or after `since`: the one held (from a watcher poll or an
+    /// earlier create) when it is recent enough, or a new one. Creates
+    /// queued together share one request: the first waits [`GATHER`] after
+    /// it was queued and lists, the others find its answer recent enough.
+    /// The request waits for budget as a mutation
     /// does (a create waits on it), and a stop ends that wait.
     ///
     /// A create reconciles a lost answer against this listing: whatever it
@@ -558,7 +555,7 @@ impl Watchers {
         mut classify: impl FnMut(Option<&Connection>) -> Poll<T>,
     ) -> Result<T, WaitError<T>> {
         let started = Instant::now();
-        let mut sub = self.subscribe(cluster_id, id, kind);
+        let mut sub = self.subscribe(cluster_id, id, kind, started + timeout);
         let mut last: Option<T> = None;
         loop {
             let left = timeout.saturating_sub(started.elapsed());
@@ -591,7 +588,7 @@ impl Watchers {
         }
     }
 
-    fn subscribe(&self, cluster_id: &str, id: &str, kind: Kind) -> Subscription {
+    fn subscribe(&self, cluster_id: &str, id: &str, kind: Kind, deadline: Instant) -> Subscription {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut s = self.shared.lock();
         let now = Instant::now();
@@ -628,6 +625,7 @@ impl Watchers {
             Waiter {
                 cluster: cluster_id.to_string(),
                 connection: id.to_string(),
+                deadline,
                 schedule: Schedule::new(kind, written.unwrap_or(now).min(now)),
                 exploring: false,
                 tx,
@@ -820,7 +818,7 @@ async fn poll(
     state_filter: Option<ConnectionState>,
 ) {
     let sent = Instant::now();
-    let client = shared.client.clone();
+    let client = poll_client(&shared, &cluster_id, &target);
     match &target {
         Target::Listing => {
             let result = client
@@ -841,6 +839,8 @@ async fn poll(
             confirm.sort();
             confirm.dedup();
             for id in confirm {
+                let target = Target::Get(id.clone());
+                let client = poll_client(&shared, &cluster_id, &target);
                 get(&shared, &client, &cluster_id, &id, true).await;
             }
         }
@@ -899,6 +899,28 @@ fn deliver_listing(
     }
     wake.notify_one();
     confirm
+}
+
+/// The client for a poll of `target`: it waits for rate limit budget no
+/// longer than the last deadline among the waiters the poll serves, so that
+/// a rate limit that outlasts them ends their waits with an error that says
+/// so (rather than a timeout that does not).
+fn poll_client(shared: &Shared, cluster_id: &str, target: &Target) -> Client {
+    let deadline = shared
+        .lock()
+        .waiters
+        .values()
+        .filter(|w| w.cluster == cluster_id)
+        .filter(|w| match target {
+            Target::Listing => !w.schedule.kind.by_get(),
+            Target::Get(id) => w.connection == *id,
+        })
+        .map(|w| w.deadline)
+        .max();
+    match deadline {
+        Some(d) => shared.client.with_deadline(d),
+        None => shared.client.clone(),
+    }
 }
 
 /// One GET of a connection, handed to every waiter on it.

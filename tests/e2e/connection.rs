@@ -471,3 +471,22 @@ fn refreshing_many_connections_costs_listings_not_one_call_each() {
         "refreshing 40 connections took {total} API requests: {stats}"
     );
 }
+
+/// An endpoint service in another region than the cluster's: the plan
+/// error names the `aws_endpoint_service.region` option for cross-region
+/// services.
+#[test]
+fn an_endpoint_service_in_another_region_names_the_region_option() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        "com.amazonaws.vpce.us-east-1.vpce-svc-01234567890abcdef",
+        "",
+    ));
+    let plan = tf.plan();
+    assert_eq!(plan.code, Some(1), "{}", plan.all());
+    plan.assert_mentions("Endpoint service in another region");
+    plan.assert_mentions("aws_endpoint_service.region = \"us-east-1\"");
+}

@@ -21,9 +21,24 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub body: String,
+    /// The header lines, as sent.
+    pub headers: Vec<String>,
 }
 
 impl Request {
+    /// The digest nonce count of the request's `Authorization`, if any: a
+    /// rule that reorders requests must keep it growing per nonce.
+    pub fn nonce_count(&self) -> Option<u32> {
+        let auth = self
+            .headers
+            .iter()
+            .find(|h| h.to_ascii_lowercase().starts_with("authorization:"))?;
+        let nc = auth
+            .split([',', ' '])
+            .find_map(|p| p.trim().strip_prefix("nc="))?;
+        u32::from_str_radix(nc.trim_matches('"'), 16).ok()
+    }
+
     /// `POST` of a connection create (not a dry run of anything).
     pub fn is_create(&self) -> bool {
         self.method == "POST"
@@ -55,6 +70,9 @@ pub enum Action {
     Forward,
     /// Answer 503 UNAVAILABLE without forwarding.
     Unavailable,
+    /// Answer 429 RESOURCE_EXHAUSTED without forwarding, with no budget
+    /// left until a reset this many seconds away.
+    RateLimited { reset_secs: u32 },
     /// Forward it, then close the connection without an answer.
     Drop,
     /// Forward it, then answer with the upstream's status and this
@@ -62,7 +80,7 @@ pub enum Action {
     Rewrite(fn(&str) -> String),
 }
 
-type Rule = Box<dyn Fn(&Request, usize) -> Action + Send + Sync>;
+type Rule = Arc<dyn Fn(&Request, usize) -> Action + Send + Sync>;
 
 /// A running proxy; stops accepting when dropped.
 pub struct Proxy {
@@ -86,7 +104,7 @@ impl Proxy {
         let upstream = upstream.trim_start_matches("http://").to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let faults = Arc::new(AtomicUsize::new(0));
-        let rule: Arc<Mutex<Rule>> = Arc::new(Mutex::new(Box::new(rule)));
+        let rule: Arc<Mutex<Rule>> = Arc::new(Mutex::new(Arc::new(rule)));
         let seen = Arc::new(AtomicUsize::new(0));
         {
             let stop = stop.clone();
@@ -119,7 +137,7 @@ impl Proxy {
 
     /// Replaces the rule (e.g. to stop injecting faults).
     pub fn set_rule(&self, rule: impl Fn(&Request, usize) -> Action + Send + Sync + 'static) {
-        *self.rule.lock().unwrap_or_else(|p| p.into_inner()) = Box::new(rule);
+        *self.rule.lock().unwrap_or_else(|p| p.into_inner()) = Arc::new(rule);
     }
 
     /// How many requests the rule answered with something else than a
@@ -177,9 +195,13 @@ fn serve(
         method: parts.next().unwrap_or_default().to_string(),
         path: parts.next().unwrap_or_default().to_string(),
         body: String::from_utf8_lossy(&body).into_owned(),
+        headers: headers.clone(),
     };
     let n = seen.fetch_add(1, Ordering::SeqCst);
-    let action = (rule.lock().unwrap_or_else(|p| p.into_inner()))(&request, n);
+    // The rule runs outside the lock: a rule may hold one request back
+    // while others go on.
+    let rule = rule.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let action = rule(&request, n);
     if !matches!(action, Action::Forward) {
         faults.fetch_add(1, Ordering::SeqCst);
     }
@@ -189,6 +211,16 @@ fn serve(
             503,
             r#"{"code":14,"message":"upstream unavailable","details":[]}"#,
         );
+    }
+    if let Action::RateLimited { reset_secs } = action {
+        let body = r#"{"code":8,"message":"rate limit exceeded","details":[]}"#;
+        write!(
+            client,
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nX-Ratelimit-Remaining-Minute: 0\r\nX-Ratelimit-Reset: {reset_secs}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let _ = client.shutdown(std::net::Shutdown::Write);
+        return Ok(());
     }
     let mut up = TcpStream::connect(upstream)?;
     up.set_read_timeout(Some(Duration::from_secs(60)))?;

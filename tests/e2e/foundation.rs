@@ -290,3 +290,15 @@ fn a_debug_mode_provider_serves_again_after_a_stopped_run() {
         "ACTIVE"
     );
 }
+
+#[test]
+fn a_rejected_key_says_so_in_the_summary_of_a_resource_plan() {
+    let sim = Sim::start(&[]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.set_env("TIDBCLOUD_PRIVATE_KEY", "not-the-right-private-key");
+    tf.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    let run = tf.plan();
+    assert_eq!(run.code, Some(1));
+    run.assert_mentions("Error: TiDB Cloud rejected the API key");
+    assert!(!run.all().contains("not-the-right-private-key"));
+}

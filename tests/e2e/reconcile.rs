@@ -347,3 +347,168 @@ resource "tidbcloud_private_link_domains" "d" {{
     assert!(!run.success, "{}", run.all());
     run.assert_mentions("create_before_destroy");
 }
+
+/// Defect I: a connection state the provider does not know settles the
+/// create with a warning that names it, instead of waiting until the
+/// timeout. The proxy plays an API that reports `PROVISIONING` where the
+/// simulator says `CREATING`; the simulator's transition takes far longer
+/// than the create timeout, so waiting for it would fail the apply.
+#[test]
+fn an_unfamiliar_connection_state_settles_with_a_warning() {
+    let sim = Sim::start(&["--transition-delay-ms", "600000"]);
+    let proxy = Proxy::start(&sim.url, |r, _| {
+        if r.path.contains("/privateLinkConnections") && !r.path.contains("Domains") {
+            Action::Rewrite(|body| body.replace("\"CREATING\"", "\"PROVISIONING\""))
+        } else {
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        AWS_AUTO,
+        "timeouts {\n    create = \"20s\"\n  }",
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(run.success, "{}\n{}", run.stdout, run.stderr);
+    run.assert_mentions("unfamiliar state");
+    run.assert_mentions("PROVISIONING");
+    assert_eq!(
+        tf.resource(CONN).expect("in state")["values"]["state"],
+        "PROVISIONING"
+    );
+}
+
+/// Defect I: a wait says at INFO what it waits for and for how long, and,
+/// while the connection is PENDING_ACCEPTANCE, which endpoint to accept.
+#[test]
+fn a_wait_for_acceptance_logs_the_endpoint_to_accept() {
+    let sim = Sim::start(&["--transition-delay-ms", "50"]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.set_env("TF_LOG_PROVIDER", "INFO");
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        AWS_MANUAL,
+        "wait_for_active = true\n  timeouts {\n    create = \"4s\"\n  }",
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "nobody accepts the endpoint: {}", run.all());
+    run.assert_mentions("Timed out waiting for the private link connection");
+    let endpoint = tf.resource(CONN).expect("kept in the state as tainted")["values"]
+        ["aws_endpoint_service"]["endpoint_id"]
+        .as_str()
+        .expect("endpoint id")
+        .to_string();
+    assert!(endpoint.starts_with("vpce-"), "{endpoint:?}");
+    let waiting = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("to become ACTIVE: PENDING_ACCEPTANCE after"))
+        .collect::<Vec<_>>();
+    assert!(
+        !waiting.is_empty(),
+        "no INFO line on the wait:\n{}",
+        run.stderr
+    );
+    assert!(
+        waiting.iter().any(|l| l.contains(&format!(
+            "accept endpoint {endpoint} on endpoint service {AWS_MANUAL}"
+        ))),
+        "{waiting:#?}"
+    );
+}
+
+/// Defect A: when the answers of two creates of the same name and service
+/// are lost together, neither can tell which new connection is its own:
+/// the apply stops with an error that lists both for import, and adopts
+/// neither.
+#[test]
+fn lost_creates_with_several_candidates_stop_and_list_them() {
+    use std::time::{Duration, Instant};
+    let sim = Sim::start(&[]);
+    let arrived = Arc::new(AtomicUsize::new(0));
+    let counts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        let listing = r.method == "GET"
+            && r.path.contains("/privateLinkConnections")
+            && !r.path.contains("/privateLinkConnections/");
+        // A request without credentials only fetches a digest challenge.
+        if let (true, Some(nc)) = (r.is_create(), r.nonce_count()) {
+            // Both creates reach the API before either answer is lost, in
+            // the order they were signed (the digest nonce count must grow).
+            counts.lock().expect("counts").push(nc);
+            arrived.fetch_add(1, Ordering::SeqCst);
+            let until = Instant::now() + Duration::from_secs(10);
+            while arrived.load(Ordering::SeqCst) < 2 && Instant::now() < until {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if counts.lock().expect("counts").iter().any(|c| *c < nc) {
+                std::thread::sleep(Duration::from_millis(150));
+            }
+            Action::Drop
+        } else {
+            if listing && arrived.load(Ordering::SeqCst) >= 2 {
+                // The look-ups come after both creates were processed.
+                std::thread::sleep(Duration::from_millis(300));
+            }
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&format!(
+        "{}\n{}",
+        aws_connection("a", "kafka", AWS_AUTO, ""),
+        aws_connection("b", "kafka", AWS_AUTO, "")
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "{}", run.all());
+    run.assert_mentions("Several matching connections");
+    let ids: Vec<String> = api_connections(&sim).iter().map(api_id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for id in &ids {
+        run.assert_mentions(id);
+    }
+    assert!(tf.resource("tidbcloud_private_link_connection.a").is_none());
+    assert!(tf.resource("tidbcloud_private_link_connection.b").is_none());
+}
+
+/// Defect D: a rate limit that outlasts a wait ends it with an error that
+/// says the rate limit was exhausted, not with a plain timeout. After the
+/// create, the proxy answers every read 429 with the next budget two
+/// minutes away, past the create timeout.
+#[test]
+fn a_rate_limit_that_outlasts_a_wait_is_named_in_its_error() {
+    use std::sync::atomic::AtomicBool;
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
+    let created = Arc::new(AtomicBool::new(false));
+    let proxy = Proxy::start(&sim.url, move |r, _| {
+        if r.is_create() && r.nonce_count().is_some() {
+            created.store(true, Ordering::SeqCst);
+            Action::Forward
+        } else if r.method == "GET" && created.load(Ordering::SeqCst) {
+            Action::RateLimited { reset_secs: 120 }
+        } else {
+            Action::Forward
+        }
+    });
+    let mut tf = Tf::new(Some(&sim));
+    through(&mut tf, &proxy);
+    tf.write(&aws_connection(
+        "c",
+        "kafka",
+        AWS_AUTO,
+        "timeouts {\n    create = \"10s\"\n  }",
+    ));
+    let run = tf.run(&["apply", "-auto-approve", "-no-color"]);
+    assert!(!run.success, "{}", run.all());
+    run.assert_mentions("rate limit");
+    run.assert_mentions("exhausted");
+    assert!(
+        tf.resource(CONN).is_some(),
+        "the connection is kept in the state"
+    );
+}

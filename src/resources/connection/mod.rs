@@ -43,7 +43,7 @@ fn schema() -> Schema {
     let aws = &AWS_ENDPOINT_SERVICE;
     let ali = &ALICLOUD_ENDPOINT_SERVICE;
     Schema::new(
-        "A private link connection from a TiDB Cloud Starter or Essential cluster to your own AWS or Alibaba Cloud endpoint service (for example the NLB in front of Kafka or RDS), used by changefeeds and Data Migration.\n\nThe API cannot change a connection: changing any argument other than `wait_for_active` and `timeouts` replaces it. Creation returns once the connection is `ACTIVE`, or `PENDING_ACCEPTANCE` (with a warning naming the endpoint to accept on your endpoint service) unless `wait_for_active` is set. A connection that fails is kept in the state as tainted, so the next apply replaces it.\n\nWhen the answer to a create is lost (a server error or a dropped connection), the provider looks the connection up before sending the create again: it adopts the one new connection with the same `display_name` and endpoint service that was absent from a listing taken before the create was sent and that this workspace does not already hold; with several it stops and lists them for import. Limit: two workspaces creating the same `display_name` on the same endpoint service at the same moment cannot be told apart, so give connections names unique per workspace.\n\nImport with `terraform import tidbcloud_private_link_connection.NAME <cluster_id>,<private_link_connection_id>`.",
+        "A private link connection from a TiDB Cloud Starter or Essential cluster to your own AWS or Alibaba Cloud endpoint service (for example the NLB in front of Kafka or RDS), used by changefeeds and Data Migration.\n\nThe API cannot change a connection: changing any argument other than `wait_for_active` and `timeouts` replaces it. Creation returns once the connection is `ACTIVE`, or `PENDING_ACCEPTANCE` (with a warning naming the endpoint to accept on your endpoint service) unless `wait_for_active` is set. A connection that fails is kept in the state as tainted, so the next apply replaces it.\n\nWhen the answer to a create is lost (a server error or a dropped connection), the provider looks the connection up before sending the create again: it adopts the one new connection with the same `display_name` and endpoint service that was absent from a listing answered after the create was queued (and before it was sent) and that this workspace does not already hold; with several it stops and lists them for import. Limit: two workspaces creating the same `display_name` on the same endpoint service at the same moment cannot be told apart, so give connections names unique per workspace.\n\nImport with `terraform import tidbcloud_private_link_connection.NAME <cluster_id>,<private_link_connection_id>`.",
         CONNECTION.complete(vec![
             Attribute::string("id").computed().use_state_for_unknown()
                 .description("`<cluster_id>,<private_link_connection_id>`."),
@@ -122,7 +122,9 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
     for c in cloud::CLOUDS.iter().filter(|c| c.region_argument) {
         let block = config.attr(c.block);
         if let (Some(name), Some(region)) = (block.str_attr("name"), block.str_attr("region")) {
-            if let Ok(in_name) = (c.service_region)(name) {
+            // A malformed region is reported by its own check.
+            let well_formed = validate::region(block.attr("region")).is_ok();
+            if let (Ok(in_name), true) = ((c.service_region)(name), well_formed) {
                 if in_name != region {
                     diags.push(Diagnostic::error(
                         "Endpoint service in another region",
