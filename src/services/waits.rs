@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use super::watcher::{Kind, Watchers};
+use std::future::Future;
+
+use super::watcher::{stopped_before_sending, Kind, Watchers};
 use crate::api::{
     ApiError, AttachDomain, Client, ConnectionState, DomainState, PrivateLinkConnection,
 };
@@ -90,6 +92,15 @@ pub fn find_attachment<'a>(
     c.attached_domains
         .iter()
         .find(|a| a.attach_domain_id == attach_domain_id)
+}
+
+/// Whether an attachment is being detached already (DELETING or DETACHING,
+/// in either vocabulary of the spec).
+pub fn attachment_going_away(a: &AttachDomain) -> bool {
+    let state = attachment_state(a);
+    ["DELETING", "DETACHING"]
+        .iter()
+        .any(|w| state.as_str().eq_ignore_ascii_case(w))
 }
 
 /// An attachment's state for messages: FAILED when any domain failed, else
@@ -278,6 +289,88 @@ pub async fn wait_attachment_detached(
         .await
         .map(|_| ())
         .map_err(poll::WaitError::flatten)
+}
+
+// ---- removals ----------------------------------------------------------------------------
+
+/// What a read-back after a lost removal answer saw.
+pub enum Seen {
+    /// The object is gone: the removal is done.
+    Gone,
+    /// The API is removing it: the removal was taken.
+    GoingAway,
+    /// It is still there: the removal did not happen.
+    Present,
+}
+
+/// How a removal ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Removal {
+    /// The API took it (or the object was already going away).
+    Accepted,
+    /// Nothing is left to remove.
+    Gone,
+}
+
+/// Why a removal did not go through.
+pub enum RemovalError {
+    /// A stop ended its wait for budget: nothing was sent.
+    NotSent(ApiError),
+    /// A stop came after an answer was lost: it may or may not have been taken.
+    Interrupted(ApiError),
+    /// The API refused it, or its answers stayed lost.
+    Failed(ApiError),
+}
+
+/// Sends an idempotent removal (a connection delete, a detach) until the
+/// API has taken it. The transport already retries it like a GET; when its
+/// retries are spent on lost answers, `read_back` says whether it happened,
+/// and it is sent again (backing off, up to `attempts` times) unless the
+/// object is gone or going away. A 404 means done.
+pub async fn remove<S, SF, R, RF>(
+    watch: &Watchers,
+    stop: &StopSignal,
+    attempts: usize,
+    send: S,
+    read_back: R,
+) -> Result<Removal, RemovalError>
+where
+    S: Fn() -> SF,
+    SF: Future<Output = Result<(), ApiError>>,
+    R: Fn() -> RF,
+    RF: Future<Output = Result<Seen, ApiError>>,
+{
+    let started = Instant::now();
+    let mut pause = Duration::ZERO;
+    let mut sent = 0;
+    loop {
+        sent += 1;
+        let e = match watch.mutate(stop, send()).await {
+            Ok(()) => return Ok(Removal::Accepted),
+            Err(e) if e.is_not_found() => return Ok(Removal::Gone),
+            Err(e) if stopped_before_sending(stop, &e) => return Err(RemovalError::NotSent(e)),
+            Err(e) if e.is_transient() || e.outcome_unknown() => e,
+            Err(e) => return Err(RemovalError::Failed(e)),
+        };
+        log::warn!("{e}; checking whether it is going away before sending it again");
+        match poll::unless_stopped(stop, read_back()).await {
+            None => return Err(RemovalError::Interrupted(e)),
+            Some(Ok(Seen::Gone)) => return Ok(Removal::Gone),
+            Some(Ok(Seen::GoingAway)) => return Ok(Removal::Accepted),
+            Some(Ok(Seen::Present)) => {}
+            Some(Err(read)) => log::warn!("reading it back failed too: {read}"),
+        }
+        if sent >= attempts {
+            return Err(RemovalError::Failed(e));
+        }
+        pause = poll::next_interval(pause, started.elapsed());
+        if poll::unless_stopped(stop, tokio::time::sleep(pause))
+            .await
+            .is_none()
+        {
+            return Err(RemovalError::Interrupted(e));
+        }
+    }
 }
 
 #[cfg(test)]

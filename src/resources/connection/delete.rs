@@ -5,18 +5,19 @@
 //! gone or DELETING. No read comes first: the API refuses to delete a
 //! connection with attached domains, and only then is the connection read.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::read::ids;
 use super::DEFAULT_DELETE_TIMEOUT;
-use crate::api::{ApiError, ConnectionState, PrivateLinkConnection as Connection};
-use crate::framework::poll::{next_interval, unless_stopped};
+use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
+use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{Context, Diagnostic, Diagnostics, Value};
 use crate::services::errors::api_error;
 use crate::services::ownership::DetachWait;
-use crate::services::waits::{self, connection_state, connection_status, WaitError};
-use crate::services::watcher::{stopped_before_sending, Watchers};
+use crate::services::waits::{
+    self, connection_state, connection_status, Removal, RemovalError, Seen, WaitError,
+};
 use crate::services::ProviderData;
 
 /// How long a delete that finds attachments waits for a detach of the same
@@ -50,56 +51,6 @@ fn interrupted_before_sending(id: &str) -> Diagnostic {
     )
 }
 
-/// Sends the delete until the API has taken it: after a lost answer the
-/// connection is read back, and the delete is sent again unless it is gone
-/// or DELETING. A 404 means done.
-async fn delete_accepted(
-    ctx: &Context<ProviderData>,
-    watch: &Watchers,
-    cluster_id: &str,
-    id: &str,
-) -> Result<(), ApiError> {
-    let client = watch.client();
-    let started = Instant::now();
-    let mut pause = Duration::ZERO;
-    let mut last = None;
-    for _ in 0..DELETE_ATTEMPTS {
-        let sent = watch
-            .mutate(
-                &ctx.stop,
-                client.delete_private_link_connection(cluster_id, id),
-            )
-            .await;
-        let e = match sent {
-            Ok(()) => return Ok(()),
-            Err(e) if stopped_before_sending(&ctx.stop, &e) => return Err(e),
-            Err(e) if e.is_transient() || e.outcome_unknown() => e,
-            Err(e) => return Err(e),
-        };
-        log::warn!("delete of connection {id} failed ({e}); checking whether it is going away");
-        match waits::find_connection(client, cluster_id, id).await {
-            Ok(None) => return Ok(()),
-            Ok(Some(c)) if connection_state(&c) == Some(&ConnectionState::Deleting) => {
-                return Ok(())
-            }
-            Ok(Some(_)) => {}
-            Err(read) => log::warn!("reading connection {id} back failed too: {read}"),
-        }
-        last = Some(e);
-        pause = next_interval(pause, started.elapsed());
-        if unless_stopped(&ctx.stop, tokio::time::sleep(pause))
-            .await
-            .is_none()
-        {
-            break;
-        }
-    }
-    match last {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
-}
-
 pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
     let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
@@ -126,13 +77,28 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
     let mut waited_for_detach = false;
     loop {
-        match delete_accepted(ctx, watch, &cluster_id, &id).await {
-            Ok(()) => break,
-            Err(e) if e.is_not_found() => return diags,
-            Err(e) if stopped_before_sending(&ctx.stop, &e) => {
-                return interrupted_before_sending(&id).into()
-            }
-            Err(e) if e.is_failed_precondition() => {
+        let removal = waits::remove(
+            watch,
+            &ctx.stop,
+            DELETE_ATTEMPTS,
+            || client.delete_private_link_connection(&cluster_id, &id),
+            || async {
+                Ok(
+                    match waits::find_connection(client, &cluster_id, &id).await? {
+                        None => Seen::Gone,
+                        Some(c) if connection_state(&c) == Some(&ConnectionState::Deleting) => {
+                            Seen::GoingAway
+                        }
+                        Some(_) => Seen::Present,
+                    },
+                )
+            },
+        );
+        match removal.await {
+            Ok(Removal::Accepted) => break,
+            Ok(Removal::Gone) => return diags,
+            Err(RemovalError::NotSent(_)) => return interrupted_before_sending(&id).into(),
+            Err(RemovalError::Failed(e)) if e.is_failed_precondition() => {
                 let found = waits::find_connection(client, &cluster_id, &id).await;
                 match found {
                     Ok(Some(c)) if !c.attached_domains.is_empty() => {
@@ -176,7 +142,9 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
                     }
                 }
             }
-            Err(e) => return api_error("Could not delete the private link connection", &e).into(),
+            Err(RemovalError::Failed(e) | RemovalError::Interrupted(e)) => {
+                return api_error("Could not delete the private link connection", &e).into()
+            }
         }
     }
     watch.wrote(&id);

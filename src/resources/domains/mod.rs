@@ -26,8 +26,8 @@ use crate::services::cloud;
 use crate::services::describe::{self, ATTACHMENT, DOMAIN};
 use crate::services::domains::{self, Phase};
 use crate::services::errors::{api_error, cluster_error};
-use crate::services::waits::{self, connection_status, WaitError};
-use crate::services::watcher::{stopped_before_sending, Watchers};
+use crate::services::waits::{self, connection_status, Removal, RemovalError, Seen, WaitError};
+use crate::services::watcher::Watchers;
 use crate::services::{validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
@@ -485,87 +485,6 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
 /// attachment is neither gone nor going away.
 const DETACH_ATTEMPTS: usize = 6;
 
-enum Detach {
-    /// The API took the detach (or the attachment is already going away).
-    Accepted,
-    /// Nothing is left to detach.
-    Gone,
-}
-
-/// Whether the attachment is being detached already.
-fn going_away(a: &AttachDomain) -> bool {
-    let state = waits::attachment_state(a);
-    ["DELETING", "DETACHING"]
-        .iter()
-        .any(|w| state.as_str().eq_ignore_ascii_case(w))
-}
-
-/// Sends the detach until the API has taken it: after a lost answer the
-/// connection is read back, and the detach is sent again unless the
-/// attachment is gone or already going away. A 404 means done.
-async fn detach_accepted(
-    ctx: &Context<ProviderData>,
-    watch: &Watchers,
-    cluster_id: &str,
-    connection_id: &str,
-    attach_id: &str,
-) -> Result<Detach, Diagnostic> {
-    let client = watch.client();
-    let mut pause = Duration::ZERO;
-    let started = std::time::Instant::now();
-    let mut last = None;
-    for _ in 0..DETACH_ATTEMPTS {
-        let sent = watch
-            .mutate(
-                &ctx.stop,
-                client.detach_domains(cluster_id, connection_id, attach_id),
-            )
-            .await;
-        let e = match sent {
-            Ok(()) => return Ok(Detach::Accepted),
-            Err(e) if e.is_not_found() => return Ok(Detach::Gone),
-            Err(e) if stopped_before_sending(&ctx.stop, &e) => {
-                return Err(Diagnostic::error(
-                    "Interrupted before detaching the domains",
-                    format!("The detach request was still waiting for the API rate limit budget and was not sent: attachment {attach_id} stays in the state."),
-                ))
-            }
-            Err(e) if e.is_transient() || e.outcome_unknown() => e,
-            Err(e) => return Err(api_error("Could not detach the domains", &e)),
-        };
-        log::warn!(
-            "detach of {attach_id} failed ({e}); checking whether the attachment is going away"
-        );
-        match unless_stopped(&ctx.stop, waits::find_connection(client, cluster_id, connection_id)).await {
-            Some(Ok(None)) => return Ok(Detach::Gone),
-            Some(Ok(Some(c))) => match waits::find_attachment(&c, attach_id) {
-                None => return Ok(Detach::Gone),
-                Some(a) if going_away(a) => {
-                    return Ok(Detach::Accepted)
-                }
-                Some(_) => {}
-            },
-            Some(Err(read)) => log::warn!("reading connection {connection_id} back failed too: {read}"),
-            None => {
-                return Err(Diagnostic::error(
-                    "Interrupted while detaching the domains",
-                    format!("Detaching {attach_id} may not have been requested; it stays in the state. Apply again to finish."),
-                ))
-            }
-        }
-        last = Some(e);
-        pause = crate::framework::poll::next_interval(pause, started.elapsed());
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            () = ctx.stop.stopped() => {}
-        }
-    }
-    Err(match last {
-        Some(e) => api_error("Could not detach the domains", &e),
-        None => Diagnostic::error("Could not detach the domains", "No detach was sent."),
-    })
-}
-
 async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
         Ok(pair) => pair,
@@ -581,10 +500,46 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     // A connection delete running alongside (Terraform deletes both at
     // once when the dependency is not visible) waits for this detach.
     let _detaching = data.ownership.detaching(&connection_id);
-    match detach_accepted(ctx, watch, &cluster_id, &connection_id, &attach_id).await {
-        Ok(Detach::Gone) => return Diagnostics::new(),
-        Ok(Detach::Accepted) => {}
-        Err(d) => return d.into(),
+    let client = watch.client();
+    let removal = waits::remove(
+        watch,
+        &ctx.stop,
+        DETACH_ATTEMPTS,
+        || client.detach_domains(&cluster_id, &connection_id, &attach_id),
+        || async {
+            let found = waits::find_connection(client, &cluster_id, &connection_id).await?;
+            Ok(
+                match found
+                    .as_ref()
+                    .and_then(|c| waits::find_attachment(c, &attach_id))
+                {
+                    None => Seen::Gone,
+                    Some(a) if waits::attachment_going_away(a) => Seen::GoingAway,
+                    Some(_) => Seen::Present,
+                },
+            )
+        },
+    );
+    match removal.await {
+        Ok(Removal::Gone) => return Diagnostics::new(),
+        Ok(Removal::Accepted) => {}
+        Err(RemovalError::NotSent(_)) => {
+            return Diagnostic::error(
+                "Interrupted before detaching the domains",
+                format!("The detach request was still waiting for the API rate limit budget and was not sent: attachment {attach_id} stays in the state."),
+            )
+            .into()
+        }
+        Err(RemovalError::Interrupted(_)) => {
+            return Diagnostic::error(
+                "Interrupted while detaching the domains",
+                format!("Detaching {attach_id} may not have been requested; it stays in the state. Apply again to finish."),
+            )
+            .into()
+        }
+        Err(RemovalError::Failed(e)) => {
+            return api_error("Could not detach the domains", &e).into()
+        }
     }
     watch.wrote(&connection_id);
     let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
