@@ -519,7 +519,7 @@ fn scenarios(sim_env: &[(String, String)]) -> Vec<Scenario> {
 /// What every Terraform run gets: a CLI configuration with `dev_overrides`
 /// for this provider and no network.
 struct TerraformEnv {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     cli_config: PathBuf,
     provider_bin: PathBuf,
 }
@@ -539,7 +539,7 @@ impl TerraformEnv {
         )
         .expect("write CLI configuration");
         TerraformEnv {
-            _dir: dir,
+            dir,
             cli_config,
             provider_bin,
         }
@@ -552,6 +552,12 @@ impl TerraformEnv {
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
+            // Settle times learned by one run serve the next ones of this
+            // benchmark (as on a user's machine), never from earlier runs.
+            .env(
+                "TIDBCLOUD_SETTLE_TIMES_FILE",
+                self.dir.path().join("settle-times.json"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -26,6 +26,13 @@
 //!   is spent at most at `allowance / time-to-reset` polls per second, with
 //!   bursts of at most one poll per waiting target, so an apply never spends
 //!   a window's budget in its first seconds and then starves.
+//! * **Except where a poll ends a wait.** A poll sent when its waiter
+//!   expects the object settled (at the learned settle time) most likely
+//!   ends the wait and frees a Terraform slot, whose next operation starts
+//!   its own settle clock. Holding it back to spread the budget only moves
+//!   work past the window's reset, so it takes the allowance at once. It is
+//!   at most one poll per operation: a waiter still pending then backs off
+//!   and is spread again.
 //! * **Others on the key.** The remaining budget is the smaller of the
 //!   server's figure and this process's own count, so another process
 //!   spending the same key shows up as a falling allowance: polls slow down.
@@ -96,6 +103,10 @@ pub struct Demand {
     /// (as many waits as the most operations it has run at once), so no
     /// mutation can come but from a poll's answer.
     pub all_waiting: bool,
+    /// This poll is sent when its waiters expect the object settled (at the
+    /// learned settle time): it is not spread, only kept out of the
+    /// headroom.
+    pub settling: bool,
 }
 
 impl Pacer {
@@ -118,7 +129,8 @@ impl Pacer {
             return Ok(());
         };
         let reset = b.reset_in + AFTER_RESET;
-        let (allowance, capacity) = match allowance(b, demand) {
+        let available = allowance(b, demand);
+        let (allowance, capacity) = match available {
             0 => match headroom_allowance(b, demand) {
                 // The headroom, one poll at a time.
                 Some(n) if n > 0 => (n, 1),
@@ -143,6 +155,12 @@ impl Pacer {
         self.refilled = Some(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
+            Ok(())
+        } else if demand.settling && available > 0 {
+            // A poll that most likely ends a wait is not held back to
+            // spread the allowance (it still empties the bucket, so the
+            // polls that follow are spread).
+            self.tokens = 0.0;
             Ok(())
         } else {
             Err(Duration::from_secs_f64((1.0 - self.tokens) / rate))
@@ -188,6 +206,7 @@ mod tests {
             polls_in_flight: 0,
             mutations_expected: 0,
             all_waiting: false,
+            settling: false,
         }
     }
 
@@ -369,6 +388,7 @@ mod tests {
                         polls_in_flight: in_flight.len() as u32,
                         mutations_expected: expected,
                         all_waiting: waiting == slots,
+                        settling: false,
                     };
                     let remaining = left(used, others_used);
                     let b = Budget {
@@ -403,6 +423,35 @@ mod tests {
             dipped > 0,
             "no case used the headroom: the test checks nothing"
         );
+    }
+
+    #[test]
+    fn a_poll_that_ends_a_wait_is_not_held_back_to_spread() {
+        let b = Budget {
+            limit: Some(100),
+            remaining: 40,
+            reset_in: Duration::from_secs(40),
+        };
+        let now = Instant::now();
+        let mut p = Pacer::new();
+        for _ in 0..10 {
+            assert_eq!(p.try_poll(Some(&b), demand(10, 0), now), Ok(()));
+        }
+        // The bucket is empty: a poll that only asks waits its turn...
+        assert!(p.try_poll(Some(&b), demand(10, 0), now).is_err());
+        // ...but one sent at the expected settle time goes at once, while
+        // the allowance lasts.
+        let settling = Demand {
+            settling: true,
+            ..demand(10, 0)
+        };
+        assert_eq!(p.try_poll(Some(&b), settling, now), Ok(()));
+        // It never takes the headroom: with 10 left (the headroom), it
+        // waits like any other poll.
+        let spent = Budget { remaining: 10, ..b };
+        assert!(p.try_poll(Some(&spent), settling, now).is_err());
+        // And the polls after it are spread again.
+        assert!(p.try_poll(Some(&b), demand(10, 0), now).is_err());
     }
 
     #[test]

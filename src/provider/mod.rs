@@ -16,6 +16,7 @@ use crate::framework::{
     Attribute, DataSource, Diagnostic, Diagnostics, Function, Provider, Resource, Schema, Value,
 };
 use crate::resources;
+use crate::services::settle_memory::{self, SettleMemory};
 use crate::services::validate;
 use crate::services::ProviderData;
 
@@ -27,6 +28,20 @@ pub const DEFAULT_ENDPOINT: &str = "https://serverless.tidbapi.com";
 pub const ENV_PUBLIC_KEY: &str = "TIDBCLOUD_PUBLIC_KEY";
 pub const ENV_PRIVATE_KEY: &str = "TIDBCLOUD_PRIVATE_KEY";
 pub const ENV_ENDPOINT: &str = "TIDBCLOUD_SERVERLESS_ENDPOINT";
+/// Where settle times are remembered between runs: a file path, or `off`.
+pub const ENV_SETTLE_TIMES: &str = "TIDBCLOUD_SETTLE_TIMES_FILE";
+
+/// Where this process remembers how long operations take at `endpoint`:
+/// `TIDBCLOUD_SETTLE_TIMES_FILE` (`off` or empty: nowhere), else the user's
+/// cache directory.
+fn settle_memory(endpoint: &str) -> Option<SettleMemory> {
+    let path = match std::env::var_os(ENV_SETTLE_TIMES) {
+        Some(v) if v.is_empty() || v == "off" => return None,
+        Some(v) => std::path::PathBuf::from(v),
+        None => settle_memory::default_path()?,
+    };
+    Some(SettleMemory::new(path, endpoint))
+}
 
 /// The `tidbcloud` provider.
 #[derive(Default)]
@@ -130,13 +145,14 @@ impl Provider for TidbCloudProvider {
         } else {
             Some(format!("terraform/{terraform_version}"))
         };
+        let memory = settle_memory(&endpoint);
         match api::Client::new(api::ClientConfig {
             endpoint,
             public_key,
             private_key,
             user_agent_suffix: suffix,
         }) {
-            Ok(client) => (Some(ProviderData::new(client)), diags),
+            Ok(client) => (Some(ProviderData::new(client, memory)), diags),
             Err(e) => {
                 diags.push(
                     Diagnostic::error("Invalid provider configuration", e.to_string())

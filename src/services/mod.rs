@@ -18,6 +18,8 @@
 //!   place that waits for an object to settle.
 //! * [`watcher`]: one watcher per cluster that serves every wait, its polls
 //!   paced by the rate limit budget.
+//! * [`settle_memory`]: the watcher's settle time estimates, remembered
+//!   between provider processes in a small file.
 
 pub mod cloud;
 mod cluster_cache;
@@ -27,6 +29,7 @@ pub mod domains;
 pub mod errors;
 pub mod ownership;
 mod provider_data;
+pub mod settle_memory;
 mod snapshots;
 pub mod validate;
 pub mod waits;

@@ -4,6 +4,7 @@
 use crate::api;
 use crate::framework::Diagnostic;
 
+use super::settle_memory::SettleMemory;
 use super::watcher::Watchers;
 use super::{ClusterCache, ConnectionSnapshots, Ownership};
 
@@ -23,10 +24,11 @@ pub struct ProviderData {
 }
 
 impl ProviderData {
-    /// Data with a client.
-    pub fn new(client: api::Client) -> ProviderData {
+    /// Data with a client; `memory` is where settle times are remembered
+    /// between processes (`None`: not at all).
+    pub fn new(client: api::Client, memory: Option<SettleMemory>) -> ProviderData {
         ProviderData {
-            watchers: Some(Watchers::new(client.clone())),
+            watchers: Some(Watchers::new(client.clone(), memory)),
             client: Some(client),
             unavailable: None,
             clusters: ClusterCache::default(),

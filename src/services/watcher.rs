@@ -15,13 +15,16 @@
 //! * **Polls where they pay.** Each kind of operation (create, delete,
 //!   attach, detach) learns how long it takes here. While a kind has no
 //!   estimate, its oldest waiter *explores*: first poll soon after the
-//!   request (or, when another kind has an estimate, at three quarters of
-//!   it), then intervals growing to max(1 s, 10% of the wait so far), so
-//!   the settled state is seen promptly. Every other waiter polls once at
-//!   its write time plus the estimate (or, before the kind has one, the
-//!   estimate of another kind); a waiter still pending then backs off (the
-//!   oldest such one explores again and refreshes the estimate for the
-//!   rest).
+//!   request, or at three quarters of a guess when there is one (the time
+//!   an earlier process remembered, see [`SettleMemory`]; a loose bound
+//!   seen here; another kind's estimate), then intervals growing to
+//!   max(1 s, 10% of the wait so far), so the settled state is seen
+//!   promptly. Only a tight observation (the poll before saw the object
+//!   pending) makes a kind's estimate: one that came late, held back for
+//!   budget, is only a guess. Every other waiter polls once at its write
+//!   time plus the estimate (or the guess); a waiter still pending then
+//!   backs off (the oldest such one explores again and refreshes the
+//!   estimate for the rest).
 //! * **Paced by the budget.** Every poll request takes a slot from the
 //!   [`Pacer`](crate::api::pacing::Pacer), which keeps the headroom for
 //!   mutations and spreads what is left over the rate limit window. The
@@ -39,6 +42,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Notify};
 
+use super::settle_memory::SettleMemory;
 use super::waits::WaitError;
 use crate::api::cancel;
 use crate::api::pacing::{Demand, Pacer};
@@ -129,36 +133,73 @@ pub fn stopped_before_sending(stop: &StopSignal, e: &ApiError) -> bool {
 #[derive(Debug, Default, Clone)]
 pub struct Estimates {
     by_kind: HashMap<Kind, Duration>,
+    /// What earlier processes learned (see [`SettleMemory`]): guesses that
+    /// schedule the first polls, never a kind's own estimate.
+    remembered: HashMap<Kind, Duration>,
+    /// Loose upper bounds seen by this process on kinds without an
+    /// estimate: guesses too.
+    loose: HashMap<Kind, Duration>,
 }
 
 impl Estimates {
-    /// The kind's own estimate.
+    /// Estimates that start from what earlier processes learned.
+    pub fn remembering(remembered: HashMap<Kind, Duration>) -> Estimates {
+        Estimates {
+            remembered,
+            ..Estimates::default()
+        }
+    }
+
+    /// The kind's own estimate, learned by this process.
     pub fn own(&self, kind: Kind) -> Option<Duration> {
         self.by_kind.get(&kind).copied()
     }
 
-    /// Another kind's estimate, as a first guess (operations of one API tend
-    /// to take alike): the shortest known.
+    /// A first guess for a kind this process has not learned yet: what an
+    /// earlier process learned of it or a loose bound seen here (the
+    /// shorter), else another kind's estimate (operations of one API tend
+    /// to take alike; the shortest known, learned here first, then
+    /// remembered).
     pub fn prior(&self, kind: Kind) -> Option<Duration> {
-        self.by_kind
-            .iter()
-            .filter(|(k, _)| **k != kind)
-            .map(|(_, d)| *d)
-            .min()
+        let shortest_other = |m: &HashMap<Kind, Duration>| {
+            m.iter().filter(|(k, _)| **k != kind).map(|(_, d)| *d).min()
+        };
+        let own_guess = match (self.remembered.get(&kind), self.loose.get(&kind)) {
+            (Some(r), Some(l)) => Some(*r.min(l)),
+            (r, l) => r.or(l).copied(),
+        };
+        own_guess
+            .or_else(|| shortest_other(&self.by_kind))
+            .or_else(|| shortest_other(&self.remembered))
+    }
+
+    /// The estimates this process learned.
+    pub fn learned(&self) -> &HashMap<Kind, Duration> {
+        &self.by_kind
     }
 
     /// Learns from a waiter that saw its settled state `upper` after its
     /// write. `tight` when the waiter's previous poll, shortly before, saw
     /// it pending: then `upper` is close to the real duration and replaces
-    /// the estimate; otherwise it can only lower it.
+    /// the estimate; otherwise it can only lower it. A loose bound on a
+    /// kind without an estimate (the first poll came late, for example held
+    /// back for budget) is not one: it only becomes the kind's guess, from
+    /// which its next operation explores.
     pub fn learn(&mut self, kind: Kind, upper: Duration, tight: bool) {
         if !kind.learns() {
             return;
         }
         let upper = upper + ESTIMATE_MARGIN;
-        let e = self.by_kind.entry(kind).or_insert(upper);
-        if tight || upper < *e {
-            *e = upper;
+        match self.by_kind.get_mut(&kind) {
+            Some(e) if tight || upper < *e => *e = upper,
+            Some(_) => {}
+            None if tight => {
+                self.by_kind.insert(kind, upper);
+            }
+            None => {
+                let guess = self.loose.entry(kind).or_insert(upper);
+                *guess = (*guess).min(upper);
+            }
         }
     }
 }
@@ -239,6 +280,18 @@ impl Schedule {
         }
     }
 
+    /// Whether the poll due for this waiter is its one poll at the time its
+    /// object is expected settled (its kind's estimate, or another kind's
+    /// before it has one): its answer most likely ends the wait.
+    pub fn expects_settled(&self, estimates: &Estimates, exploring: bool) -> bool {
+        !exploring
+            && self.kind.learns()
+            && estimates
+                .own(self.kind)
+                .or_else(|| estimates.prior(self.kind))
+                .is_some_and(|e| !self.polled_past(self.written + e))
+    }
+
     /// Records an observation sent at `sent` and answered at `answered`.
     pub fn observed(&mut self, sent: Instant, answered: Instant, exploring: bool) {
         if exploring {
@@ -315,6 +368,10 @@ struct State {
     /// The most operations (waits, mutations, expected) seen at once: the
     /// process's share of Terraform's parallelism.
     peak_operations: u32,
+    /// Where estimates are remembered for later processes, and what was
+    /// last written there (or read from there).
+    memory: Option<SettleMemory>,
+    remembered: HashMap<Kind, Duration>,
 }
 
 impl State {
@@ -326,10 +383,43 @@ impl State {
     /// wait freed, if any.
     fn starting(&mut self) {
         let now = Instant::now();
-        self.expected.retain(|e| now < *e + EXPECT_FOR);
+        self.forget_expected(now);
         if !self.expected.is_empty() {
             self.expected.remove(0);
         }
+    }
+
+    /// Forgets freed slots that started nothing within [`EXPECT_FOR`]:
+    /// Terraform had no operation left for them (the rest of its graph
+    /// waits for the operations still running), so the process now runs
+    /// one operation fewer.
+    fn forget_expected(&mut self, now: Instant) {
+        let before = self.expected.len();
+        self.expected.retain(|e| now < *e + EXPECT_FOR);
+        let unused = (before - self.expected.len()) as u32;
+        self.peak_operations = self
+            .peak_operations
+            .saturating_sub(unused)
+            .max(self.operations());
+    }
+
+    /// The estimates to remember, when one is new or moved by more than a
+    /// tenth since it was last remembered.
+    fn take_lessons_to_remember(&mut self) -> Option<(SettleMemory, HashMap<Kind, Duration>)> {
+        let memory = self.memory.clone()?;
+        let learned = self.estimates.learned();
+        let moved = learned.iter().any(|(k, d)| {
+            self.remembered
+                .get(k)
+                .is_none_or(|r| r.abs_diff(*d) > *r / 10)
+        });
+        if !moved {
+            return None;
+        }
+        let learned = learned.clone();
+        self.remembered
+            .extend(learned.iter().map(|(k, d)| (*k, *d)));
+        Some((memory, learned))
     }
 
     fn count_operations(&mut self) {
@@ -408,12 +498,36 @@ impl Drop for Subscription {
             for c in s.clusters.values() {
                 c.wake.notify_one();
             }
+            let remember = s.take_lessons_to_remember();
+            drop(s);
+            if let Some((memory, times)) = remember {
+                remember_in_background(memory, times);
+            }
         }
     }
 }
 
+/// Writes estimates for later processes without holding up this one; a
+/// file that cannot be written only costs them some polls.
+fn remember_in_background(memory: SettleMemory, times: HashMap<Kind, Duration>) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    runtime.spawn_blocking(move || {
+        if let Err(e) = memory.save(&times) {
+            log::debug!(
+                "could not remember settle times in {}: {e}",
+                memory.path().display()
+            );
+        }
+    });
+}
+
 impl Watchers {
-    pub fn new(client: Client) -> Watchers {
+    /// Watchers polling with `client`; with a `memory`, they start from the
+    /// settle times earlier processes learned and remember what they learn.
+    pub fn new(client: Client, memory: Option<SettleMemory>) -> Watchers {
+        let remembered = memory.as_ref().map(|m| m.load()).unwrap_or_default();
         Watchers {
             shared: Arc::new(Shared {
                 client,
@@ -421,13 +535,15 @@ impl Watchers {
                     waiters: HashMap::new(),
                     clusters: HashMap::new(),
                     writes: HashMap::new(),
-                    estimates: Estimates::default(),
+                    estimates: Estimates::remembering(remembered.clone()),
                     pacer: Pacer::new(),
                     next_id: 0,
                     mutations_pending: 0,
                     polls_in_flight: 0,
                     expected: Vec::new(),
                     peak_operations: 0,
+                    memory,
+                    remembered,
                 }),
             }),
         }
@@ -732,18 +848,21 @@ fn plan_round(
         };
         targets.insert((w.cluster.clone(), t));
     }
-    s.expected.retain(|e| now < *e + EXPECT_FOR);
+    s.forget_expected(now);
     let mut demand = Demand {
         targets: targets.len() as u32,
         mutations_pending: s.mutations_pending,
         polls_in_flight: s.polls_in_flight,
         mutations_expected: s.expected.len() as u32,
         all_waiting: s.all_waiting(now),
+        settling: false,
     };
     // Due times of this cluster's targets.
     let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
     let wake = cluster.wake.clone();
     let mut due: HashMap<Target, Instant> = HashMap::new();
+    // Targets due now for a waiter that expects its object settled.
+    let mut settling: HashSet<Target> = HashSet::new();
     let mut only_deletes = true;
     let mut any = false;
     for w in s.waiters.values().filter(|w| w.cluster == cluster_id) {
@@ -764,6 +883,9 @@ fn plan_round(
         if target == Target::Listing && !w.exploring {
             at += GATHER;
         }
+        if at <= now && w.schedule.expects_settled(&estimates, w.exploring) {
+            settling.insert(target.clone());
+        }
         due.entry(target)
             .and_modify(|d| *d = (*d).min(at))
             .or_insert(at);
@@ -781,6 +903,7 @@ fn plan_round(
     let mut fire = Vec::new();
     let mut next = due.values().filter(|at| **at > now).min().copied();
     for (_, target) in ready {
+        demand.settling = settling.contains(&target);
         match s.pacer.try_poll(budget, demand, now) {
             Ok(()) => {
                 let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
@@ -1090,5 +1213,119 @@ mod tests {
             false,
         );
         assert!(!loose.lesson().unwrap().1);
+    }
+
+    #[test]
+    fn a_late_first_lesson_is_a_guess_not_an_estimate() {
+        // The first delete of a process was seen gone only after its poll
+        // waited 13 s for budget: that is no estimate (every later delete
+        // would wait 13 s), only the guess its next operation explores from.
+        let mut est = Estimates::default();
+        est.learn(Kind::Delete, Duration::from_secs(13), false);
+        assert_eq!(est.own(Kind::Delete), None);
+        let guess = est.prior(Kind::Delete).unwrap();
+        assert!(guess >= Duration::from_secs(13), "{guess:?}");
+        let t0 = Instant::now();
+        let explorer = Schedule::new(Kind::Delete, t0);
+        assert!(explorer.needs_exploring(&est));
+        assert!(explorer.due(&est, true).unwrap() < t0 + Duration::from_secs(10));
+        // A tight lesson then makes the estimate.
+        est.learn(Kind::Delete, Duration::from_secs(10), true);
+        assert!(est.own(Kind::Delete).unwrap() < Duration::from_millis(10_500));
+    }
+
+    #[test]
+    fn remembered_times_are_where_the_first_operations_start_looking() {
+        let est = Estimates::remembering(HashMap::from([
+            (Kind::Create, Duration::from_secs(10)),
+            (Kind::Attach, Duration::from_secs(12)),
+        ]));
+        // Not this process's estimates: the first of a kind explores, from
+        // three quarters of what was remembered for it, and costs a few
+        // polls instead of one a second from the write on.
+        assert_eq!(est.own(Kind::Create), None);
+        let t0 = Instant::now();
+        let s = Schedule::new(Kind::Attach, t0);
+        assert!(s.needs_exploring(&est));
+        assert_eq!(s.due(&est, true), Some(t0 + Duration::from_secs(9)));
+        assert!(exploring_polls(&est, Kind::Attach) <= 5);
+        // A kind nothing was remembered for starts from another kind's time.
+        assert_eq!(est.prior(Kind::Detach), Some(Duration::from_secs(10)));
+        // What this process learns is what it remembers next time.
+        let mut est = est;
+        est.learn(Kind::Create, Duration::from_secs(8), true);
+        assert_eq!(
+            est.learned().get(&Kind::Create).copied(),
+            est.own(Kind::Create)
+        );
+    }
+
+    fn state() -> State {
+        State {
+            waiters: HashMap::new(),
+            clusters: HashMap::new(),
+            writes: HashMap::new(),
+            estimates: Estimates::default(),
+            pacer: Pacer::new(),
+            next_id: 0,
+            mutations_pending: 0,
+            polls_in_flight: 0,
+            expected: Vec::new(),
+            peak_operations: 0,
+            memory: None,
+            remembered: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_freed_slot_that_starts_nothing_leaves_the_operation_count() {
+        // Ten operations ran; one wait ended and Terraform had nothing to
+        // start in its slot (the rest of the graph waits for the other
+        // nine). Once that is clear, the nine waits are all the process
+        // does: polls may take the headroom again.
+        let mut s = state();
+        s.peak_operations = 10;
+        let t0 = Instant::now();
+        s.expected.push(t0);
+        s.forget_expected(t0);
+        assert_eq!(s.peak_operations, 10);
+        s.forget_expected(t0 + EXPECT_FOR);
+        assert_eq!(s.peak_operations, 9);
+        // A slot whose next operation started in time is still counted.
+        s.peak_operations = 10;
+        s.mutations_pending = 1;
+        s.expected.push(Instant::now());
+        s.starting();
+        s.forget_expected(Instant::now() + EXPECT_FOR);
+        assert_eq!(s.peak_operations, 10);
+    }
+
+    #[test]
+    fn estimates_are_remembered_when_new_or_moved_by_a_tenth() {
+        let dir = tempfile::tempdir().unwrap();
+        let memory = SettleMemory::new(dir.path().join("times.json"), "http://127.0.0.1:1");
+        let mut s = state();
+        s.memory = Some(memory.clone());
+        assert!(s.take_lessons_to_remember().is_none());
+        s.estimates
+            .learn(Kind::Create, Duration::from_secs(10), true);
+        let (_, times) = s.take_lessons_to_remember().unwrap();
+        assert_eq!(
+            times.get(&Kind::Create),
+            s.estimates.own(Kind::Create).as_ref()
+        );
+        // Unchanged, or moved by less than a tenth: nothing to write.
+        assert!(s.take_lessons_to_remember().is_none());
+        s.estimates
+            .learn(Kind::Create, Duration::from_millis(10_500), true);
+        assert!(s.take_lessons_to_remember().is_none());
+        s.estimates
+            .learn(Kind::Create, Duration::from_secs(12), true);
+        assert!(s.take_lessons_to_remember().is_some());
+        // Without a memory nothing is remembered.
+        s.memory = None;
+        s.estimates
+            .learn(Kind::Attach, Duration::from_secs(3), true);
+        assert!(s.take_lessons_to_remember().is_none());
     }
 }

@@ -158,3 +158,67 @@ resource "tidbcloud_private_link_connection" "c" {{
         route(&stats, LIST)
     );
 }
+
+#[test]
+fn settle_times_learned_by_one_run_cut_the_polls_of_the_next() {
+    // Every Terraform command starts a new provider process. The first one
+    // to wait for a kind of operation learns how long it takes by polling
+    // closely (about once a second for a 4 s operation); the processes
+    // after it start from what it learned, kept in the settle times file,
+    // and look first near that time.
+    const N: u64 = 3;
+    let sim = Sim::start(&["--transition-delay-ms", "4000"]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  count        = {N}
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "kafka-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+"#
+    ));
+    let file = tf.path().join("settle-times.json");
+    let listings = |what: &str| {
+        let stats = sim.stats();
+        eprintln!("{what}: {}", summary(&stats));
+        sim.post("/_sim/stats/reset", json!({}));
+        route(&stats, LIST)
+    };
+    sim.post("/_sim/stats/reset", json!({}));
+    tf.apply();
+    let first = listings("first apply");
+    let remembered: Value =
+        serde_json::from_slice(&std::fs::read(&file).expect("the settle times file")).unwrap();
+    let times = &remembered["endpoints"][sim.url.trim_end_matches('/')]["settle_ms"];
+    let create_ms = times["create"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{remembered}"));
+    assert!(
+        (4000..6000).contains(&create_ms),
+        "a create takes 4 s here, remembered {create_ms} ms: {remembered}"
+    );
+    tf.destroy();
+    listings("destroy");
+    tf.apply();
+    let second = listings("second apply");
+    // The first apply: the listing the creates are reconciled against, and
+    // about one a second until they settle. The second: that listing, and
+    // one or two polls near the remembered time.
+    assert!(
+        second + 2 <= first,
+        "the second apply sent {second} listings, the first {first}"
+    );
+    // Turned off, nothing is read or written.
+    tf.destroy();
+    std::fs::remove_file(&file).unwrap();
+    let mut off = Tf::new(Some(&sim));
+    off.set_env("TIDBCLOUD_SETTLE_TIMES_FILE", "off");
+    std::fs::copy(tf.path().join("main.tf"), off.path().join("main.tf")).unwrap();
+    off.apply();
+    assert!(!file.exists() && !off.path().join("settle-times.json").exists());
+    off.destroy();
+}
