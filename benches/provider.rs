@@ -1018,8 +1018,20 @@ fn bench_pairs(
     // With domains, the pair runs again, as it would the next day on the
     // same machine: every kind is then remembered.
     let mut runs = vec![
-        ("apply", "", ("bench-apply", "apply-secret"), &apply, apply_unavoidable),
-        ("destroy", "", ("bench-destroy", "destroy-secret"), &destroy, destroy_unavoidable),
+        (
+            "apply",
+            "",
+            ("bench-apply", "apply-secret"),
+            &apply,
+            apply_unavoidable,
+        ),
+        (
+            "destroy",
+            "",
+            ("bench-destroy", "destroy-secret"),
+            &destroy,
+            destroy_unavoidable,
+        ),
     ];
     if domains {
         runs.extend([
