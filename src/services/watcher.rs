@@ -254,18 +254,18 @@ impl Schedule {
         let since_last =
             |pause: Duration| self.last_sent.map_or(self.written + pause, |s| s + pause);
         if exploring {
-            // The first operation of a kind starts exploring near another
-            // kind's estimate when there is one (operations of one API tend
-            // to take alike), so it costs a few polls instead of one a
-            // second from the write on.
-            let first_of_kind = self.kind.learns()
-                && self.last_sent.is_none()
-                && estimates.own(self.kind).is_none();
-            if let Some(prior) = estimates.prior(self.kind).filter(|_| first_of_kind) {
-                return Some(self.written + prior.mul_f64(PRIOR_SHARE));
-            }
             let waited = self.last_sent.unwrap_or(self.written) - self.written;
-            return Some(since_last(explore_interval(self.interval, waited)));
+            let next = since_last(explore_interval(self.interval, waited));
+            // While a kind has no estimate of its own, its explorer starts
+            // near the guess when there is one (a remembered time, a loose
+            // bound, another kind's estimate), so it costs a few polls
+            // instead of one a second from the write on; an answer it got
+            // earlier from a poll sent for others does not change that.
+            let without_estimate = self.kind.learns() && estimates.own(self.kind).is_none();
+            if let Some(prior) = estimates.prior(self.kind).filter(|_| without_estimate) {
+                return Some(next.max(self.written + prior.mul_f64(PRIOR_SHARE)));
+            }
+            return Some(next);
         }
         let guess = estimates
             .own(self.kind)
@@ -307,9 +307,14 @@ impl Schedule {
     pub fn lesson(&self) -> Option<(Duration, bool)> {
         let answered = self.last_answered?;
         let upper = answered.saturating_duration_since(self.written);
+        // Tight: the previous poll saw it pending shortly before, at most
+        // the explorer's pause (plus half a second) or a fifth of the
+        // wait earlier (an explorer's poll may wait a little for budget).
         let tight = self.previous_sent.is_some_and(|p| {
             let gap = answered.saturating_duration_since(p);
-            gap <= Duration::from_secs(1).max(upper / 10) + Duration::from_millis(500)
+            let explorer_pause =
+                Duration::from_secs(1).max(upper / 10) + Duration::from_millis(500);
+            gap <= explorer_pause.max(upper / 5)
         });
         Some((upper, tight))
     }
@@ -906,6 +911,17 @@ fn plan_round(
         demand.settling = settling.contains(&target);
         match s.pacer.try_poll(budget, demand, now) {
             Ok(()) => {
+                if log::log_enabled!(log::Level::Debug) {
+                    log::debug!(
+                        "poll {target:?} of cluster {cluster_id}{}: {}",
+                        if demand.settling {
+                            " (expected settled)"
+                        } else {
+                            ""
+                        },
+                        poll_reasons(s, cluster_id, &target, now)
+                    );
+                }
                 let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
                 let filter = match &target {
                     Target::Listing => {
@@ -931,6 +947,31 @@ fn plan_round(
         }
     }
     (Next::Sleep(next), wake, fire)
+}
+
+/// What a poll of `target` is for, for the debug log: each waiter it
+/// serves, how long since its write, and its kind's estimate or guess.
+fn poll_reasons(s: &State, cluster_id: &str, target: &Target, now: Instant) -> String {
+    let reasons: Vec<String> = s
+        .waiters
+        .values()
+        .filter(|w| w.cluster == cluster_id)
+        .filter(|w| match target {
+            Target::Listing => !w.schedule.kind.by_get(),
+            Target::Get(id) => w.connection == *id,
+        })
+        .map(|w| {
+            let kind = w.schedule.kind;
+            format!(
+                "{kind:?}{} {:.1?} after its write (estimate {:?}, guess {:?})",
+                if w.exploring { " exploring" } else { "" },
+                now.saturating_duration_since(w.schedule.written),
+                s.estimates.own(kind),
+                s.estimates.prior(kind)
+            )
+        })
+        .collect();
+    reasons.join("; ")
 }
 
 /// Sends one poll request and hands its answer to every waiter it serves.
@@ -1206,6 +1247,33 @@ mod tests {
         let (upper, tight) = s.lesson().unwrap();
         assert!(tight);
         assert_eq!(upper, Duration::from_millis(10_010));
+        // An explorer's poll that waited a little for budget: seen pending
+        // at 9.6 s, settled at 11.5 s.
+        let mut held = Schedule::new(Kind::Detach, t0);
+        held.observed(
+            t0 + Duration::from_millis(9600),
+            t0 + Duration::from_millis(9610),
+            true,
+        );
+        held.observed(
+            t0 + Duration::from_millis(11_500),
+            t0 + Duration::from_millis(11_510),
+            true,
+        );
+        assert!(held.lesson().unwrap().1);
+        // Seen pending 6 s before it was seen settled: only a bound.
+        let mut starved = Schedule::new(Kind::Delete, t0);
+        starved.observed(
+            t0 + Duration::from_secs(8),
+            t0 + Duration::from_secs(8),
+            true,
+        );
+        starved.observed(
+            t0 + Duration::from_secs(14),
+            t0 + Duration::from_secs(14),
+            true,
+        );
+        assert!(!starved.lesson().unwrap().1);
         let mut loose = Schedule::new(Kind::Create, t0);
         loose.observed(
             t0 + Duration::from_secs(10),
@@ -1327,5 +1395,23 @@ mod tests {
         s.estimates
             .learn(Kind::Attach, Duration::from_secs(3), true);
         assert!(s.take_lessons_to_remember().is_none());
+    }
+
+    #[test]
+    fn an_answer_meant_for_others_does_not_start_exploring_early() {
+        // A delete explorer got a listing sent for other deletes moments
+        // after its write: it still first polls at three quarters of the
+        // guess, not a second later.
+        let mut est = Estimates::default();
+        est.learn(Kind::Create, Duration::from_secs(10), true);
+        let t0 = Instant::now();
+        let mut s = Schedule::new(Kind::Delete, t0);
+        s.observed(
+            t0 + Duration::from_millis(200),
+            t0 + Duration::from_millis(210),
+            true,
+        );
+        let due = s.due(&est, true).unwrap();
+        assert!(due >= t0 + Duration::from_millis(7500), "{:?}", due - t0);
     }
 }
