@@ -1142,6 +1142,18 @@ fn bench_apply(rows: &mut Vec<ApplyRow>) -> Result<(), String> {
     Ok(())
 }
 
+/// The table of measurements beside their baselines.
+fn print_rows(rows: &[Row]) {
+    println!("| measurement | provider | baseline | ratio | target |");
+    println!("| --- | --- | --- | --- | --- |");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            r.what, r.subject, r.baseline, r.ratio, r.target
+        );
+    }
+}
+
 fn print_apply_rows(rows: &[ApplyRow]) {
     println!(
         "Apply and destroy against tidbcloud-sim at {RATE_LIMIT_RPM} requests per {}-second window, {} s per transition, default parallelism ({PARALLELISM}); each run starts in a fresh rate window.",
@@ -1219,14 +1231,7 @@ fn main() {
         }
         println!("Machine: {}", machine());
         println!();
-        println!("| measurement | provider | baseline | ratio | target |");
-        println!("| --- | --- | --- | --- | --- |");
-        for r in &rows {
-            println!(
-                "| {} | {} | {} | {} | {} |",
-                r.what, r.subject, r.baseline, r.ratio, r.target
-            );
-        }
+        print_rows(&rows);
         return;
     }
     if o.apply_only {
@@ -1279,14 +1284,7 @@ fn main() {
     }
     println!("Provider: {} (release profile)", provider::binary());
     println!();
-    println!("| measurement | provider | baseline | ratio | target |");
-    println!("| --- | --- | --- | --- | --- |");
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {} | {} |",
-            r.what, r.subject, r.baseline, r.ratio, r.target
-        );
-    }
+    print_rows(&rows);
     if !apply_rows.is_empty() {
         println!();
         print_apply_rows(&apply_rows);

@@ -34,7 +34,7 @@ pub const ENV_SETTLE_TIMES: &str = "TIDBCLOUD_SETTLE_TIMES_FILE";
 /// Where this process remembers how long operations take at `endpoint`:
 /// `TIDBCLOUD_SETTLE_TIMES_FILE` (`off` or empty: nowhere), else the user's
 /// cache directory.
-fn settle_memory(endpoint: &str) -> Option<SettleMemory> {
+fn settle_memory_for(endpoint: &str) -> Option<SettleMemory> {
     let path = match std::env::var_os(ENV_SETTLE_TIMES) {
         Some(v) if v.is_empty() || v == "off" => return None,
         Some(v) => std::path::PathBuf::from(v),
@@ -145,7 +145,7 @@ impl Provider for TidbCloudProvider {
         } else {
             Some(format!("terraform/{terraform_version}"))
         };
-        let memory = settle_memory(&endpoint);
+        let memory = settle_memory_for(&endpoint);
         match api::Client::new(api::ClientConfig {
             endpoint,
             public_key,

@@ -1233,47 +1233,24 @@ mod tests {
     #[test]
     fn a_lesson_is_tight_when_the_previous_poll_was_recent() {
         let t0 = Instant::now();
-        let mut s = Schedule::new(Kind::Create, t0);
-        s.observed(
-            t0 + Duration::from_secs(9),
-            t0 + Duration::from_millis(9010),
-            true,
-        );
-        s.observed(
-            t0 + Duration::from_secs(10),
-            t0 + Duration::from_millis(10_010),
-            true,
-        );
-        let (upper, tight) = s.lesson().unwrap();
+        // Polls of an explorer sent at these milliseconds after the write,
+        // each answered 10 ms later.
+        let polled = |kind: Kind, sent_ms: &[u64]| {
+            let mut s = Schedule::new(kind, t0);
+            for ms in sent_ms {
+                let sent = t0 + Duration::from_millis(*ms);
+                s.observed(sent, sent + Duration::from_millis(10), true);
+            }
+            s
+        };
+        let (upper, tight) = polled(Kind::Create, &[9000, 10_000]).lesson().unwrap();
         assert!(tight);
         assert_eq!(upper, Duration::from_millis(10_010));
         // An explorer's poll that waited a little for budget: seen pending
         // at 9.6 s, settled at 11.5 s.
-        let mut held = Schedule::new(Kind::Detach, t0);
-        held.observed(
-            t0 + Duration::from_millis(9600),
-            t0 + Duration::from_millis(9610),
-            true,
-        );
-        held.observed(
-            t0 + Duration::from_millis(11_500),
-            t0 + Duration::from_millis(11_510),
-            true,
-        );
-        assert!(held.lesson().unwrap().1);
+        assert!(polled(Kind::Detach, &[9600, 11_500]).lesson().unwrap().1);
         // Seen pending 6 s before it was seen settled: only a bound.
-        let mut starved = Schedule::new(Kind::Delete, t0);
-        starved.observed(
-            t0 + Duration::from_secs(8),
-            t0 + Duration::from_secs(8),
-            true,
-        );
-        starved.observed(
-            t0 + Duration::from_secs(14),
-            t0 + Duration::from_secs(14),
-            true,
-        );
-        assert!(!starved.lesson().unwrap().1);
+        assert!(!polled(Kind::Delete, &[8000, 14_000]).lesson().unwrap().1);
         let mut loose = Schedule::new(Kind::Create, t0);
         loose.observed(
             t0 + Duration::from_secs(10),

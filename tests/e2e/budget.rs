@@ -24,6 +24,22 @@ const ATTACH: &str = "POST /v1beta1/clusters/{clusterId}/privateLinkConnections/
 const DETACH: &str = "POST /v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}:detachDomains";
 const CLUSTER: &str = "GET /v1beta1/clusters/{clusterId}";
 
+/// `n` connections of the AWS cluster, `kafka-0` and on.
+fn connections(n: u64) -> String {
+    format!(
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  count        = {n}
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "kafka-${{count.index}}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+"#
+    )
+}
+
 fn summary(stats: &Value) -> String {
     format!(
         "total {}, 429s {}, by route {}",
@@ -45,23 +61,15 @@ fn many_connections_and_domains_at_a_low_rate_limit_cost_few_requests() {
     ]);
     let tf = Tf::new(Some(&sim));
     tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  count        = {N}
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "kafka-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-
+        r#"{}
 resource "tidbcloud_private_link_domains" "d" {{
   count                      = {N}
   cluster_id                 = "{AWS_CLUSTER}"
   private_link_connection_id = tidbcloud_private_link_connection.c[count.index].private_link_connection_id
   type                       = "TIDBCLOUD_MANAGED"
 }}
-"#
+"#,
+        connections(N)
     ));
 
     tf.apply();
@@ -130,18 +138,7 @@ fn creates_started_together_share_the_listing_they_need_first() {
     const N: u64 = 30;
     let sim = Sim::start(&["--transition-delay-ms", "1500"]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  count        = {N}
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "kafka-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(&connections(N));
     tf.apply();
     let stats = sim.stats();
     let s = summary(&stats);
@@ -169,18 +166,7 @@ fn settle_times_learned_by_one_run_cut_the_polls_of_the_next() {
     const N: u64 = 3;
     let sim = Sim::start(&["--transition-delay-ms", "4000"]);
     let tf = Tf::new(Some(&sim));
-    tf.write(&format!(
-        r#"
-resource "tidbcloud_private_link_connection" "c" {{
-  count        = {N}
-  cluster_id   = "{AWS_CLUSTER}"
-  display_name = "kafka-${{count.index}}"
-  aws_endpoint_service = {{
-    name = "{AWS_AUTO}"
-  }}
-}}
-"#
-    ));
+    tf.write(&connections(N));
     let file = tf.path().join("settle-times.json");
     let listings = |what: &str| {
         let stats = sim.stats();
