@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::floor::{self, Floor, Limits, Phase};
 use support::grpc::{ClientIdentity, Curve};
 use support::provider::{self, Managed};
 use support::sim::Sim;
@@ -930,7 +931,9 @@ struct ApplyRow {
     wall: Duration,
     bound: Duration,
     requests: Requests,
-    unavoidable: u64,
+    /// The fastest schedule of the unavoidable requests in Terraform's
+    /// order; its request count is the unavoidable one.
+    floor: Floor,
     /// Runs whose output mentions a rate limit error (429s that reached the user).
     user_429s: usize,
     target: &'static str,
@@ -944,6 +947,19 @@ fn lower_bound(slots: u64, unavoidable: u64) -> Duration {
     let work = SETTLE * (slots.div_ceil(PARALLELISM) as u32);
     let windows = RATE_WINDOW * (unavoidable.saturating_sub(1) / RATE_LIMIT_RPM) as u32;
     work.max(windows)
+}
+
+/// The floor of runs at once on one key (see `tests/support/floor.rs`).
+fn floor_of(runs: &[&[Phase]]) -> Floor {
+    floor::floor(
+        runs,
+        Limits {
+            parallelism: PARALLELISM,
+            settle: SETTLE,
+            budget: RATE_LIMIT_RPM,
+            window: RATE_WINDOW,
+        },
+    )
 }
 
 fn rate_limited_sim() -> Result<Sim, String> {
@@ -993,19 +1009,11 @@ fn bench_pairs(
         &pairs_config(n, domains, "bench"),
     );
     let n64 = n as u64;
-    let waves = n64.div_ceil(PARALLELISM);
     let slots = if domains { 2 * n64 } else { n64 };
-    // Apply: a cluster check in the plan's and the apply's process, a create
-    // per connection, a listing per wave of creates before they are sent
-    // (the baseline a lost answer is reconciled against, shared by the
-    // creates queued together) and one per wave that sees them settled; per
-    // domain resource a dry run (generated unique name), an attach and a GET
-    // that sees the domains settled.
-    let apply_unavoidable = 2 + n64 + 2 * waves + if domains { 3 * n64 } else { 0 };
-    // Destroy: the refresh (a listing, a GET per attachment), a delete per
-    // connection and a listing per wave; per domain resource a detach and a
-    // GET that sees it gone.
-    let destroy_unavoidable = 1 + n64 + waves + if domains { 3 * n64 } else { 0 };
+    // The requests each run cannot avoid, phase by phase, are listed in
+    // `floor::apply_phases` and `floor::destroy_phases`.
+    let apply_floor = floor_of(&[&floor::apply_phases(n64, domains)]);
+    let destroy_floor = floor_of(&[&floor::destroy_phases(n64, domains)]);
     let target = if domains {
         "≤ 1.25x bound, ≤ 75 s, ≤ 150 requests"
     } else {
@@ -1023,14 +1031,14 @@ fn bench_pairs(
             "",
             ("bench-apply", "apply-secret"),
             &apply,
-            apply_unavoidable,
+            apply_floor,
         ),
         (
             "destroy",
             "",
             ("bench-destroy", "destroy-secret"),
             &destroy,
-            destroy_unavoidable,
+            destroy_floor,
         ),
     ];
     if domains {
@@ -1040,18 +1048,18 @@ fn bench_pairs(
                 ", settle times remembered",
                 ("bench-apply-again", "apply-again-secret"),
                 &apply,
-                apply_unavoidable,
+                apply_floor,
             ),
             (
                 "destroy",
                 ", settle times remembered",
                 ("bench-destroy-again", "destroy-again-secret"),
                 &destroy,
-                destroy_unavoidable,
+                destroy_floor,
             ),
         ]);
     }
-    for (phase, note, key, args, unavoidable) in runs {
+    for (phase, note, key, args, floor) in runs {
         sim.raw_control("POST", "/_sim/stats/reset")?;
         let env = sim.env_with_key(key.0, key.1);
         let outcome = tf.run(&dir, args, &env, false);
@@ -1060,9 +1068,9 @@ fn bench_pairs(
         rows.push(ApplyRow {
             what: format!("{phase} {label}{note}"),
             wall: run.elapsed,
-            bound: lower_bound(slots, unavoidable),
+            bound: lower_bound(slots, floor.requests),
             requests: Requests::from_stats(&stats),
-            unavoidable,
+            floor,
             user_429s: 0,
             target,
         });
@@ -1117,15 +1125,14 @@ fn bench_shared_key(
     let wall = start.elapsed();
     let stats = sim.raw_control("GET", "/_sim/stats")?;
     let n64 = n as u64;
-    // Each apply: two cluster checks, the creates, a baseline listing and a
-    // settle listing per wave.
-    let unavoidable = 2 * (2 + n64 + 2 * n64.div_ceil(PARALLELISM));
+    let each = floor::apply_phases(n64, false);
+    let floor = floor_of(&[&each, &each]);
     rows.push(ApplyRow {
         what: format!("2 concurrent applies of {n} connections, one key"),
         wall,
-        bound: lower_bound(n64, unavoidable),
+        bound: lower_bound(n64, floor.requests),
         requests: Requests::from_stats(&stats),
-        unavoidable,
+        floor,
         user_429s,
         target: "no 429 seen by either user",
     });
@@ -1161,18 +1168,20 @@ fn print_apply_rows(rows: &[ApplyRow]) {
         SETTLE.as_secs()
     );
     println!();
-    println!("| run | wall time | lower bound | ratio | API requests | unavoidable | creates | deletes | dry runs | attaches | detaches | listings | connection GETs | cluster GETs | 429 answers (absorbed) | 429s seen by the user | target |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| run | wall time | lower bound | ratio | floor in Terraform's order | ratio | API requests | unavoidable | creates | deletes | dry runs | attaches | detaches | listings | connection GETs | cluster GETs | 429 answers (absorbed) | 429s seen by the user | target |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         let q = r.requests;
         println!(
-            "| {} | {:.1} s | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} s | {:.0} s | {} | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.what,
             r.wall.as_secs_f64(),
             r.bound.as_secs_f64(),
             ratio(r.wall, r.bound),
+            r.floor.time.as_secs_f64(),
+            ratio(r.wall, r.floor.time),
             q.total,
-            r.unavoidable,
+            r.floor.requests,
             q.creates,
             q.deletes,
             q.dry_runs,

@@ -103,6 +103,22 @@ impl fmt::Display for TraceSuffix<'_> {
 /// What a [`ApiError::RateLimited`] shows of the last answer.
 struct LastAnswer<'a>(&'a Option<ErrorResponse>);
 
+struct BudgetBack<'a>(&'a Option<Duration>);
+
+impl fmt::Display for BudgetBack<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => write!(
+                f,
+                "; the budget comes back in {}, later than the request may wait (its \
+                 operation's timeout)",
+                human_duration(*d)
+            ),
+            None => Ok(()),
+        }
+    }
+}
+
 impl fmt::Display for LastAnswer<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
@@ -177,9 +193,10 @@ pub enum ApiError {
     /// [`RateLimitOptions::max_wait`]: super::RateLimitOptions::max_wait
     #[error(
         "the TiDB Cloud API rate limit (requests per minute per API key) was exhausted: \
-         {method} {path} waited {} for it over {attempts} attempt(s){}. Retry later, or run \
+         {method} {path} waited {} for it over {attempts} attempt(s){}{}. Retry later, or run \
          fewer operations at once with this key",
         Human(*.waited),
+        BudgetBack(.budget_back_in),
         LastAnswer(.response)
     )]
     RateLimited {
@@ -187,6 +204,9 @@ pub enum ApiError {
         path: String,
         /// Time spent waiting for the rate limit.
         waited: Duration,
+        /// When the budget comes back, if known: the window resets later
+        /// than the request could wait (its deadline), so it stopped early.
+        budget_back_in: Option<Duration>,
         /// Times the request was sent.
         attempts: u32,
         /// The last 429 answer, if the request was sent at all.
@@ -400,6 +420,7 @@ impl ApiError {
                     method: response.method.clone(),
                     path: response.path.clone(),
                     waited: Duration::ZERO,
+                    budget_back_in: None,
                     attempts,
                     response: Some(response),
                 }
@@ -424,6 +445,7 @@ impl ApiError {
                     method: response.method.clone(),
                     path: response.path.clone(),
                     waited: Duration::ZERO,
+                    budget_back_in: None,
                     attempts,
                     response: Some(response),
                 }

@@ -340,7 +340,7 @@ impl RateLimiter {
 
     /// Waits until a request may be sent, or returns `None` when that would
     /// take past `end`.
-    async fn acquire(&self, end: Instant) -> Option<Permit<'_>> {
+    async fn acquire(&self, end: Instant) -> Result<Permit<'_>, Refused> {
         let mut logged = false;
         loop {
             // Register for wake-ups before looking, so none is missed.
@@ -350,7 +350,7 @@ impl RateLimiter {
             let outcome = self.lock().try_acquire(Instant::now());
             match outcome {
                 Ok(probe) => {
-                    return Some(Permit {
+                    return Ok(Permit {
                         limiter: self,
                         probe,
                         done: false,
@@ -358,7 +358,9 @@ impl RateLimiter {
                 }
                 Err(Wait::Until(until)) => {
                     if until > end {
-                        return None;
+                        return Err(Refused {
+                            back_at: Some(until),
+                        });
                     }
                     if !logged {
                         let wait = until.saturating_duration_since(Instant::now());
@@ -381,13 +383,20 @@ impl RateLimiter {
                 }
                 Err(Wait::ForProbe) => {
                     tokio::select! {
-                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(end)) => return None,
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(end)) => {
+                            return Err(Refused { back_at: None })
+                        }
                         _ = &mut changed => {}
                     }
                 }
             }
         }
     }
+}
+
+/// No budget before the request's end: when it comes back, if known.
+struct Refused {
+    back_at: Option<Instant>,
 }
 
 /// The right to send one request; returned through
@@ -464,8 +473,17 @@ impl<T: Transport> Transport for RateLimited<T> {
                     super::error::TransportKind::Other,
                 ));
             };
-            let Some(permit) = acquired else {
-                return Err(exhausted(request, started, answered_429, last_429.as_ref()));
+            let permit = match acquired {
+                Ok(permit) => permit,
+                Err(refused) => {
+                    return Err(exhausted(
+                        request,
+                        started,
+                        answered_429,
+                        last_429.as_ref(),
+                        refused.back_at,
+                    ))
+                }
             };
             let response = self.inner.send(request).await?;
             let pause = permit.complete(&response);
@@ -474,7 +492,13 @@ impl<T: Transport> Transport for RateLimited<T> {
             }
             answered_429 += 1;
             if answered_429 > self.limiter.options.max_429_retries {
-                return Err(exhausted(request, started, answered_429, Some(&response)));
+                return Err(exhausted(
+                    request,
+                    started,
+                    answered_429,
+                    Some(&response),
+                    None,
+                ));
             }
             log::debug!(
                 "TiDB Cloud API {} {} -> 429 (rate limited, not processed); sending again in {:.1?}",
@@ -488,12 +512,14 @@ impl<T: Transport> Transport for RateLimited<T> {
 }
 
 /// The error for a request that waited for the rate limit as long as it
-/// may: how long, how many times it was sent, and the last 429.
+/// may: how long, how many times it was sent, the last 429, and when the
+/// budget comes back if that is why it stopped.
 fn exhausted(
     request: &ApiRequest,
     started: Instant,
     attempts: u32,
     last: Option<&ApiResponse>,
+    back_at: Option<Instant>,
 ) -> ApiError {
     let method = request.method.to_string();
     let response = last.and_then(|r| {
@@ -518,6 +544,7 @@ fn exhausted(
         method,
         path: request.path.clone(),
         waited,
+        budget_back_in: back_at.map(|at| at.saturating_duration_since(Instant::now())),
         attempts,
         response,
     }
@@ -840,5 +867,13 @@ mod tests {
         // The 60 s wait was not started: one request, then the error.
         assert_eq!(layer.inner.0.load(Ordering::SeqCst), 1);
         assert!(started.elapsed() < Duration::from_secs(30));
+        // It says when the budget comes back, not only the moment it waited.
+        let ApiError::RateLimited { budget_back_in, .. } = &err else {
+            unreachable!()
+        };
+        let back = budget_back_in.expect("the reset is known");
+        assert!(back > Duration::from_secs(50), "{back:?}");
+        let text = err.to_string();
+        assert!(text.contains("the budget comes back in"), "{text}");
     }
 }

@@ -402,10 +402,12 @@ impl State {
         let before = self.expected.len();
         self.expected.retain(|e| now < *e + EXPECT_FOR);
         let unused = (before - self.expected.len()) as u32;
-        self.peak_operations = self
-            .peak_operations
-            .saturating_sub(unused)
-            .max(self.operations());
+        if unused > 0 {
+            self.peak_operations = self
+                .peak_operations
+                .saturating_sub(unused)
+                .max(self.operations());
+        }
     }
 
     /// The estimates to remember, when one is new or moved by more than a
@@ -425,6 +427,16 @@ impl State {
         self.remembered
             .extend(learned.iter().map(|(k, d)| (*k, *d)));
         Some((memory, learned))
+    }
+
+    /// A wait starts; it takes the slot a settled wait freed, if any.
+    fn add_waiter(&mut self, id: WaiterId, waiter: Waiter) {
+        // The freed slot first: counted both as a slot about to start and
+        // as a wait for a moment, the operations would look one more than
+        // Terraform runs, and polls would never take the headroom.
+        self.starting();
+        self.waiters.insert(id, waiter);
+        self.count_operations();
     }
 
     fn count_operations(&mut self) {
@@ -741,7 +753,7 @@ impl Watchers {
         let wake = cluster.wake.clone();
         let start_driver = !cluster.driver;
         cluster.driver = true;
-        s.waiters.insert(
+        s.add_waiter(
             id_num,
             Waiter {
                 cluster: cluster_id.to_string(),
@@ -752,8 +764,6 @@ impl Watchers {
                 tx,
             },
         );
-        s.starting();
-        s.count_operations();
         drop(s);
         if start_driver {
             tokio::spawn(drive(self.shared.clone(), cluster_id.to_string()));
@@ -1343,6 +1353,33 @@ mod tests {
         s.starting();
         s.forget_expected(Instant::now() + EXPECT_FOR);
         assert_eq!(s.peak_operations, 10);
+    }
+
+    #[test]
+    fn a_wait_that_takes_a_freed_slot_is_not_counted_twice() {
+        // Ten waits settled together; each slot's next operation starts
+        // with a wait (a domain resource checking its connection). The
+        // process still runs ten operations, so once all ten wait, polls
+        // may take the headroom: the count must not have grown to eleven
+        // for a moment and stayed there.
+        let mut s = state();
+        let now = Instant::now();
+        s.peak_operations = 10;
+        s.expected = vec![now; 10];
+        for id in 0..10 {
+            let (tx, _) = mpsc::unbounded_channel();
+            let waiter = Waiter {
+                cluster: "c".into(),
+                connection: format!("plc-{id}"),
+                deadline: now + Duration::from_secs(60),
+                schedule: Schedule::new(Kind::Observe, now),
+                exploring: false,
+                tx,
+            };
+            s.add_waiter(id, waiter);
+            assert_eq!(s.peak_operations, 10, "after wait {id}");
+        }
+        assert!(s.all_waiting(now));
     }
 
     #[test]

@@ -208,3 +208,65 @@ fn settle_times_learned_by_one_run_cut_the_polls_of_the_next() {
     assert!(!file.exists() && !off.path().join("settle-times.json").exists());
     off.destroy();
 }
+
+/// The floor the benchmark prints beside each apply and destroy row.
+mod floor_of_a_run {
+    use std::time::Duration;
+
+    use crate::support::floor::*;
+
+    const LIMITS: Limits = Limits {
+        parallelism: 10,
+        settle: Duration::from_secs(10),
+        budget: 100,
+        window: Duration::from_secs(60),
+    };
+
+    fn of(phases: &[Phase]) -> Floor {
+        floor(&[phases], LIMITS)
+    }
+
+    fn secs(s: u64, requests: u64) -> Floor {
+        Floor {
+            time: Duration::from_secs(s),
+            requests,
+        }
+    }
+
+    #[test]
+    fn without_enough_requests_to_fill_a_window_it_is_waves_of_the_settle_time() {
+        assert_eq!(of(&apply_phases(30, false)), secs(30, 38));
+        assert_eq!(of(&destroy_phases(30, false)), secs(30, 34));
+        let apply = apply_phases(15, false);
+        assert_eq!(floor(&[&apply, &apply], LIMITS), secs(20, 42));
+    }
+
+    #[test]
+    fn requests_past_the_window_wait_for_the_next_one() {
+        // One request a minute: the second operation starts at 60 s.
+        let one = Phase {
+            operations: 3,
+            start: Cost { shared: 0, each: 1 },
+            ..Phase::default()
+        };
+        let limits = Limits {
+            budget: 1,
+            ..LIMITS
+        };
+        assert_eq!(floor(&[&[one]], limits), secs(130, 3));
+    }
+
+    #[test]
+    fn thirty_connections_and_thirty_domains() {
+        // The apply's third wave of domain resources cannot start before
+        // the window resets at 60 s.
+        assert_eq!(of(&apply_phases(30, true)), secs(70, 128));
+        // The refresh and the detach phase leave 9 requests of the first
+        // window for deletes; the other 21 take three waves from 60 s.
+        assert_eq!(of(&destroy_phases(30, true)), secs(90, 125));
+        // Even a refresh of 30 requests leaves two waves past 60 s.
+        let mut cheaper = destroy_phases(30, true);
+        cheaper[0].before = 30;
+        assert_eq!(of(&cheaper).time, Duration::from_secs(80));
+    }
+}

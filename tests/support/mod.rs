@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod digest;
+pub mod floor;
 pub mod grpc;
 pub mod hcl;
 pub mod process;
