@@ -21,6 +21,7 @@
 //! first.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -76,16 +77,17 @@ fn kind_of(name: &str) -> Option<Kind> {
 }
 
 /// The default file: `$XDG_CACHE_HOME/terraform-provider-tidbcloud/settle-times.json`,
-/// else under `$HOME/.cache`; `None` when neither is set.
+/// else under `$HOME/.cache`, else (Windows) under `%LOCALAPPDATA%`; `None`
+/// when none is set.
 pub fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .filter(|v| !v.is_empty())
-                .map(|h| PathBuf::from(h).join(".cache"))
-        })?;
+    default_path_from(|name| std::env::var_os(name))
+}
+
+fn default_path_from(var: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let set = |name: &str| var(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let base = set("XDG_CACHE_HOME")
+        .or_else(|| set("HOME").map(|h| h.join(".cache")))
+        .or_else(|| set("LOCALAPPDATA"))?;
     Some(
         base.join("terraform-provider-tidbcloud")
             .join("settle-times.json"),
@@ -203,6 +205,32 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_file_is_in_the_user_cache_directory() {
+        let path = |vars: &[(&str, &str)]| {
+            let vars: HashMap<String, OsString> = vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), OsString::from(v)))
+                .collect();
+            default_path_from(|name| vars.get(name).cloned())
+        };
+        let file = Path::new("terraform-provider-tidbcloud").join("settle-times.json");
+        assert_eq!(
+            path(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]),
+            Some(Path::new("/x").join(&file))
+        );
+        assert_eq!(
+            path(&[("XDG_CACHE_HOME", ""), ("HOME", "/h")]),
+            Some(Path::new("/h/.cache").join(&file))
+        );
+        // Windows sets neither, but has a local application data folder.
+        assert_eq!(
+            path(&[("LOCALAPPDATA", "C:/Users/u/AppData/Local")]),
+            Some(Path::new("C:/Users/u/AppData/Local").join(&file))
+        );
+        assert_eq!(path(&[]), None);
+    }
 
     #[test]
     fn times_round_trip_per_endpoint() {
