@@ -110,8 +110,7 @@ impl fmt::Display for BudgetBack<'_> {
         match self.0 {
             Some(d) => write!(
                 f,
-                "; the budget comes back in {}, later than the request may wait (its \
-                 operation's timeout)",
+                "; the budget comes back in {}, later than the request may wait",
                 human_duration(*d)
             ),
             None => Ok(()),

@@ -18,7 +18,8 @@
 //!   (see [`Client::with_deadline`](super::Client::with_deadline)), else by
 //!   [`RateLimitOptions::max_wait`] (5 minutes) per request. A wait that
 //!   would end past the bound is not started: the request fails at once with
-//!   [`ApiError::RateLimited`], which says for how long it waited.
+//!   [`ApiError::RateLimited`], which says for how long it waited and, when
+//!   the reset is known, in how long the budget comes back.
 //! * A server that sends no rate limit headers is not throttled at all.
 
 use std::sync::{Arc, Mutex};
@@ -338,8 +339,8 @@ impl RateLimiter {
         up_to(self.options.reset_jitter)
     }
 
-    /// Waits until a request may be sent, or returns `None` when that would
-    /// take past `end`.
+    /// Waits until a request may be sent, or says it is [`Refused`] when that
+    /// would take past `end`.
     async fn acquire(&self, end: Instant) -> Result<Permit<'_>, Refused> {
         let mut logged = false;
         loop {
