@@ -86,9 +86,13 @@ const FIRST_POLL: Duration = Duration::from_millis(500);
 /// The share of another kind's estimate at which the first operation of a
 /// kind without an estimate of its own starts exploring.
 const PRIOR_SHARE: f64 = 0.75;
-/// A listing waits this long past its earliest due time so that waiters
-/// whose writes came moments apart share it.
+/// A listing waits at most this long past its earliest due time so that
+/// waiters whose writes came moments apart share it.
 const GATHER: Duration = Duration::from_millis(400);
+/// Creates that share a listing stop gathering once none has come for this
+/// long: Terraform starts the operations of freed slots within
+/// milliseconds of each other.
+const QUIET: Duration = Duration::from_millis(150);
 /// How long a wait that ended counts as a mutation about to come: Terraform
 /// starts the operation its slot frees within milliseconds.
 const EXPECT_FOR: Duration = Duration::from_secs(1);
@@ -352,6 +356,8 @@ struct Cluster {
     /// Held while a listing for [`Watchers::listing_after`] is in flight, so
     /// that creates queued meanwhile share it.
     baseline: Arc<tokio::sync::Mutex<()>>,
+    /// When the last create asked for such a listing.
+    last_queued: Option<Instant>,
     driver: bool,
     wake: Arc<Notify>,
 }
@@ -621,8 +627,9 @@ impl Watchers {
     /// Every connection of the cluster, from a listing whose answer arrived
     /// at or after `since`: the one held (from a watcher poll or an
     /// earlier create) when it is recent enough, or a new one. Creates
-    /// queued together share one request: the first waits [`GATHER`] after
-    /// it was queued and lists, the others find its answer recent enough.
+    /// queued together share one request: the first waits until they stop
+    /// coming (see [`gathered_until`]) and lists, the others find its
+    /// answer recent enough.
     /// The request waits for budget as a mutation
     /// does (a create waits on it), and a stop ends that wait.
     ///
@@ -646,24 +653,32 @@ impl Watchers {
             if let Some(held) = recent(&s) {
                 return Ok(held);
             }
-            s.clusters
-                .entry(cluster_id.to_string())
-                .or_default()
-                .baseline
-                .clone()
+            let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
+            cluster.last_queued = Some(Instant::now());
+            cluster.baseline.clone()
         };
         let _turn = one_at_a_time.lock().await;
         if let Some(held) = recent(&self.shared.lock()) {
             return Ok(held);
         }
         // The creates Terraform starts together (the slots one listing
-        // freed) arrive moments apart: gathering them for a moment lets them
-        // share this listing instead of sending one each. It counts as a
-        // mutation meanwhile, so polls keep budget for it.
+        // freed) arrive moments apart: gathering them until they stop
+        // coming lets them share this listing instead of sending one each.
+        // It counts as a mutation meanwhile, so polls keep budget for it.
         let _pending = self.mutation();
-        tokio::select! {
-            () = tokio::time::sleep_until((since + GATHER).into()) => {}
-            () = stop.stopped() => {}
+        loop {
+            let last = {
+                let s = self.shared.lock();
+                s.clusters.get(cluster_id).and_then(|c| c.last_queued)
+            };
+            let until = gathered_until(since, last);
+            if Instant::now() >= until {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep_until(until.into()) => {}
+                () = stop.stopped() => break,
+            }
         }
         let sent = Instant::now();
         let client = self.client();
@@ -872,12 +887,10 @@ fn plan_round(
         all_waiting: s.all_waiting(now),
         settling: false,
     };
-    // Due times of this cluster's targets.
+    // Due times of this cluster's targets, per waiter.
     let cluster = s.clusters.entry(cluster_id.to_string()).or_default();
     let wake = cluster.wake.clone();
-    let mut due: HashMap<Target, Instant> = HashMap::new();
-    // Targets due now for a waiter that expects its object settled.
-    let mut settling: HashSet<Target> = HashSet::new();
+    let mut dues: HashMap<Target, Vec<Due>> = HashMap::new();
     let mut only_deletes = true;
     let mut any = false;
     for w in s.waiters.values().filter(|w| w.cluster == cluster_id) {
@@ -892,18 +905,26 @@ fn plan_round(
         if in_flight {
             continue;
         }
-        let Some(mut at) = w.schedule.due(&estimates, w.exploring) else {
+        let Some(at) = w.schedule.due(&estimates, w.exploring) else {
             continue;
         };
-        if target == Target::Listing && !w.exploring {
-            at += GATHER;
-        }
-        if at <= now && w.schedule.expects_settled(&estimates, w.exploring) {
+        dues.entry(target.clone()).or_default().push(Due {
+            at,
+            gather: target == Target::Listing && !w.exploring,
+            settling: w.schedule.expects_settled(&estimates, w.exploring),
+        });
+    }
+    let mut due: HashMap<Target, Instant> = HashMap::new();
+    // Targets due now for a waiter that expects its object settled.
+    let mut settling: HashSet<Target> = HashSet::new();
+    for (target, waiting) in dues {
+        let Some(at) = fire_time(&waiting) else {
+            continue;
+        };
+        if at <= now && waiting.iter().any(|d| d.settling && d.at <= at) {
             settling.insert(target.clone());
         }
-        due.entry(target)
-            .and_modify(|d| *d = (*d).min(at))
-            .or_insert(at);
+        due.insert(target, at);
     }
     if !any && !cluster.listing_in_flight && cluster.gets_in_flight.is_empty() {
         cluster.driver = false;
@@ -957,6 +978,47 @@ fn plan_round(
         }
     }
     (Next::Sleep(next), wake, fire)
+}
+
+/// When the listing that creates queued since `since` share goes: once
+/// none has come for [`QUIET`] (the last came at `last`), and at most
+/// [`GATHER`] after the first.
+fn gathered_until(since: Instant, last: Option<Instant>) -> Instant {
+    let quiet = last.unwrap_or(since).max(since) + QUIET;
+    quiet.min(since + GATHER)
+}
+
+/// When one waiter wants its target polled.
+#[derive(Debug, Clone, Copy)]
+struct Due {
+    at: Instant,
+    /// A listing for a waiter at its expected settle time: it may wait for
+    /// others due moments later.
+    gather: bool,
+    /// The waiter expects its object settled then.
+    settling: bool,
+}
+
+/// When a target's poll goes: at its earliest due time, except that a
+/// listing for waiters at their expected settle time waits for the others
+/// due within [`GATHER`] of the first of them (the writes of one wave came
+/// moments apart), so that one listing serves them all. An explorer's due
+/// time is not held back.
+fn fire_time(dues: &[Due]) -> Option<Instant> {
+    let explorer = dues.iter().filter(|d| !d.gather).map(|d| d.at).min();
+    let gathered = dues
+        .iter()
+        .filter(|d| d.gather)
+        .map(|d| d.at)
+        .min()
+        .map(|first| {
+            dues.iter()
+                .filter(|d| d.gather && d.at <= first + GATHER)
+                .map(|d| d.at)
+                .max()
+                .unwrap_or(first)
+        });
+    explorer.into_iter().chain(gathered).min()
 }
 
 /// What a poll of `target` is for, for the debug log: each waiter it
@@ -1353,6 +1415,46 @@ mod tests {
         s.starting();
         s.forget_expected(Instant::now() + EXPECT_FOR);
         assert_eq!(s.peak_operations, 10);
+    }
+
+    #[test]
+    fn creates_share_a_listing_until_they_stop_coming() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // One create: a short pause for others, not the whole window.
+        assert_eq!(gathered_until(t0, Some(t0)), t0 + QUIET);
+        // Each new one extends it...
+        assert_eq!(gathered_until(t0, Some(t0 + ms(30))), t0 + ms(30) + QUIET);
+        // ...up to the window.
+        assert_eq!(gathered_until(t0, Some(t0 + ms(390))), t0 + GATHER);
+        assert_eq!(gathered_until(t0, None), t0 + QUIET);
+    }
+
+    #[test]
+    fn a_listing_waits_for_the_wave_due_moments_later_not_longer() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let settle = |at| Due {
+            at,
+            gather: true,
+            settling: true,
+        };
+        // A wave of writes a few milliseconds apart: the listing goes when
+        // the last of them is due, not a fixed pause after the first.
+        let wave: Vec<Due> = (0..10).map(|i| settle(t0 + ms(i))).collect();
+        assert_eq!(fire_time(&wave), Some(t0 + ms(9)));
+        // Waiters due later than the gathering window get a poll of their
+        // own.
+        let two = [settle(t0), settle(t0 + ms(300)), settle(t0 + ms(900))];
+        assert_eq!(fire_time(&two), Some(t0 + ms(300)));
+        // An explorer due first is not held back.
+        let explorer = Due {
+            at: t0,
+            gather: false,
+            settling: false,
+        };
+        assert_eq!(fire_time(&[explorer, settle(t0 + ms(200))]), Some(t0));
+        assert_eq!(fire_time(&[]), None);
     }
 
     #[test]
