@@ -244,11 +244,7 @@ mod floor_of_a_run {
     #[test]
     fn requests_past_the_window_wait_for_the_next_one() {
         // One request a minute: the second operation starts at 60 s.
-        let one = Phase {
-            operations: 3,
-            start: Cost { shared: 0, each: 1 },
-            ..Phase::default()
-        };
+        let one = Phase::of(3, Cost::each(1), Cost::default());
         let limits = Limits {
             budget: 1,
             ..LIMITS

@@ -40,6 +40,18 @@ pub struct Cost {
     pub each: u64,
 }
 
+impl Cost {
+    /// `n` requests that the operations of a moment share.
+    pub const fn shared(n: u64) -> Cost {
+        Cost { shared: n, each: 0 }
+    }
+
+    /// `n` requests per operation.
+    pub const fn each(n: u64) -> Cost {
+        Cost { shared: 0, each: n }
+    }
+}
+
 /// A set of operations that Terraform runs only after the phase before
 /// it has ended.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,6 +64,19 @@ pub struct Phase {
     pub start: Cost,
     /// Requests that see an operation settled.
     pub end: Cost,
+}
+
+impl Phase {
+    /// `operations` that start and end with these requests, with none
+    /// before them.
+    pub const fn of(operations: u64, start: Cost, end: Cost) -> Phase {
+        Phase {
+            before: 0,
+            operations,
+            start,
+            end,
+        }
+    }
 }
 
 /// The fastest schedule: when its last operation ends, and how many
@@ -202,19 +227,13 @@ pub fn floor(runs: &[&[Phase]], limits: Limits) -> Floor {
 ///   and a GET of its connection that sees the domains settled (listings
 ///   carry no domains).
 pub fn apply_phases(n: u64, domains: bool) -> Vec<Phase> {
-    let mut phases = vec![Phase {
+    let creates = Phase {
         before: 2,
-        operations: n,
-        start: Cost { shared: 1, each: 1 },
-        end: Cost { shared: 1, each: 0 },
-    }];
+        ..Phase::of(n, Cost { shared: 1, each: 1 }, Cost::shared(1))
+    };
+    let mut phases = vec![creates];
     if domains {
-        phases.push(Phase {
-            operations: n,
-            start: Cost { shared: 0, each: 2 },
-            end: Cost { shared: 0, each: 1 },
-            ..Phase::default()
-        });
+        phases.push(Phase::of(n, Cost::each(2), Cost::each(1)));
     }
     phases
 }
@@ -226,23 +245,14 @@ pub fn apply_phases(n: u64, domains: bool) -> Vec<Phase> {
 /// - Per domain resource a detach and a GET that sees it gone.
 /// - Per connection a delete; a listing sees the deletes of a moment gone.
 pub fn destroy_phases(n: u64, domains: bool) -> Vec<Phase> {
-    let mut phases = vec![Phase {
+    let refresh = Phase {
         before: 1 + if domains { n } else { 0 },
         ..Phase::default()
-    }];
+    };
+    let mut phases = vec![refresh];
     if domains {
-        phases.push(Phase {
-            operations: n,
-            start: Cost { shared: 0, each: 1 },
-            end: Cost { shared: 0, each: 1 },
-            ..Phase::default()
-        });
+        phases.push(Phase::of(n, Cost::each(1), Cost::each(1)));
     }
-    phases.push(Phase {
-        operations: n,
-        start: Cost { shared: 0, each: 1 },
-        end: Cost { shared: 1, each: 0 },
-        ..Phase::default()
-    });
+    phases.push(Phase::of(n, Cost::each(1), Cost::shared(1)));
     phases
 }
