@@ -106,6 +106,28 @@ impl Client {
         })
     }
 
+    /// A client over another transport (an in-process model of the API, for
+    /// tests and simulations), with the same rate limit and retry layers as
+    /// the HTTP client. `endpoint` is only reported, never dialled.
+    pub fn with_transport(
+        endpoint: &str,
+        transport: impl Transport + 'static,
+        options: ClientOptions,
+    ) -> Client {
+        let limited = RateLimited::new(transport, options.rate_limit);
+        let limiter = limited.limiter();
+        let stack = Retrying::new(limited, options.retry);
+        Client {
+            inner: Arc::new(Inner {
+                endpoint: endpoint.trim_end_matches('/').to_string(),
+                public_key: String::new(),
+                stack: Box::new(stack),
+                limiter,
+            }),
+            deadline: None,
+        }
+    }
+
     /// The same client (shared pool, nonce and rate limit budget) whose
     /// calls wait for the rate limit, and before retries, only until
     /// `deadline`, instead of the default bound. A wait that polls until
