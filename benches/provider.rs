@@ -520,7 +520,8 @@ fn scenarios(sim_env: &[(String, String)]) -> Vec<Scenario> {
 /// What every Terraform run gets: a CLI configuration with `dev_overrides`
 /// for this provider and no network.
 struct TerraformEnv {
-    dir: tempfile::TempDir,
+    /// Holds the CLI configuration; removed with it.
+    _dir: tempfile::TempDir,
     cli_config: PathBuf,
     provider_bin: PathBuf,
 }
@@ -540,7 +541,7 @@ impl TerraformEnv {
         )
         .expect("write CLI configuration");
         TerraformEnv {
-            dir,
+            _dir: dir,
             cli_config,
             provider_bin,
         }
@@ -553,12 +554,6 @@ impl TerraformEnv {
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")
-            // Settle times learned by one run serve the next ones of this
-            // benchmark (as on a user's machine), never from earlier runs.
-            .env(
-                "TIDBCLOUD_SETTLE_TIMES_FILE",
-                self.dir.path().join("settle-times.json"),
-            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

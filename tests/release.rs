@@ -210,11 +210,7 @@ impl Tf {
             .env_remove("TF_PLUGIN_CACHE_DIR")
             .env_remove("TF_LOG")
             .env_remove("SSL_CERT_FILE")
-            .env_remove("SSL_CERT_DIR")
-            .env(
-                "TIDBCLOUD_SETTLE_TIMES_FILE",
-                self.path().join("settle-times.json"),
-            );
+            .env_remove("SSL_CERT_DIR");
         for (k, v) in &self.env {
             cmd.env(k, v);
         }

@@ -8,7 +8,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 use reqwest::Method;
 use serde::de::DeserializeOwned;
@@ -20,7 +23,7 @@ use super::models::{
     CreatePrivateLinkConnectionBody, DetachDomainsBody, ListPrivateLinkConnectionsResponse,
     PrivateLinkConnection,
 };
-use super::pacing::Budget;
+use super::op::Op;
 use super::ratelimit::{RateLimited, RateLimiter};
 use super::retry::Retrying;
 use super::transport::{self, ApiRequest, ApiResponse, HttpTransport, Transport};
@@ -34,15 +37,19 @@ const MAX_PAGES: usize = 1_000;
 /// A TiDB Cloud API client. Cheap to clone; clones share the connection
 /// pool, the Digest nonce and the rate limit budget.
 ///
-/// A client may carry a deadline ([`with_deadline`](Self::with_deadline),
-/// [`with_timeout`](Self::with_timeout)): a view of the same client whose
-/// calls never wait for the rate limit, or before a retry, past it. Without
+/// A client may be a view for one operation ([`within`](Self::within)):
+/// its calls never wait for the rate limit, or before a retry, past the
+/// operation's deadline, and stop waiting when it is cancelled. Without
 /// one, each call waits for the rate limit at most
 /// [`RateLimitOptions::max_wait`](super::RateLimitOptions::max_wait).
+/// A [`polling`](Self::polling) view marks its requests as polls, which
+/// wait behind every other request for budget.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
     deadline: Option<Instant>,
+    cancel: Option<watch::Receiver<bool>>,
+    poll: bool,
 }
 
 struct Inner {
@@ -103,6 +110,8 @@ impl Client {
                 limiter,
             }),
             deadline: None,
+            cancel: None,
+            poll: false,
         })
     }
 
@@ -125,6 +134,8 @@ impl Client {
                 limiter,
             }),
             deadline: None,
+            cancel: None,
+            poll: false,
         }
     }
 
@@ -135,8 +146,33 @@ impl Client {
     /// [`ApiError::RateLimited`] at its timeout, not later.
     pub fn with_deadline(&self, deadline: Instant) -> Client {
         Client {
-            inner: self.inner.clone(),
             deadline: Some(deadline),
+            ..self.clone()
+        }
+    }
+
+    /// A new operation on this client's budget: counted in its rate
+    /// limiter's tally until dropped, with a deadline and a cancel signal.
+    pub fn operation(&self, deadline: Option<Instant>, cancel: watch::Receiver<bool>) -> Op {
+        Op::counted(self.inner.limiter.tally(), deadline, cancel)
+    }
+
+    /// The view of this client for `op`: its calls wait no longer than the
+    /// operation's deadline and end their waits when it is cancelled.
+    pub fn within(&self, op: &Op) -> Client {
+        Client {
+            deadline: op.deadline(),
+            cancel: Some(op.cancel()),
+            ..self.clone()
+        }
+    }
+
+    /// The view of this client whose requests are polls (see
+    /// [`ratelimit`](super::ratelimit)).
+    pub fn polling(&self) -> Client {
+        Client {
+            poll: true,
+            ..self.clone()
         }
     }
 
@@ -153,12 +189,6 @@ impl Client {
     /// The endpoint in use, e.g. `https://serverless.tidbapi.com`.
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
-    }
-
-    /// The rate limit budget as this client knows it now (shared by its
-    /// clones); `None` while unknown or unlimited.
-    pub fn budget(&self) -> Option<Budget> {
-        self.inner.limiter.snapshot()
     }
 
     /// `GET /v1beta1/clusters/{clusterId}`.
@@ -365,7 +395,9 @@ impl Client {
 
     /// Sends a request; any status outside 2xx becomes an [`ApiError`].
     async fn send(&self, request: ApiRequest) -> Result<ApiResponse, ApiError> {
-        let request = request.with_deadline(self.deadline);
+        let mut request = request.with_deadline(self.deadline);
+        request.cancel = self.cancel.clone();
+        request.poll = self.poll;
         let response = self.inner.stack.send(&request).await?;
         if response.is_success() {
             Ok(response)

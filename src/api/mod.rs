@@ -33,13 +33,12 @@
 //! ```
 
 pub mod backoff;
-pub mod cancel;
 pub mod client;
 pub mod config;
 pub mod digest;
 pub mod error;
 pub mod models;
-pub mod pacing;
+pub mod op;
 pub mod ratelimit;
 pub mod retry;
 pub mod transport;
@@ -52,7 +51,7 @@ pub use models::{
     Cluster, ClusterState, ConnectionState, ConnectionType, Domain, DomainState, DomainType,
     ListPrivateLinkConnectionsResponse, PrivateLinkConnection, Region,
 };
-pub use pacing::Budget;
+pub use op::Op;
 pub use ratelimit::RateLimitOptions;
 pub use retry::RetryPolicy;
 
@@ -64,8 +63,7 @@ mod layering {
         ("error", 0),
         ("models", 0),
         ("backoff", 0),
-        ("cancel", 0),
-        ("pacing", 0),
+        ("op", 0),
         ("digest", 0),
         ("transport", 1),
         ("ratelimit", 2),

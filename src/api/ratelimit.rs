@@ -1,37 +1,46 @@
-//! The middle layer: staying under the API's per-key rate limit.
+//! The middle layer: staying under the API's per-key rate limit, with
+//! writes before polls.
 //!
 //! TiDB Cloud allows a number of requests per minute per API key and reports
 //! the budget on every answer: `X-Ratelimit-Remaining-Minute` (requests left
 //! in the window) and `X-Ratelimit-Reset` (whole seconds until the window
 //! resets). One [`RateLimiter`] is shared by every caller of a client (and
-//! its clones), so concurrent operations coordinate instead of stampeding:
+//! its clones), so concurrent operations coordinate instead of stampeding.
+//! Everything it decides comes from what it has seen: the answers' headers,
+//! its own queue and the operations' [`Tally`].
 //!
 //! * While the budget is known, each request takes one unit of it before it
 //!   is sent; at zero, callers sleep until the reset.
 //! * While it is unknown (first request, or a window just reset), a single
 //!   request goes first as a probe and the others wait for its answer.
-//! * A `429` (the key is shared with another process, or our estimate was
+//! * **Writes before polls.** A poll (a request that only asks whether
+//!   something settled; [`ApiRequest::poll`]) waits while any other request
+//!   waits for budget, and leaves the last [`reserve`] units of a window to
+//!   the others. When every operation in flight waits for a poll's answer
+//!   ([`Tally::all_waiting`]), no write can come but from a poll's answer,
+//!   so a poll may spend the reserve down to [`FLOOR`], which is kept for
+//!   other users of the key.
+//! * A `429` (the key is shared with another process, or our count was
 //!   off) means the request was not processed: every caller pauses until the
 //!   advertised reset plus a little jitter (or an exponential backoff when
 //!   no reset is given), then the request is sent again, whatever its method.
-//! * Waiting is bounded: by the request's deadline when the caller set one
-//!   (see [`Client::with_deadline`](super::Client::with_deadline)), else by
-//!   [`RateLimitOptions::max_wait`] (5 minutes) per request. A wait that
-//!   would end past the bound is not started: the request fails at once with
-//!   [`ApiError::RateLimited`], which says for how long it waited and, when
-//!   the reset is known, in how long the budget comes back.
+//! * Waiting is bounded by the request's deadline (its operation's, see
+//!   [`Op`](super::op::Op)), else by [`RateLimitOptions::max_wait`]. A wait
+//!   that would end past it is not started: the request fails at once with
+//!   [`ApiError::RateLimited`], which says when the budget comes back. A
+//!   cancelled operation's requests stop waiting at once, unsent.
 //! * A server that sends no rate limit headers is not throttled at all.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use reqwest::header::HeaderMap;
-use tokio::sync::Notify;
+use tokio::time::Instant;
 
 use super::backoff::{exponential, up_to};
 use super::error::{human_duration, ApiError};
-use super::pacing::Budget as BudgetSnapshot;
+use super::op::{cancelled, Tally};
 use super::transport::{ApiRequest, ApiResponse, Transport};
 
 /// Requests left in the current window.
@@ -42,11 +51,26 @@ pub const RESET_HEADER: &str = "x-ratelimit-reset";
 pub const LIMIT_HEADER: &str = "x-ratelimit-limit-minute";
 
 /// Two answers whose reset times differ by more than this belong to
-/// different windows (reset headers are rounded to whole seconds).
+/// different windows: reset headers are whole seconds, so two answers of
+/// one window may differ by up to one second, plus the time between them.
 const SAME_WINDOW_SLACK: Duration = Duration::from_millis(1500);
 
-/// Window assumed when an answer gives a budget but no reset time.
+/// Window assumed when an answer gives a budget but no reset time (TiDB
+/// Cloud's windows are a minute).
 const DEFAULT_WINDOW: Duration = Duration::from_secs(60);
+
+/// The units of a window that polls never take: they are for users of the
+/// key this process cannot see (another pipeline, a person in the console),
+/// and for an operation of this process that starts while a poll is out.
+pub const FLOOR: u32 = 2;
+
+/// The units polls leave to writes and reads while some operation is not
+/// waiting for a poll: a tenth of the limit (a wave of writes that
+/// Terraform's default parallelism of 10 starts at once, at 100 requests a
+/// minute), at least [`FLOOR`]; [`FLOOR`] when the limit is unknown.
+pub fn reserve(limit: Option<u32>) -> u32 {
+    limit.map_or(FLOOR, |l| l.div_ceil(10).max(FLOOR))
+}
 
 /// Tunables of the rate limit layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +111,7 @@ impl Default for RateLimitOptions {
 pub struct RateHeaders {
     pub limit: Option<u32>,
     pub remaining: Option<u32>,
-    /// Seconds until the window resets.
+    /// Seconds until the window resets, as the server said.
     pub reset_secs: Option<u64>,
 }
 
@@ -112,9 +136,6 @@ impl RateHeaders {
                 v
             }
         });
-        // A reset far beyond one window is not believed: wait at most two
-        // windows before asking again.
-        let reset_secs = reset_secs.map(|v| v.min(2 * DEFAULT_WINDOW.as_secs()));
         RateHeaders {
             limit: number(LIMIT_HEADER).map(|v| v.min(u32::MAX as f64) as u32),
             remaining: number(REMAINING_HEADER).map(|v| v.min(u32::MAX as f64) as u32),
@@ -153,6 +174,8 @@ struct State {
     consecutive_429: u32,
     /// The limit the API last reported.
     limit: Option<u32>,
+    /// Requests other than polls waiting for budget: polls wait behind them.
+    writes_waiting: u32,
 }
 
 /// Why a caller cannot send yet.
@@ -162,6 +185,16 @@ enum Wait {
     Until(Instant),
     /// Until the probe's answer arrives.
     ForProbe,
+    /// A poll held back for writes: until the state changes, at the latest
+    /// until this reset.
+    Behind(Instant),
+}
+
+/// What kind of request asks for budget, and what the operations do.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Ask {
+    poll: bool,
+    all_waiting: bool,
 }
 
 impl State {
@@ -173,11 +206,12 @@ impl State {
             blocked_until: None,
             consecutive_429: 0,
             limit: None,
+            writes_waiting: 0,
         }
     }
 
     /// Takes a unit of budget; `Ok(true)` when the request is the probe.
-    fn try_acquire(&mut self, now: Instant) -> Result<bool, Wait> {
+    fn try_acquire(&mut self, now: Instant, ask: Ask) -> Result<bool, Wait> {
         if let Some(until) = self.blocked_until {
             if now < until {
                 return Err(Wait::Until(until));
@@ -192,6 +226,7 @@ impl State {
                 self.budget = Budget::Unknown;
             }
         }
+        let reserve = reserve(self.limit);
         let probe = match &mut self.budget {
             Budget::Unlimited => false,
             Budget::Known {
@@ -199,13 +234,22 @@ impl State {
                 reset_at,
                 margin,
             } => {
-                if *remaining == 0 {
-                    return Err(Wait::Until(*reset_at + *margin));
+                let reset = *reset_at + *margin;
+                if *remaining == 0 || (ask.poll && *remaining <= FLOOR) {
+                    return Err(Wait::Until(reset));
+                }
+                let held = ask.poll
+                    && (self.writes_waiting > 0 || (*remaining <= reserve && !ask.all_waiting));
+                if held {
+                    return Err(Wait::Behind(reset));
                 }
                 *remaining -= 1;
                 false
             }
             Budget::Unknown if self.probing => return Err(Wait::ForProbe),
+            Budget::Unknown if ask.poll && self.writes_waiting > 0 => {
+                return Err(Wait::Behind(now + DEFAULT_WINDOW))
+            }
             Budget::Unknown => {
                 self.probing = true;
                 true
@@ -291,7 +335,9 @@ impl State {
 #[derive(Debug)]
 pub struct RateLimiter {
     state: Mutex<State>,
-    changed: Notify,
+    /// The operations in flight; its `changed` also wakes callers waiting
+    /// here whenever this state changes.
+    tally: Arc<Tally>,
     options: RateLimitOptions,
 }
 
@@ -299,7 +345,7 @@ impl RateLimiter {
     pub fn new(options: RateLimitOptions) -> Self {
         RateLimiter {
             state: Mutex::new(State::new()),
-            changed: Notify::new(),
+            tally: Arc::new(Tally::default()),
             options,
         }
     }
@@ -308,31 +354,9 @@ impl RateLimiter {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The budget as this process knows it now, for pacing optional
-    /// requests (see [`pacing`](super::pacing)); `None` while it is unknown
-    /// (no answer yet, or the window reset) or unlimited.
-    pub fn snapshot(&self) -> Option<BudgetSnapshot> {
-        let now = Instant::now();
-        let state = self.lock();
-        if let Some(until) = state.blocked_until.filter(|u| *u > now) {
-            return Some(BudgetSnapshot {
-                limit: state.limit,
-                remaining: 0,
-                reset_in: until - now,
-            });
-        }
-        match state.budget {
-            Budget::Known {
-                remaining,
-                reset_at,
-                margin,
-            } if reset_at + margin > now => Some(BudgetSnapshot {
-                limit: state.limit,
-                remaining,
-                reset_in: reset_at + margin - now,
-            }),
-            _ => None,
-        }
+    /// The operations whose requests this limiter serves.
+    pub fn tally(&self) -> Arc<Tally> {
+        self.tally.clone()
     }
 
     fn jitter(&self) -> Duration {
@@ -341,15 +365,20 @@ impl RateLimiter {
 
     /// Waits until a request may be sent, or says it is [`Refused`] when that
     /// would take past `end`.
-    async fn acquire(&self, end: Instant) -> Result<Permit<'_>, Refused> {
+    async fn acquire(&self, end: Instant, poll: bool) -> Result<Permit<'_>, Refused> {
         let mut logged = false;
+        let _queued = (!poll).then(|| WriteWaiting::new(self));
         loop {
             // Register for wake-ups before looking, so none is missed.
-            let changed = self.changed.notified();
+            let changed = self.tally.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            let outcome = self.lock().try_acquire(Instant::now());
-            match outcome {
+            let ask = Ask {
+                poll,
+                all_waiting: poll && self.tally.all_waiting(),
+            };
+            let outcome = self.lock().try_acquire(Instant::now(), ask);
+            let until = match outcome {
                 Ok(probe) => {
                     return Ok(Permit {
                         limiter: self,
@@ -357,41 +386,64 @@ impl RateLimiter {
                         done: false,
                     })
                 }
+                Err(Wait::Until(until)) if until > end => {
+                    return Err(Refused {
+                        back_at: Some(until),
+                    })
+                }
                 Err(Wait::Until(until)) => {
-                    if until > end {
-                        return Err(Refused {
-                            back_at: Some(until),
-                        });
-                    }
-                    if !logged {
-                        let wait = until.saturating_duration_since(Instant::now());
-                        if wait >= Duration::from_secs(5) {
-                            log::info!(
-                                "TiDB Cloud API rate limit reached: waiting {} for the window to reset",
-                                human_duration(wait)
-                            );
-                        } else {
-                            log::debug!(
-                                "TiDB Cloud API rate limit: waiting {wait:.1?} for the window to reset"
-                            );
-                        }
+                    if !logged && !poll {
+                        log_wait(until.saturating_duration_since(Instant::now()));
                         logged = true;
                     }
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
-                        _ = &mut changed => {}
+                    until
+                }
+                Err(Wait::Behind(reset)) => reset.min(end),
+                Err(Wait::ForProbe) => end,
+            };
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {
+                    if until >= end && Instant::now() >= end {
+                        let back_at = match outcome {
+                            Err(Wait::Behind(reset)) => Some(reset),
+                            _ => None,
+                        };
+                        return Err(Refused { back_at });
                     }
                 }
-                Err(Wait::ForProbe) => {
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(end)) => {
-                            return Err(Refused { back_at: None })
-                        }
-                        _ = &mut changed => {}
-                    }
-                }
+                _ = &mut changed => {}
             }
         }
+    }
+}
+
+fn log_wait(wait: Duration) {
+    if wait >= Duration::from_secs(5) {
+        log::info!(
+            "TiDB Cloud API rate limit reached: waiting {} for the window to reset",
+            human_duration(wait)
+        );
+    } else {
+        log::debug!("TiDB Cloud API rate limit: waiting {wait:.1?} for the window to reset");
+    }
+}
+
+/// Counts a request other than a poll as waiting for budget.
+struct WriteWaiting<'a>(&'a RateLimiter);
+
+impl<'a> WriteWaiting<'a> {
+    fn new(limiter: &'a RateLimiter) -> Self {
+        limiter.lock().writes_waiting += 1;
+        WriteWaiting(limiter)
+    }
+}
+
+impl Drop for WriteWaiting<'_> {
+    fn drop(&mut self) {
+        let mut s = self.0.lock();
+        s.writes_waiting = s.writes_waiting.saturating_sub(1);
+        drop(s);
+        self.0.tally.changed.notify_waiters();
     }
 }
 
@@ -421,7 +473,7 @@ impl Permit<'_> {
             &limiter.options,
             jitter,
         );
-        limiter.changed.notify_waiters();
+        limiter.tally.changed.notify_waiters();
         pause
     }
 }
@@ -430,7 +482,7 @@ impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if !self.done {
             self.limiter.lock().abandon(self.probe);
-            self.limiter.changed.notify_waiters();
+            self.limiter.tally.changed.notify_waiters();
         }
     }
 }
@@ -450,7 +502,7 @@ impl<T> RateLimited<T> {
         }
     }
 
-    /// The shared limiter, to read its [`snapshot`](RateLimiter::snapshot).
+    /// The shared limiter.
     pub fn limiter(&self) -> Arc<RateLimiter> {
         self.limiter.clone()
     }
@@ -466,8 +518,16 @@ impl<T: Transport> Transport for RateLimited<T> {
         let mut answered_429 = 0;
         let mut last_429: Option<ApiResponse> = None;
         loop {
-            // Not sent yet: a stop may still end this wait (see `cancel`).
-            let Some(acquired) = super::cancel::queued(self.limiter.acquire(end)).await else {
+            // Not sent yet: a cancel ends this wait, and nothing is lost.
+            let acquired = match &request.cancel {
+                Some(cancel) => tokio::select! {
+                    biased;
+                    _ = cancelled(cancel.clone()) => None,
+                    a = self.limiter.acquire(end, request.poll) => Some(a),
+                },
+                None => Some(self.limiter.acquire(end, request.poll).await),
+            };
+            let Some(acquired) = acquired else {
                 return Err(request.transport_error(
                     "stopped while waiting for rate limit budget; the request was not sent".into(),
                     false,
@@ -554,6 +614,11 @@ fn exhausted(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const WRITE: Ask = Ask {
+        poll: false,
+        all_waiting: false,
+    };
     use reqwest::header::HeaderValue;
     use reqwest::Method;
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -586,9 +651,10 @@ mod tests {
         assert_eq!((h.remaining, h.reset_secs), (Some(0), Some(2)));
         let h = RateHeaders::parse(&headers(Some("lots"), Some("-3")));
         assert_eq!((h.remaining, h.reset_secs), (None, None));
-        // A reset of a day is not believed: two windows at most.
-        let h = RateHeaders::parse(&headers(Some("0"), Some("86400")));
-        assert_eq!(h.reset_secs, Some(120));
+        // The server's reset is kept as it said, however long: no wait
+        // passes its deadline anyway, and messages say when it comes back.
+        let h = RateHeaders::parse(&headers(Some("0"), Some("150")));
+        assert_eq!(h.reset_secs, Some(150));
         assert_eq!(
             RateHeaders::parse(&HeaderMap::new()),
             RateHeaders::default()
@@ -616,21 +682,21 @@ mod tests {
         let opts = RateLimitOptions::default();
         let t0 = Instant::now();
         let mut s = State::new();
-        assert_eq!(s.try_acquire(t0), Ok(true));
-        assert_eq!(s.try_acquire(t0), Err(Wait::ForProbe));
+        assert_eq!(s.try_acquire(t0, WRITE), Ok(true));
+        assert_eq!(s.try_acquire(t0, WRITE), Err(Wait::ForProbe));
         // The probe's answer: 19 left. Nothing else in flight.
         s.complete(true, 200, rh(19, 2), t0, &opts, Duration::ZERO);
         for _ in 0..19 {
-            assert_eq!(s.try_acquire(t0), Ok(false));
+            assert_eq!(s.try_acquire(t0, WRITE), Ok(false));
         }
         let reset = t0 + Duration::from_secs(2);
-        assert_eq!(s.try_acquire(t0), Err(Wait::Until(reset)));
+        assert_eq!(s.try_acquire(t0, WRITE), Err(Wait::Until(reset)));
         // After the reset, one probe again.
-        assert_eq!(s.try_acquire(reset), Ok(true));
-        assert_eq!(s.try_acquire(reset), Err(Wait::ForProbe));
+        assert_eq!(s.try_acquire(reset, WRITE), Ok(true));
+        assert_eq!(s.try_acquire(reset, WRITE), Err(Wait::ForProbe));
         s.abandon(true);
         assert_eq!(
-            s.try_acquire(reset),
+            s.try_acquire(reset, WRITE),
             Ok(true),
             "a failed probe frees the way"
         );
@@ -644,7 +710,7 @@ mod tests {
         s.complete(false, 200, rh(10, 60), t0, &opts, Duration::ZERO);
         assert!(matches!(s.budget, Budget::Known { remaining: 10, .. }));
         for _ in 0..3 {
-            s.try_acquire(t0).unwrap();
+            s.try_acquire(t0, WRITE).unwrap();
         }
         // Another process used the key: the server says fewer than we think.
         s.complete(false, 200, rh(2, 60), t0, &opts, Duration::ZERO);
@@ -663,12 +729,12 @@ mod tests {
         let t0 = Instant::now();
         let mut s = State::new();
         s.complete(false, 200, rh(50, 60), t0, &opts, Duration::ZERO);
-        s.try_acquire(t0).unwrap();
+        s.try_acquire(t0, WRITE).unwrap();
         let pause = s.complete(false, 429, rh(0, 5), t0, &opts, Duration::from_millis(100));
         assert_eq!(pause, Some(Duration::from_millis(5100)));
         let until = t0 + Duration::from_millis(5100);
-        assert_eq!(s.try_acquire(t0), Err(Wait::Until(until)));
-        assert_eq!(s.try_acquire(until), Ok(true), "then one probe");
+        assert_eq!(s.try_acquire(t0, WRITE), Err(Wait::Until(until)));
+        assert_eq!(s.try_acquire(until, WRITE), Ok(true), "then one probe");
 
         // Reset "0" still waits the minimum; no header backs off exponentially.
         let mut s = State::new();
@@ -689,10 +755,10 @@ mod tests {
         let opts = RateLimitOptions::default();
         let t0 = Instant::now();
         let mut s = State::new();
-        assert_eq!(s.try_acquire(t0), Ok(true));
+        assert_eq!(s.try_acquire(t0, WRITE), Ok(true));
         s.complete(true, 200, RateHeaders::default(), t0, &opts, Duration::ZERO);
         for _ in 0..1000 {
-            assert_eq!(s.try_acquire(t0), Ok(false));
+            assert_eq!(s.try_acquire(t0, WRITE), Ok(false));
         }
     }
 

@@ -15,7 +15,9 @@
 //! The answer records how many attempts it took, so that a 404 to a retried
 //! DELETE or detach can be told apart (an earlier attempt did the job).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 
@@ -131,12 +133,16 @@ impl<T: Transport> Transport for Retrying<T> {
                 request.method,
                 request.path
             );
-            // A stop ends the pause: the next attempt is not sent.
-            if super::cancel::queued(tokio::time::sleep(delay))
-                .await
-                .is_none()
-            {
-                return result;
+            // A cancel ends the pause: the next attempt is not sent.
+            let cancel = request.cancel.clone();
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = async move {
+                    match cancel {
+                        Some(c) => super::op::cancelled(c).await,
+                        None => std::future::pending().await,
+                    }
+                } => return result,
             }
             attempt += 1;
         }

@@ -80,7 +80,13 @@ pub struct ApiRequest {
     pub idempotent: bool,
     /// The caller's deadline: no layer waits (for the rate limit, or before
     /// a retry) past it.
-    pub deadline: Option<Instant>,
+    pub deadline: Option<tokio::time::Instant>,
+    /// The caller's cancel signal: once `true`, no layer waits any longer
+    /// (a request already sent still runs to its answer).
+    pub cancel: Option<tokio::sync::watch::Receiver<bool>>,
+    /// Set for a request that only asks whether something settled: it waits
+    /// behind every other request for rate limit budget (see `ratelimit`).
+    pub poll: bool,
 }
 
 impl ApiRequest {
@@ -92,6 +98,8 @@ impl ApiRequest {
             read_only: false,
             idempotent: false,
             deadline: None,
+            cancel: None,
+            poll: false,
         }
     }
 
@@ -103,8 +111,16 @@ impl ApiRequest {
     }
 
     /// Bounds every wait of this request by `deadline`.
-    pub fn with_deadline(mut self, deadline: Option<Instant>) -> Self {
+    pub fn with_deadline(mut self, deadline: Option<tokio::time::Instant>) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// Bounds every wait of this request by the operation's deadline and
+    /// ends it on the operation's cancel signal.
+    pub fn within(mut self, op: &super::op::Op) -> Self {
+        self.deadline = op.deadline();
+        self.cancel = Some(op.cancel());
         self
     }
 

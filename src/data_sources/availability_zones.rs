@@ -49,13 +49,17 @@ impl DataSource<ProviderData> for AvailabilityZonesDataSource {
                 return out;
             }
         };
-        let client = match data.client() {
-            Ok(c) => c,
+        let (_op, client) = match data
+            .op(&ctx.stop, None)
+            .and_then(|op| Ok((data.client_within(&op)?, op)))
+        {
+            Ok((client, op)) => (op, client),
             Err(d) => {
                 out.diags.push(d);
                 return out;
             }
         };
+        let client = &client;
         let cluster_id = config.str_attr("cluster_id").unwrap_or_default();
         let cluster = match data.clusters.get(client, cluster_id).await {
             Ok(c) => c,

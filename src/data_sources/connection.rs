@@ -76,13 +76,17 @@ impl DataSource<ProviderData> for PrivateLinkConnectionDataSource {
 
     async fn read(&self, ctx: &Context<ProviderData>, config: &Value) -> ReadOutcome {
         let mut out = ReadOutcome::default();
-        let (data, client) = match ctx.data().and_then(|data| Ok((data, data.client()?))) {
-            Ok(dc) => dc,
+        let (data, _op, client) = match ctx.data().and_then(|data| {
+            let op = data.op(&ctx.stop, None)?;
+            Ok((data, data.client_within(&op)?, op))
+        }) {
+            Ok((data, client, op)) => (data, op, client),
             Err(d) => {
                 out.diags.push(d);
                 return out;
             }
         };
+        let client = &client;
         let cluster_id = config.str_attr("cluster_id").unwrap_or_default();
         let id = match (
             config.str_attr("private_link_connection_id"),

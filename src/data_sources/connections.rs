@@ -40,8 +40,11 @@ impl DataSource<ProviderData> for PrivateLinkConnectionsDataSource {
 
     async fn read(&self, ctx: &Context<ProviderData>, config: &Value) -> ReadOutcome {
         let mut out = ReadOutcome::default();
-        let client = match ctx.data().and_then(ProviderData::client) {
-            Ok(c) => c,
+        let (_op, client) = match ctx.data().and_then(|d| {
+            d.op(&ctx.stop, None)
+                .and_then(|op| Ok((d.client_within(&op)?, op)))
+        }) {
+            Ok((client, op)) => (op, client),
             Err(d) => {
                 out.diags.push(d);
                 return out;

@@ -1,13 +1,12 @@
 //! A small Terraform provider framework: values and their codecs, schemas,
 //! diagnostics with attribute paths, the traits resources and data sources
-//! implement, the generic planning rules, the generic poller and the tfplugin6
+//! implement, the generic planning rules and the tfplugin6
 //! server.
 
 pub mod codec;
 pub mod diag;
 pub mod docs;
 pub mod plan;
-pub mod poll;
 pub mod resource;
 pub mod schema;
 pub mod server;

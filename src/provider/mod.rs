@@ -16,7 +16,6 @@ use crate::framework::{
     Attribute, DataSource, Diagnostic, Diagnostics, Function, Provider, Resource, Schema, Value,
 };
 use crate::resources;
-use crate::services::settle_memory::{self, SettleMemory};
 use crate::services::validate;
 use crate::services::ProviderData;
 
@@ -28,19 +27,18 @@ pub const DEFAULT_ENDPOINT: &str = "https://serverless.tidbapi.com";
 pub const ENV_PUBLIC_KEY: &str = "TIDBCLOUD_PUBLIC_KEY";
 pub const ENV_PRIVATE_KEY: &str = "TIDBCLOUD_PRIVATE_KEY";
 pub const ENV_ENDPOINT: &str = "TIDBCLOUD_SERVERLESS_ENDPOINT";
-/// Where settle times are remembered between runs: a file path, or `off`.
+/// Named a file where earlier versions remembered settle times between
+/// runs. The provider keeps nothing outside Terraform's state now: a set
+/// variable is ignored with a warning, and the file is left alone.
 pub const ENV_SETTLE_TIMES: &str = "TIDBCLOUD_SETTLE_TIMES_FILE";
 
-/// Where this process remembers how long operations take at `endpoint`:
-/// `TIDBCLOUD_SETTLE_TIMES_FILE` (`off` or empty: nowhere), else the user's
-/// cache directory.
-fn settle_memory_for(endpoint: &str) -> Option<SettleMemory> {
-    let path = match std::env::var_os(ENV_SETTLE_TIMES) {
-        Some(v) if v.is_empty() || v == "off" => return None,
-        Some(v) => std::path::PathBuf::from(v),
-        None => settle_memory::default_path()?,
-    };
-    Some(SettleMemory::new(path, endpoint))
+/// The warning for a set [`ENV_SETTLE_TIMES`].
+fn settle_times_ignored() -> Option<Diagnostic> {
+    std::env::var_os(ENV_SETTLE_TIMES)?;
+    Some(Diagnostic::warning(
+        "TIDBCLOUD_SETTLE_TIMES_FILE is ignored",
+        "This provider no longer remembers settle times between runs: it keeps nothing outside Terraform's state, and learns how long operations take within each run. The variable is ignored, and the file it names is left as it is (delete it if you like); unset the variable to silence this warning.",
+    ))
 }
 
 /// The `tidbcloud` provider.
@@ -145,14 +143,17 @@ impl Provider for TidbCloudProvider {
         } else {
             Some(format!("terraform/{terraform_version}"))
         };
-        let memory = settle_memory_for(&endpoint);
+        if let Some(warning) = settle_times_ignored() {
+            log::warn!("{ENV_SETTLE_TIMES} is set and ignored");
+            diags.push(warning);
+        }
         match api::Client::new(api::ClientConfig {
             endpoint,
             public_key,
             private_key,
             user_agent_suffix: suffix,
         }) {
-            Ok(client) => (Some(ProviderData::new(client, memory)), diags),
+            Ok(client) => (Some(ProviderData::new(client)), diags),
             Err(e) => {
                 diags.push(
                     Diagnostic::error("Invalid provider configuration", e.to_string())

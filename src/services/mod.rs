@@ -16,10 +16,8 @@
 //! * [`errors`]: the diagnostics for API failures.
 //! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
 //!   place that waits for an object to settle.
-//! * [`watcher`]: one watcher per cluster that serves every wait, its polls
-//!   paced by the rate limit budget.
-//! * [`settle_memory`]: the watcher's settle time estimates, remembered
-//!   between provider processes in a small file.
+//! * [`watch`]: one watcher per cluster that serves every wait, and its
+//!   [`schedule`](watch::schedule), a pure function of what was observed.
 
 pub mod cloud;
 mod cluster_cache;
@@ -29,11 +27,10 @@ pub mod domains;
 pub mod errors;
 pub mod ownership;
 mod provider_data;
-pub mod settle_memory;
 mod snapshots;
 pub mod validate;
 pub mod waits;
-pub mod watcher;
+pub mod watch;
 
 pub use cluster_cache::ClusterCache;
 pub use ownership::Ownership;

@@ -2,10 +2,11 @@
 //! configured.
 
 use crate::api;
-use crate::framework::Diagnostic;
+use std::time::Duration;
 
-use super::settle_memory::SettleMemory;
-use super::watcher::Watchers;
+use crate::framework::{Diagnostic, StopSignal};
+
+use super::watch::Watchers;
 use super::{ClusterCache, ConnectionSnapshots, Ownership};
 
 /// The API client (when the configuration is known) and the caches shared
@@ -24,11 +25,10 @@ pub struct ProviderData {
 }
 
 impl ProviderData {
-    /// Data with a client; `memory` is where settle times are remembered
-    /// between processes (`None`: not at all).
-    pub fn new(client: api::Client, memory: Option<SettleMemory>) -> ProviderData {
+    /// Data with a client.
+    pub fn new(client: api::Client) -> ProviderData {
         ProviderData {
-            watchers: Some(Watchers::new(client.clone(), memory)),
+            watchers: Some(Watchers::new(client.clone())),
             client: Some(client),
             unavailable: None,
             clusters: ClusterCache::default(),
@@ -56,6 +56,19 @@ impl ProviderData {
         self.watchers.as_ref().ok_or_else(|| {
             Diagnostic::error("Provider not configured", "The provider has no API client.")
         })
+    }
+
+    /// The context of one operation (one Terraform RPC): its requests wait
+    /// no longer than `timeout` from now (without one, the client's own
+    /// bound per request) and stop waiting on `stop`.
+    pub fn op(&self, stop: &StopSignal, timeout: Option<Duration>) -> Result<api::Op, Diagnostic> {
+        let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
+        Ok(self.client()?.operation(deadline, stop.receiver()))
+    }
+
+    /// The client for `op`'s requests, or why there is none.
+    pub fn client_within(&self, op: &api::Op) -> Result<api::Client, Diagnostic> {
+        Ok(self.client()?.within(op))
     }
 
     /// The API client, or an error diagnostic explaining why there is none.

@@ -1,29 +1,30 @@
 //! Waiting for TiDB Cloud objects, in one place: the finders (an object or
 //! a typed "not found"), their statuses as typed states, and the typed
 //! waits the resources call. The waits are served by the cluster's
-//! [`watcher`](super::watcher): one listing per tick for every waiting
-//! connection of a cluster, one GET per tick for every domain wait on a
-//! connection, paced by the rate limit budget.
-
-use std::time::{Duration, Instant};
+//! [`watch`](super::watch)er: one listing per poll for every waiting
+//! connection of a cluster, one GET per poll for every domain wait on a
+//! connection. Every wait ends at its operation's deadline or cancel.
 
 use std::future::Future;
+use std::time::Duration;
 
-use super::watcher::{stopped_before_sending, Kind, Watchers};
+use tokio::time::Instant;
+
+use super::watch::{stopped_before_sending, Kind, Watchers};
+pub use super::watch::{Poll, WaitError};
+use crate::api::op::cancelled;
 use crate::api::{
-    ApiError, AttachDomain, Client, ConnectionState, DomainState, PrivateLinkConnection,
+    ApiError, AttachDomain, Client, ConnectionState, DomainState, Op, PrivateLinkConnection,
 };
-use crate::framework::poll::{self, Poll, Transient};
-use crate::framework::StopSignal;
 
 use super::domains::{self, Phase};
 
-/// Why a wait ended without a settled object.
-pub type WaitError<T> = poll::WaitError<T, ApiError>;
-
-impl Transient for ApiError {
-    fn is_transient(&self) -> bool {
-        ApiError::is_transient(self)
+/// Runs `call` unless `op` is cancelled first (`None` then). For calls
+/// that change nothing: a read dropped mid-flight loses nothing.
+pub async fn unless_cancelled<T>(op: &Op, call: impl Future<Output = T>) -> Option<T> {
+    tokio::select! {
+        out = call => Some(out),
+        () = cancelled(op.cancel()) => None,
     }
 }
 
@@ -127,11 +128,10 @@ pub fn attachment_state(a: &AttachDomain) -> DomainState {
 /// PENDING_ACCEPTANCE unless `wait_for_active`.
 pub async fn wait_connection_created(
     watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     cluster_id: &str,
     id: &str,
     wait_for_active: bool,
-    timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
     let started = Instant::now();
     let what = if wait_for_active {
@@ -140,7 +140,7 @@ pub async fn wait_connection_created(
         "settle"
     };
     watch
-        .wait(cluster_id, id, Kind::Create, stop, timeout, |c| {
+        .wait(op, cluster_id, id, Kind::Create, |c| {
             let Some(c) = c else {
                 return Poll::Gone(format!("connection {id}"));
             };
@@ -161,14 +161,13 @@ pub async fn wait_connection_created(
 /// cannot leave for ACTIVE (FAILED, DELETING). Acceptance may happen meanwhile.
 pub async fn wait_connection_active(
     watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     cluster_id: &str,
     id: &str,
-    timeout: Duration,
 ) -> Result<PrivateLinkConnection, WaitError<PrivateLinkConnection>> {
     let started = Instant::now();
     watch
-        .wait(cluster_id, id, Kind::Observe, stop, timeout, |c| {
+        .wait(op, cluster_id, id, Kind::Observe, |c| {
             let Some(c) = c else {
                 return Poll::Gone(format!("connection {id}"));
             };
@@ -189,14 +188,13 @@ pub async fn wait_connection_active(
 /// seen tells how far it got.
 pub async fn wait_connection_deleted(
     watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     cluster_id: &str,
     id: &str,
-    timeout: Duration,
 ) -> Result<(), WaitError<PrivateLinkConnection>> {
     let started = Instant::now();
     watch
-        .wait(cluster_id, id, Kind::Delete, stop, timeout, |c| match c {
+        .wait(op, cluster_id, id, Kind::Delete, |c| match c {
             None => Poll::Done(None),
             Some(c) => {
                 progress("be deleted", started, c);
@@ -205,7 +203,7 @@ pub async fn wait_connection_deleted(
         })
         .await
         .map(|_| ())
-        .map_err(poll::WaitError::flatten)
+        .map_err(WaitError::flatten)
 }
 
 /// After an attach: waits until every domain of the attachment is settled
@@ -213,41 +211,33 @@ pub async fn wait_connection_deleted(
 /// with its connection.
 pub async fn wait_attachment_settled(
     watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     cluster_id: &str,
     connection_id: &str,
     attach_id: &str,
-    timeout: Duration,
 ) -> Result<(AttachDomain, PrivateLinkConnection), WaitError<(AttachDomain, PrivateLinkConnection)>>
 {
     let started = Instant::now();
     watch
-        .wait(
-            cluster_id,
-            connection_id,
-            Kind::Attach,
-            stop,
-            timeout,
-            |c| {
-                let Some(c) = c else {
-                    return Poll::Gone(format!("connection {connection_id}"));
-                };
-                let Some(a) = find_attachment(c, attach_id).cloned() else {
-                    return Poll::Gone(format!("attachment {attach_id}"));
-                };
-                match domains::attachment_phase(&a) {
-                    Phase::Settled | Phase::Failed => Poll::Done((a, c.clone())),
-                    Phase::Transitional => {
-                        log::info!(
-                            "waiting for the domains of attachment {attach_id} to settle: {} after {}",
-                            attachment_state(&a),
-                            waited(started)
-                        );
-                        Poll::Pending((a, c.clone()))
-                    }
+        .wait(op, cluster_id, connection_id, Kind::Attach, |c| {
+            let Some(c) = c else {
+                return Poll::Gone(format!("connection {connection_id}"));
+            };
+            let Some(a) = find_attachment(c, attach_id).cloned() else {
+                return Poll::Gone(format!("attachment {attach_id}"));
+            };
+            match domains::attachment_phase(&a) {
+                Phase::Settled | Phase::Failed => Poll::Done((a, c.clone())),
+                Phase::Transitional => {
+                    log::info!(
+                        "waiting for the domains of attachment {attach_id} to settle: {} after {}",
+                        attachment_state(&a),
+                        waited(started)
+                    );
+                    Poll::Pending((a, c.clone()))
                 }
-            },
-        )
+            }
+        })
         .await
 }
 
@@ -255,40 +245,32 @@ pub async fn wait_attachment_settled(
 /// the last state seen tells how far it got.
 pub async fn wait_attachment_detached(
     watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     cluster_id: &str,
     connection_id: &str,
     attach_id: &str,
-    timeout: Duration,
 ) -> Result<(), WaitError<DomainState>> {
     let started = Instant::now();
     watch
-        .wait(
-            cluster_id,
-            connection_id,
-            Kind::Detach,
-            stop,
-            timeout,
-            |c| {
-                let Some(c) = c else {
-                    return Poll::Done(None);
-                };
-                match find_attachment(c, attach_id) {
-                    None => Poll::Done(None),
-                    Some(a) => {
-                        let state = attachment_state(a);
-                        log::info!(
-                            "waiting for attachment {attach_id} to be detached: {state} after {}",
-                            waited(started)
-                        );
-                        Poll::Pending(Some(state))
-                    }
+        .wait(op, cluster_id, connection_id, Kind::Detach, |c| {
+            let Some(c) = c else {
+                return Poll::Done(None);
+            };
+            match find_attachment(c, attach_id) {
+                None => Poll::Done(None),
+                Some(a) => {
+                    let state = attachment_state(a);
+                    log::info!(
+                        "waiting for attachment {attach_id} to be detached: {state} after {}",
+                        waited(started)
+                    );
+                    Poll::Pending(Some(state))
                 }
-            },
-        )
+            }
+        })
         .await
         .map(|_| ())
-        .map_err(poll::WaitError::flatten)
+        .map_err(WaitError::flatten)
 }
 
 // ---- removals ----------------------------------------------------------------------------
@@ -328,8 +310,7 @@ pub enum RemovalError {
 /// and it is sent again (backing off, up to `attempts` times) unless the
 /// object is gone or going away. A 404 means done.
 pub async fn remove<S, SF, R, RF>(
-    watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     attempts: usize,
     send: S,
     read_back: R,
@@ -341,19 +322,18 @@ where
     RF: Future<Output = Result<Seen, ApiError>>,
 {
     let started = Instant::now();
-    let mut pause = Duration::ZERO;
     let mut sent = 0;
     loop {
         sent += 1;
-        let e = match watch.mutate(stop, send()).await {
+        let e = match send().await {
             Ok(()) => return Ok(Removal::Accepted),
             Err(e) if e.is_not_found() => return Ok(Removal::Gone),
-            Err(e) if stopped_before_sending(stop, &e) => return Err(RemovalError::NotSent(e)),
+            Err(e) if stopped_before_sending(op, &e) => return Err(RemovalError::NotSent(e)),
             Err(e) if e.is_transient() || e.outcome_unknown() => e,
             Err(e) => return Err(RemovalError::Failed(e)),
         };
         log::warn!("{e}; checking whether it is going away before sending it again");
-        match poll::unless_stopped(stop, read_back()).await {
+        match unless_cancelled(op, read_back()).await {
             None => return Err(RemovalError::Interrupted(e)),
             Some(Ok(Seen::Gone)) => return Ok(Removal::Gone),
             Some(Ok(Seen::GoingAway)) => return Ok(Removal::Accepted),
@@ -363,8 +343,10 @@ where
         if sent >= attempts {
             return Err(RemovalError::Failed(e));
         }
-        pause = poll::next_interval(pause, started.elapsed());
-        if poll::unless_stopped(stop, tokio::time::sleep(pause))
+        // The transport's own retries are spent: pause as a wait would,
+        // a second or a tenth of the time so far.
+        let pause = Duration::from_secs(1).max(started.elapsed() / 10);
+        if unless_cancelled(op, tokio::time::sleep(pause))
             .await
             .is_none()
         {

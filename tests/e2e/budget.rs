@@ -157,56 +157,54 @@ fn creates_started_together_share_the_listing_they_need_first() {
 }
 
 #[test]
-fn settle_times_learned_by_one_run_cut_the_polls_of_the_next() {
-    // Every Terraform command starts a new provider process. The first one
-    // to wait for a kind of operation learns how long it takes by polling
-    // closely (about once a second for a 4 s operation); the processes
-    // after it start from what it learned, kept in the settle times file,
-    // and look first near that time.
-    const N: u64 = 3;
-    let sim = Sim::start(&["--transition-delay-ms", "4000"]);
-    let tf = Tf::new(Some(&sim));
-    tf.write(&connections(N));
+fn a_settle_times_file_is_ignored_with_a_warning_and_left_alone() {
+    // Earlier versions remembered settle times in a file outside the
+    // state. Nothing is kept outside Terraform's state now: a set variable
+    // is ignored with a warning, the file it names is not touched (even
+    // when it is not a regular file), and nothing is written under HOME.
+    let sim = Sim::start(&["--transition-delay-ms", "100"]);
+    let mut tf = Tf::new(Some(&sim));
+    let home = tf.path().join("home");
+    std::fs::create_dir(&home).unwrap();
     let file = tf.path().join("settle-times.json");
-    let listings = |what: &str| {
-        let stats = sim.stats();
-        eprintln!("{what}: {}", summary(&stats));
-        sim.post("/_sim/stats/reset", json!({}));
-        route(&stats, LIST)
-    };
-    sim.post("/_sim/stats/reset", json!({}));
-    tf.apply();
-    let first = listings("first apply");
-    let remembered: Value =
-        serde_json::from_slice(&std::fs::read(&file).expect("the settle times file")).unwrap();
-    let times = &remembered["endpoints"][sim.url.trim_end_matches('/')]["settle_ms"];
-    let create_ms = times["create"]
-        .as_u64()
-        .unwrap_or_else(|| panic!("{remembered}"));
-    assert!(
-        (4000..6000).contains(&create_ms),
-        "a create takes 4 s here, remembered {create_ms} ms: {remembered}"
+    let before = br#"{"version":1,"endpoints":{}}"#;
+    std::fs::write(&file, before).unwrap();
+    tf.set_env("TIDBCLOUD_SETTLE_TIMES_FILE", &file.display().to_string());
+    tf.set_env("HOME", &home.display().to_string());
+    tf.set_env("XDG_CACHE_HOME", &home.join(".cache").display().to_string());
+    tf.write(&connections(1));
+    let applied = tf.apply();
+    let said = applied.all();
+    assert_eq!(
+        said.matches("TIDBCLOUD_SETTLE_TIMES_FILE is ignored")
+            .count(),
+        1,
+        "one warning: {said}"
     );
-    tf.destroy();
-    listings("destroy");
-    tf.apply();
-    let second = listings("second apply");
-    // The first apply: the listing the creates are reconciled against, and
-    // about one a second until they settle. The second: that listing, and
-    // one or two polls near the remembered time.
-    assert!(
-        second + 2 <= first,
-        "the second apply sent {second} listings, the first {first}"
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the file is left alone"
     );
-    // Turned off, nothing is read or written.
+    let mut left: Vec<_> = walk(&home);
+    left.retain(|p| !p.starts_with(home.join(".terraform.d")));
+    assert!(left.is_empty(), "nothing written under HOME: {left:?}");
     tf.destroy();
-    std::fs::remove_file(&file).unwrap();
-    let mut off = Tf::new(Some(&sim));
-    off.set_env("TIDBCLOUD_SETTLE_TIMES_FILE", "off");
-    std::fs::copy(tf.path().join("main.tf"), off.path().join("main.tf")).unwrap();
-    off.apply();
-    assert!(!file.exists() && !off.path().join("settle-times.json").exists());
-    off.destroy();
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+}
+
+/// Every file below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// The floor the benchmark prints beside each apply and destroy row.

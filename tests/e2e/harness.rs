@@ -128,12 +128,6 @@ impl Tf {
             ),
             ("CHECKPOINT_DISABLE".to_string(), "1".to_string()),
             ("TF_IN_AUTOMATION".to_string(), "1".to_string()),
-            // Settle times are remembered per working directory, as on a
-            // user's machine, and never from another test.
-            (
-                "TIDBCLOUD_SETTLE_TIMES_FILE".to_string(),
-                dir.path().join("settle-times.json").display().to_string(),
-            ),
         ];
         if let Some(sim) = sim {
             env.extend(sim.provider_env());

@@ -32,8 +32,7 @@ pub fn bare_command() -> Command {
     ] {
         cmd.env_remove(k);
     }
-    // Nothing learned in one test reaches another through the user's cache.
-    cmd.env("TIDBCLOUD_SETTLE_TIMES_FILE", "off");
+    cmd.env_remove("TIDBCLOUD_SETTLE_TIMES_FILE");
     cmd
 }
 

@@ -24,18 +24,21 @@
 //! answer was lost then may adopt the other's connection.
 
 use std::collections::HashSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::read::created_state;
 use super::{DEFAULT_CREATE_TIMEOUT, TYPE_NAME};
-use crate::api::{ApiError, ConnectionState, PrivateLinkConnection as Connection};
-use crate::framework::poll::unless_stopped;
+use crate::api::{ApiError, ConnectionState, Op, PrivateLinkConnection as Connection};
 use crate::framework::timeouts;
-use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, StopSignal, Value};
+use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, Value};
 use crate::services::cloud;
 use crate::services::errors::api_error;
-use crate::services::waits::{self, connection_state, connection_status, WaitError};
-use crate::services::watcher::{stopped_before_sending, Watchers};
+use crate::services::waits::{
+    self, connection_state, connection_status, unless_cancelled, WaitError,
+};
+use crate::services::watch::{stopped_before_sending, Watchers};
 use crate::services::{Ownership, ProviderData};
 
 /// How long to wait before listing a second time when the first listing
@@ -94,22 +97,20 @@ async fn reconcile(
     request: &Connection,
     baseline: &HashSet<String>,
     ownership: &Ownership,
-    stop: &StopSignal,
+    op: &Op,
 ) -> Result<Reconciled, ApiError> {
     for look in 0..2 {
-        if look > 0 {
-            tokio::select! {
-                () = tokio::time::sleep(RECHECK_AFTER) => {}
-                () = stop.stopped() => break,
-            }
+        if look > 0
+            && unless_cancelled(op, tokio::time::sleep(RECHECK_AFTER))
+                .await
+                .is_none()
+        {
+            break;
         }
         let all = watch
-            .mutate(
-                stop,
-                watch
-                    .client()
-                    .list_private_link_connections(&request.cluster_id, None),
-            )
+            .client()
+            .within(op)
+            .list_private_link_connections(&request.cluster_id, None)
             .await?;
         let mut found = candidates(all, request, baseline, ownership);
         match found.len() {
@@ -134,18 +135,11 @@ async fn reconcile(
 
 /// The create's answer, or why it is unknown: an answer without an id is
 /// as good as lost.
-async fn post(
-    watch: &Watchers,
-    stop: &StopSignal,
-    request: &Connection,
-) -> Result<Connection, ApiError> {
+async fn post(watch: &Watchers, op: &Op, request: &Connection) -> Result<Connection, ApiError> {
     let created = watch
-        .mutate(
-            stop,
-            watch
-                .client()
-                .create_private_link_connection(&request.cluster_id, request),
-        )
+        .client()
+        .within(op)
+        .create_private_link_connection(&request.cluster_id, request)
         .await?;
     if created.private_link_connection_id.is_empty() {
         return Err(ApiError::Ambiguous {
@@ -173,12 +167,12 @@ async fn send_create(
     watch: &Watchers,
     ownership: &Ownership,
     request: &Connection,
-    stop: &StopSignal,
+    op: &Op,
 ) -> Result<Connection, Diagnostic> {
     let queued = Instant::now();
-    let baseline = match watch.listing_after(stop, &request.cluster_id, queued).await {
+    let baseline = match watch.listing_after(op, &request.cluster_id, queued).await {
         Ok(listing) => listing.keys().cloned().collect::<HashSet<_>>(),
-        Err(e) if stopped_before_sending(stop, &e) => return Err(interrupted_before_sending()),
+        Err(e) if stopped_before_sending(op, &e) => return Err(interrupted_before_sending()),
         Err(e) => {
             return Err(api_error(
                 "Could not list the cluster's connections before creating one",
@@ -188,19 +182,18 @@ async fn send_create(
     };
     let mut last_error = None;
     for _ in 0..ATTEMPTS {
-        match post(watch, stop, request).await {
+        match post(watch, op, request).await {
             Ok(c) => {
                 ownership.hold(&request.cluster_id, &c.private_link_connection_id);
                 return Ok(c);
             }
-            Err(e) if stopped_before_sending(stop, &e) => return Err(interrupted_before_sending()),
+            Err(e) if stopped_before_sending(op, &e) => return Err(interrupted_before_sending()),
             Err(e) if e.is_ambiguous() => {
                 log::warn!(
                     "create answer lost ({e}); looking the connection up before sending again"
                 );
                 let Some(found) =
-                    unless_stopped(stop, reconcile(watch, request, &baseline, ownership, stop))
-                        .await
+                    unless_cancelled(op, reconcile(watch, request, &baseline, ownership, op)).await
                 else {
                     return Err(Diagnostic::error(
                         "Interrupted: outcome of the create is unknown",
@@ -276,8 +269,12 @@ pub(super) async fn create(
     planned: &Value,
     config: &Value,
 ) -> ApplyOutcome {
-    let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
-        Ok(pair) => pair,
+    let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
+    let (data, watch, op) = match ctx
+        .data()
+        .and_then(|d| Ok((d, d.watchers()?, d.op(&ctx.stop, Some(timeout))?)))
+    {
+        Ok(all) => all,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let Some(request) = create_request(planned, config) else {
@@ -286,7 +283,7 @@ pub(super) async fn create(
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
         ));
     };
-    let created = match send_create(watch, &data.ownership, &request, &ctx.stop).await {
+    let created = match send_create(watch, &data.ownership, &request, &op).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
@@ -296,17 +293,9 @@ pub(super) async fn create(
     data.connections.invalidate(&cluster_id);
     log::info!("created private link connection {id} on cluster {cluster_id}");
     let wait_for_active = planned.attr("wait_for_active").as_bool().unwrap_or(false);
-    let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
     let started = Instant::now();
-    let settled = waits::wait_connection_created(
-        watch,
-        &ctx.stop,
-        &cluster_id,
-        &id,
-        wait_for_active,
-        timeout,
-    )
-    .await;
+    let settled =
+        waits::wait_connection_created(watch, &op, &cluster_id, &id, wait_for_active).await;
     let mut diags = Diagnostics::new();
     let last = match settled {
         Ok(c) => {

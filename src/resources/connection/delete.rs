@@ -10,13 +10,13 @@ use std::time::Duration;
 use super::read::ids;
 use super::DEFAULT_DELETE_TIMEOUT;
 use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
-use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{Context, Diagnostic, Diagnostics, Value};
 use crate::services::errors::api_error;
 use crate::services::ownership::DetachWait;
 use crate::services::waits::{
-    self, connection_state, connection_status, Removal, RemovalError, Seen, WaitError,
+    self, connection_state, connection_status, unless_cancelled, Removal, RemovalError, Seen,
+    WaitError,
 };
 use crate::services::ProviderData;
 
@@ -53,11 +53,15 @@ fn interrupted_before_sending(id: &str) -> Diagnostic {
 
 pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
-        Ok(pair) => pair,
+    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
+    let (data, watch, op) = match ctx
+        .data()
+        .and_then(|d| Ok((d, d.watchers()?, d.op(&ctx.stop, Some(timeout))?)))
+    {
+        Ok(all) => all,
         Err(d) => return d.into(),
     };
-    let client = watch.client();
+    let client = &watch.client().within(&op);
     let Some((cluster_id, id)) = ids(state) else {
         return Diagnostic::error(
             "Invalid state",
@@ -74,12 +78,10 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
         );
         return diags;
     }
-    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
     let mut waited_for_detach = false;
     loop {
         let removal = waits::remove(
-            watch,
-            &ctx.stop,
+            &op,
             DELETE_ATTEMPTS,
             || client.delete_private_link_connection(&cluster_id, &id),
             || async {
@@ -115,7 +117,7 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
                             DETACH_GRACE.as_secs()
                         );
                         let detach = data.ownership.wait_for_detach(&id, DETACH_GRACE, timeout);
-                        match unless_stopped(&ctx.stop, detach).await {
+                        match unless_cancelled(&op, detach).await {
                             None => return interrupted_before_sending(&id).into(),
                             Some(DetachWait::NoneStarted) => {
                                 return blocked_by_domains(&c, &cluster_id).into()
@@ -148,7 +150,7 @@ pub(super) async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagno
         }
     }
     watch.wrote(&id);
-    let gone = waits::wait_connection_deleted(watch, &ctx.stop, &cluster_id, &id, timeout).await;
+    let gone = waits::wait_connection_deleted(watch, &op, &cluster_id, &id).await;
     match gone {
         Ok(_) => {}
         Err(WaitError::Timeout { last, .. }) => diags.error(

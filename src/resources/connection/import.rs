@@ -13,10 +13,14 @@ pub(super) async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcom
             return ApplyOutcome::failed(Diagnostic::error("Invalid import ID", message))
         }
     };
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let (_op, client) = match ctx.data().and_then(|d| {
+        d.op(&ctx.stop, None)
+            .and_then(|op| Ok((d.client_within(&op)?, op)))
+    }) {
+        Ok((client, op)) => (op, client),
         Err(d) => return ApplyOutcome::failed(d),
     };
+    let client = &client;
     match waits::find_connection(client, parts[0], parts[1]).await {
         Ok(Some(c)) => {
             if let Ok(data) = ctx.data() {

@@ -21,7 +21,7 @@ use crate::api::{Cluster, ClusterState};
 use crate::framework::timeouts;
 use crate::framework::{
     ApplyOutcome, Attribute, AttributePath, Context, Diagnostic, Diagnostics, PlanChange,
-    ReadOutcome, Resource, Schema, Value,
+    ReadOutcome, Resource, Schema, StopSignal, Value,
 };
 use crate::services::cloud::{self, Cloud};
 use crate::services::describe::{ALICLOUD_ENDPOINT_SERVICE, AWS_ENDPOINT_SERVICE, CONNECTION};
@@ -142,6 +142,7 @@ fn validate_config(config: &Value, diags: &mut Diagnostics) {
 /// checks it against the cluster (rules 1 and 2).
 async fn check_cluster_for_create(
     data: &ProviderData,
+    stop: &StopSignal,
     plan: &mut PlanChange<'_>,
     diags: &mut Diagnostics,
 ) {
@@ -154,8 +155,11 @@ async fn check_cluster_for_create(
     let Some(cluster_id) = plan.config.str_attr("cluster_id").map(str::to_string) else {
         return;
     };
-    let Ok(client) = data.client() else { return };
-    let cluster = match data.clusters.get(client, &cluster_id).await {
+    let Ok(op) = data.op(stop, None) else { return };
+    let Ok(client) = data.client_within(&op) else {
+        return;
+    };
+    let cluster = match data.clusters.get(&client, &cluster_id).await {
         Ok(c) => c,
         Err(e) => {
             diags.push(cluster_error(&cluster_id, &e).at(AttributePath::attr("cluster_id")));
@@ -262,7 +266,7 @@ impl Resource<ProviderData> for PrivateLinkConnection {
         }
         if plan.is_create() {
             if let Ok(data) = ctx.data() {
-                check_cluster_for_create(data, plan, diags).await;
+                check_cluster_for_create(data, &ctx.stop, plan, diags).await;
             }
             return;
         }

@@ -67,13 +67,17 @@ pub(super) fn ids(state: &Value) -> Option<(String, String)> {
 
 pub(super) async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
     let mut out = ReadOutcome::default();
-    let (data, client) = match ctx.data().and_then(|d| Ok((d, d.client()?))) {
+    let (data, op) = match ctx.data().and_then(|d| Ok((d, d.op(&ctx.stop, None)?))) {
         Ok(pair) => pair,
         Err(d) => {
             out.diags.push(d);
             return out;
         }
     };
+    let Ok(client) = data.client_within(&op) else {
+        return out;
+    };
+    let client = &client;
     let Some((cluster_id, id)) = ids(state) else {
         out.diags.error(
             "Invalid state",

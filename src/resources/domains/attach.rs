@@ -6,11 +6,11 @@
 //! attach is sent again (a late duplicate is answered 409, read back and
 //! adopted). Detaching is idempotent; see `detach_accepted` in the resource.
 
-use crate::api::{ApiError, AttachDomain, PrivateLinkConnection as Connection};
-use crate::framework::{Diagnostic, StopSignal};
+use crate::api::{ApiError, AttachDomain, Op, PrivateLinkConnection as Connection};
+use crate::framework::Diagnostic;
 use crate::services::errors::api_error;
 use crate::services::waits;
-use crate::services::watcher::{stopped_before_sending, Watchers};
+use crate::services::watch::{stopped_before_sending, Watchers};
 
 use super::TYPE_NAME;
 
@@ -38,23 +38,20 @@ pub(super) fn second_attachment(connection: &Connection, existing: &AttachDomain
 /// Attaches, reconciling a lost answer against the connection's attachments.
 pub(super) async fn attach(
     watch: &Watchers,
-    stop: &StopSignal,
+    op: &Op,
     cluster_id: &str,
     connection_id: &str,
     request: &AttachDomain,
 ) -> Result<AttachDomain, Diagnostic> {
-    let client = watch.client();
+    let client = &watch.client().within(op);
     let mut last: Option<ApiError> = None;
     for _ in 0..ATTEMPTS {
-        let sent = watch
-            .mutate(
-                stop,
-                client.attach_domains(cluster_id, connection_id, request, false),
-            )
+        let sent = client
+            .attach_domains(cluster_id, connection_id, request, false)
             .await;
         let e = match sent {
             Ok(a) => return Ok(a),
-            Err(e) if stopped_before_sending(stop, &e) => {
+            Err(e) if stopped_before_sending(op, &e) => {
                 return Err(Diagnostic::error(
                     "Interrupted before attaching the domains",
                     "The attach request was still waiting for the API rate limit budget and was not sent: nothing was attached.",

@@ -13,10 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::api::{
-    ApiError, AttachDomain, Client, ConnectionState, DomainType,
+    ApiError, AttachDomain, Client, ConnectionState, DomainType, Op,
     PrivateLinkConnection as Connection,
 };
-use crate::framework::poll::unless_stopped;
 use crate::framework::timeouts;
 use crate::framework::{
     ApplyOutcome, Attribute, AttributePath, Context, Diagnostic, Diagnostics, PlanChange,
@@ -27,7 +26,7 @@ use crate::services::describe::{self, ATTACHMENT, DOMAIN};
 use crate::services::domains::{self, Phase};
 use crate::services::errors::{api_error, cluster_error};
 use crate::services::waits::{self, connection_status, Removal, RemovalError, Seen, WaitError};
-use crate::services::watcher::Watchers;
+use crate::services::watch::{stopped_before_sending, Watchers};
 use crate::services::{validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
@@ -91,13 +90,17 @@ fn domain_type(v: &Value) -> Option<DomainType> {
 // ---- plan rules --------------------------------------------------------------------
 
 /// Rule 6 at plan time: CONFLUENT exists only on AWS.
-async fn check_cloud(data: &ProviderData, config: &Value, diags: &mut Diagnostics) {
+async fn check_cloud(
+    data: &ProviderData,
+    client: &Client,
+    config: &Value,
+    diags: &mut Diagnostics,
+) {
     let (Some(cluster_id), Some(DomainType::Confluent)) =
         (config.str_attr("cluster_id"), domain_type(config))
     else {
         return;
     };
-    let Ok(client) = data.client() else { return };
     match data.clusters.get(client, cluster_id).await {
         Ok(cluster) if cluster.cloud_provider().is_some_and(|c| c != cloud::AWS.cluster_cloud) => diags.push(
             Diagnostic::error(
@@ -287,14 +290,12 @@ fn already_attached(connection: &Connection) -> Option<Diagnostic> {
 
 /// Waits until the connection is ACTIVE (acceptance may happen meanwhile).
 async fn connection_active(
-    ctx: &Context<ProviderData>,
+    op: &Op,
     watch: &Watchers,
     cluster_id: &str,
     connection_id: &str,
-    timeout: Duration,
 ) -> Result<Connection, Diagnostic> {
-    let result =
-        waits::wait_connection_active(watch, &ctx.stop, cluster_id, connection_id, timeout).await;
+    let result = waits::wait_connection_active(watch, op, cluster_id, connection_id).await;
     match result {
         Ok(c) if waits::connection_state(&c) == Some(&ConnectionState::Active) => Ok(c),
         Ok(c) => Err(Diagnostic::error(
@@ -322,11 +323,15 @@ async fn connection_active(
 }
 
 async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
-    let watch = match ctx.data().and_then(ProviderData::watchers) {
+    let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
+    let (watch, op) = match ctx
+        .data()
+        .and_then(|d| Ok((d.watchers()?, d.op(&ctx.stop, Some(timeout))?)))
+    {
         Ok(w) => w,
         Err(d) => return ApplyOutcome::failed(d),
     };
-    let client = watch.client();
+    let client = &watch.client().within(&op);
     let (Some(cluster_id), Some(connection_id), Some(kind)) = (
         planned.str_attr("cluster_id"),
         planned.str_attr("private_link_connection_id"),
@@ -337,9 +342,7 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             "cluster_id, private_link_connection_id and type must be known.",
         ));
     };
-    let timeout = timeouts::get(planned, "create", DEFAULT_CREATE_TIMEOUT);
-    let started = std::time::Instant::now();
-    let connection = match connection_active(ctx, watch, cluster_id, connection_id, timeout).await {
+    let connection = match connection_active(&op, watch, cluster_id, connection_id).await {
         Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
@@ -352,33 +355,31 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
             Some(n) => n.to_string(),
             None => {
                 let generate = AttachDomain::new(kind.clone(), None);
-                let dry_run = watch.mutate(
-                    &ctx.stop,
-                    client.attach_domains(cluster_id, connection_id, &generate, true),
-                );
-                match unless_stopped(&ctx.stop, dry_run).await {
-                    None => {
+                let dry_run = client
+                    .attach_domains(cluster_id, connection_id, &generate, true)
+                    .await;
+                match dry_run {
+                    Err(e) if stopped_before_sending(&op, &e) => {
                         return ApplyOutcome::failed(Diagnostic::error(
                             "Interrupted before attaching the domains",
                             "Nothing was attached.",
                         ))
                     }
-                    Some(Ok(dry)) => match dry.unique_name.filter(|n| !n.is_empty()) {
+                    Ok(dry) => match dry.unique_name.filter(|n| !n.is_empty()) {
                         Some(n) => n,
                         None => return ApplyOutcome::failed(Diagnostic::error(
                             "No unique name",
                             "TiDB Cloud generated no unique name for the domains; set unique_name.",
                         )),
                     },
-                    Some(Err(e)) => {
+                    Err(e) => {
                         return ApplyOutcome::failed(api_error("Could not prepare the domains", &e))
                     }
                 }
             }
         };
     let request = AttachDomain::new(kind, Some(unique_name.clone()));
-    let attached = match attach::attach(watch, &ctx.stop, cluster_id, connection_id, &request).await
-    {
+    let attached = match attach::attach(watch, &op, cluster_id, connection_id, &request).await {
         Ok(a) => a,
         Err(d) => return ApplyOutcome::failed(d),
     };
@@ -386,16 +387,8 @@ async fn create(ctx: &Context<ProviderData>, planned: &Value) -> ApplyOutcome {
     let attach_id = attached.attach_domain_id.clone();
     let mut base = planned.clone();
     base.set_attr("unique_name", Value::string(unique_name.as_str()));
-    let remaining = timeout.saturating_sub(started.elapsed());
-    let settled = waits::wait_attachment_settled(
-        watch,
-        &ctx.stop,
-        cluster_id,
-        connection_id,
-        &attach_id,
-        remaining,
-    )
-    .await;
+    let settled =
+        waits::wait_attachment_settled(watch, &op, cluster_id, connection_id, &attach_id).await;
     let mut diags = Diagnostics::new();
     let (attachment, conn) = match settled {
         Ok((a, c)) => {
@@ -448,13 +441,17 @@ fn ids(state: &Value) -> Option<(String, String, String)> {
 
 async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
     let mut out = ReadOutcome::default();
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let (_op, client) = match ctx.data().and_then(|d| {
+        d.op(&ctx.stop, None)
+            .and_then(|op| Ok((d.client_within(&op)?, op)))
+    }) {
+        Ok((client, op)) => (op, client),
         Err(d) => {
             out.diags.push(d);
             return out;
         }
     };
+    let client = &client;
     let Some((cluster_id, connection_id, attach_id)) = ids(state) else {
         out.diags.error(
             "Invalid state",
@@ -486,8 +483,12 @@ async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutcome {
 const DETACH_ATTEMPTS: usize = 6;
 
 async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
-    let (data, watch) = match ctx.data().and_then(|d| Ok((d, d.watchers()?))) {
-        Ok(pair) => pair,
+    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
+    let (data, watch, op) = match ctx
+        .data()
+        .and_then(|d| Ok((d, d.watchers()?, d.op(&ctx.stop, Some(timeout))?)))
+    {
+        Ok(all) => all,
         Err(d) => return d.into(),
     };
     let Some((cluster_id, connection_id, attach_id)) = ids(state) else {
@@ -500,10 +501,9 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
     // A connection delete running alongside (Terraform deletes both at
     // once when the dependency is not visible) waits for this detach.
     let _detaching = data.ownership.detaching(&connection_id);
-    let client = watch.client();
+    let client = &watch.client().within(&op);
     let removal = waits::remove(
-        watch,
-        &ctx.stop,
+        &op,
         DETACH_ATTEMPTS,
         || client.detach_domains(&cluster_id, &connection_id, &attach_id),
         || async {
@@ -542,16 +542,8 @@ async fn delete(ctx: &Context<ProviderData>, state: &Value) -> Diagnostics {
         }
     }
     watch.wrote(&connection_id);
-    let timeout = timeouts::get(state, "delete", DEFAULT_DELETE_TIMEOUT);
-    let gone = waits::wait_attachment_detached(
-        watch,
-        &ctx.stop,
-        &cluster_id,
-        &connection_id,
-        &attach_id,
-        timeout,
-    )
-    .await;
+    let gone =
+        waits::wait_attachment_detached(watch, &op, &cluster_id, &connection_id, &attach_id).await;
     let mut diags = Diagnostics::new();
     match gone {
         Ok(_) => {}
@@ -585,10 +577,14 @@ async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
             return ApplyOutcome::failed(Diagnostic::error("Invalid import ID", message))
         }
     };
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let (_op, client) = match ctx.data().and_then(|d| {
+        d.op(&ctx.stop, None)
+            .and_then(|op| Ok((d.client_within(&op)?, op)))
+    }) {
+        Ok((client, op)) => (op, client),
         Err(d) => return ApplyOutcome::failed(d),
     };
+    let client = &client;
     let base = Value::object([("cluster_id", Value::string(parts[0]))]);
     match waits::find_connection(client, parts[0], parts[1]).await {
         Ok(Some(c)) => match waits::find_attachment(&c, parts[2]) {
@@ -649,13 +645,17 @@ impl Resource<ProviderData> for PrivateLinkDomains {
             return;
         }
         let Ok(data) = ctx.data() else { return };
-        check_cloud(data, plan.config, diags).await;
+        let Ok(op) = data.op(&ctx.stop, None) else {
+            return;
+        };
+        let Ok(client) = data.client_within(&op) else {
+            return;
+        };
+        check_cloud(data, &client, plan.config, diags).await;
         if diags.has_errors() {
             return;
         }
-        if let Ok(client) = data.client() {
-            preview(data, client, plan, diags).await;
-        }
+        preview(data, &client, plan, diags).await;
     }
 
     async fn create(
