@@ -27,6 +27,9 @@ use maud::{html, Markup, DOCTYPE};
 use crate::app::App;
 use crate::cli::DEFAULT_API_KEY;
 
+/// Where the Networking section's explanation sends readers for more.
+const DOCS: &str = "https://docs.pingcap.com/tidbcloud/";
+
 const SCRIPT: &str = include_str!("console/console.js");
 const STYLE: &str = include_str!("console/console.css");
 
@@ -127,6 +130,17 @@ fn shell(clusters: &[Choice]) -> Markup {
                 main {
                     nav.crumbs { span #crumb-cluster {} " / Networking" }
                     h1 { "Private Link Connection For Dataflow" }
+                    p #about.about {
+                        "A private link connection lets this cluster's dataflow services, such as changefeeds \
+                         and Data Migration, reach a resource of yours (a Kafka cluster, a MySQL or RDS \
+                         instance) through an endpoint service you expose, so the traffic never crosses the \
+                         public internet. Attach domains to a connection when the resource is reached by \
+                         name, as Kafka brokers are. "
+                        a href=(DOCS) target="_blank" rel="noopener noreferrer" {
+                            "Learn more about private link connections in the TiDB Cloud documentation"
+                        }
+                        "."
+                    }
                     p #cluster-info.muted {}
                     @if clusters.is_empty() {
                         p.error { "The simulator's world has no clusters: add one with POST /_sim/clusters." }
@@ -143,7 +157,7 @@ fn shell(clusters: &[Choice]) -> Markup {
                     }
                     p #count.muted {}
                 }
-                div #menu.menu role="menu" hidden {
+                div #menu.menu role="menu" aria-describedby="menu-note" hidden {
                     button #menu-view type="button" role="menuitem" { "View" }
                     button #menu-attach type="button" role="menuitem" { "Attach Domains" }
                     button #menu-detach type="button" role="menuitem" { "Detach Domains" }

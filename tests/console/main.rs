@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use harness::{
     aws_connection, Sim, Tf, ALI_CLUSTER, AWS_AUTO, AWS_CLUSTER, AWS_MANUAL, PUBLIC_KEY,
 };
-use webdriver::Page;
+use webdriver::{key, Page};
 
 const GET_ONE: &str =
     "GET /v1beta1/clusters/{clusterId}/privateLinkConnections/{privateLinkConnectionId}";
@@ -100,6 +100,13 @@ fn open_menu(page: &Page, id: &str) {
         .as_bool()
         .unwrap_or(false)
     {
+        // Another row's menu may cover this row's button: close it first.
+        page.press(&[key::ESCAPE]);
+        page.wait(
+            "the menu to close",
+            "document.getElementById('menu').hidden",
+            json!([]),
+        );
         page.click(&format!("tr[data-id=\"{id}\"] button.more"));
     }
     page.wait(
@@ -111,6 +118,23 @@ fn open_menu(page: &Page, id: &str) {
 
 fn disabled(page: &Page, css: &str) -> bool {
     page.find(css).property("disabled") == Value::Bool(true)
+}
+
+/// What has focus: an element's id, `more:ID` for a row's action button,
+/// `tip:ID` for a row's message control, else the tag name.
+const FOCUSED: &str = "(() => { const a = document.activeElement; if (!a) return 'none'; \
+    const tr = a.closest('tr[data-id]'); \
+    if (tr && a.matches('button.more')) return 'more:' + tr.dataset.id; \
+    if (tr && a.matches('.tip')) return 'tip:' + tr.dataset.id; \
+    return a.id || a.tagName.toLowerCase(); })()";
+
+/// Waits for focus to be on `want` (as [`FOCUSED`] names it).
+fn focus_on(page: &Page, want: &str) {
+    page.wait(
+        &format!("focus on {want}"),
+        &format!("{FOCUSED} === arguments[0]"),
+        json!([want]),
+    );
 }
 
 fn route_count(sim: &Sim, route: &str) -> u64 {
@@ -500,10 +524,10 @@ fn the_list_shows_three_states_and_the_fail_message_on_hover() {
     page.hover(&status);
     let tip = page.wait(
         "the fail message on hover",
-        "(() => { const e = document.querySelector(arguments[0]); return e.matches(':hover') && getComputedStyle(e, '::after').content; })()",
+        "(() => { const e = document.querySelector(arguments[0]); const t = e.closest('.badge').querySelector('[role=tooltip]'); return e.matches(':hover') && t.checkVisibility() && t.textContent; })()",
         json!([status]),
     );
-    assert_eq!(tip, json!(format!("\"{message}\"")));
+    assert_eq!(tip, json!(message));
     let shot = page.screenshot("list-three-states");
     eprintln!("screenshot: {}", shot.display());
 
@@ -515,4 +539,330 @@ fn the_list_shows_three_states_and_the_fail_message_on_hover() {
         json!([]),
     );
     assert_eq!(route_count(&sim, LIST), lists + 1);
+}
+
+#[test]
+fn attach_domains_is_disabled_with_the_reason_unless_the_connection_is_active() {
+    // Transitions wait for the clock, which the test moves.
+    let sim = Sim::start(&["--transition-delay-ms", "600000"]);
+    let page = console(&sim, AWS_CLUSTER);
+    let auto = create_in_console(&page, "auto", AWS_AUTO);
+    let manual = create_in_console(&page, "manual", AWS_MANUAL);
+    row_in_state(&page, "auto", "CREATING");
+
+    let refused = |page: &Page, state: &str| {
+        assert!(disabled(page, "#menu-attach"), "attach while {state}");
+        let title = page.find("#menu-attach").property("title");
+        let title = title.as_str().unwrap_or_default();
+        assert!(title.contains("Active") && title.contains(state), "{title}");
+        let note = page.text("#menu-note");
+        assert!(note.contains("Active") && note.contains(state), "{note}");
+    };
+    open_menu(&page, &auto);
+    refused(&page, "Creating");
+    page.screenshot("attach-disabled-while-creating");
+
+    sim.advance(600_000);
+    row_in_state(&page, "auto", "ACTIVE");
+    row_in_state(&page, "manual", "PENDING_ACCEPTANCE");
+    open_menu(&page, &manual);
+    refused(&page, "Pending acceptance");
+
+    open_menu(&page, &auto);
+    assert!(!disabled(&page, "#menu-attach"), "attach while Active");
+    assert_eq!(page.text("#menu-note"), "");
+
+    // The open menu follows the row's state.
+    sim.post(
+        &format!("/_sim/private-link-connections/{auto}/fail"),
+        json!({ "message": "the endpoint service went away" }),
+    );
+    page.wait(
+        "attach to be disabled once the connection fails",
+        "document.getElementById('menu-attach').disabled",
+        json!([]),
+    );
+    refused(&page, "Failed");
+}
+
+/// Applies a private key in the header and waits for the API's 401 in the banner.
+fn use_wrong_key(page: &Page) {
+    page.fill("#private-key", "not-the-private-key");
+    page.click("#key-apply");
+    page.wait(
+        "the API's 401",
+        "(() => { const e = document.getElementById('error'); return !e.hidden && e.textContent.startsWith('401'); })()",
+        json!([]),
+    );
+}
+
+#[test]
+fn a_wrong_key_clears_the_cluster_line() {
+    let sim = Sim::start(&[]);
+    let page = console(&sim, AWS_CLUSTER);
+    let line = page.text("#cluster-info");
+    assert!(line.contains(AWS_CLUSTER), "{line}");
+    let name = page.text("#crumb-cluster");
+    assert!(!name.is_empty());
+
+    use_wrong_key(&page);
+    // Nothing read with the old key stays on the page.
+    assert_eq!(page.text("#cluster-info"), "");
+    let crumbs = page.text("nav.crumbs");
+    assert!(!crumbs.contains(&name), "{crumbs}");
+    page.screenshot("wrong-key-cluster-line");
+
+    page.fill("#private-key", harness::PRIVATE_KEY);
+    page.click("#key-apply");
+    page.wait(
+        "the cluster line with the right key",
+        "document.getElementById('cluster-info').textContent === arguments[0]",
+        json!([line]),
+    );
+}
+
+#[test]
+fn a_wrong_key_keeps_create_closed_and_says_why() {
+    let sim = Sim::start(&[]);
+    let page = console(&sim, AWS_CLUSTER);
+    use_wrong_key(&page);
+
+    page.click("#create");
+    let banner = page.wait(
+        "the page's refusal",
+        "(() => { const e = document.getElementById('error'); return !e.hidden && e.textContent.includes('The cluster could not be read') && e.textContent; })()",
+        json!([]),
+    );
+    // The API's reason stays in it.
+    assert!(
+        banner
+            .as_str()
+            .unwrap_or_default()
+            .contains("the API key is not valid"),
+        "{banner}"
+    );
+    assert_eq!(
+        page.js(
+            "return document.getElementById('create-dialog').open;",
+            json!([])
+        ),
+        json!(false)
+    );
+    page.screenshot("wrong-key-create-refused");
+
+    page.fill("#private-key", harness::PRIVATE_KEY);
+    page.click("#key-apply");
+    page.wait(
+        "the listing with the right key",
+        "document.body.dataset.loaded === 'true' && document.getElementById('error').hidden",
+        json!([]),
+    );
+    page.click("#create");
+    dialog_open(&page, "create-dialog", true);
+}
+
+/// Moves focus to the action button of row `id`.
+fn focus_more(page: &Page, id: &str) {
+    page.js(
+        "document.querySelector(`tr[data-id=\"${arguments[0]}\"] button.more`).focus();",
+        json!([id]),
+    );
+    focus_on(page, &format!("more:{id}"));
+}
+
+fn expanded(page: &Page, id: &str) -> Value {
+    page.js(
+        "return document.querySelector(`tr[data-id=\"${arguments[0]}\"] button.more`).getAttribute('aria-expanded');",
+        json!([id]),
+    )
+}
+
+fn menu_loaded(page: &Page) {
+    page.wait(
+        "the menu's detail",
+        "!document.getElementById('menu').hidden && document.getElementById('menu').dataset.loaded === 'true'",
+        json!([]),
+    );
+}
+
+#[test]
+fn the_action_menu_works_from_the_keyboard() {
+    let sim = Sim::start(&[]);
+    let page = console(&sim, AWS_CLUSTER);
+    let first = create_in_console(&page, "first", AWS_AUTO);
+    let second = create_in_console(&page, "second", AWS_AUTO);
+    row_in_state(&page, "first", "ACTIVE");
+    row_in_state(&page, "second", "ACTIVE");
+
+    // Enter on "···" opens the menu with focus on its first item.
+    focus_more(&page, &first);
+    assert_eq!(expanded(&page, &first), json!("false"));
+    page.press(&[key::ENTER]);
+    focus_on(&page, "menu-view");
+    assert_eq!(expanded(&page, &first), json!("true"));
+    assert_eq!(page.accessible_name("#menu"), "Actions for first");
+    menu_loaded(&page);
+
+    // Arrow keys move between the items that can be used (Detach is
+    // disabled: nothing is attached), wrapping round; Home and End jump.
+    page.press(&[key::ARROW_DOWN]);
+    focus_on(&page, "menu-attach");
+    page.press(&[key::ARROW_DOWN]);
+    focus_on(&page, "menu-delete");
+    page.press(&[key::ARROW_DOWN]);
+    focus_on(&page, "menu-view");
+    page.press(&[key::ARROW_UP]);
+    focus_on(&page, "menu-delete");
+    page.press(&[key::HOME]);
+    focus_on(&page, "menu-view");
+    page.press(&[key::END]);
+    focus_on(&page, "menu-delete");
+
+    // Escape closes it and gives focus back to "···".
+    page.press(&[key::ESCAPE]);
+    focus_on(&page, &format!("more:{first}"));
+    assert_eq!(
+        page.js("return document.getElementById('menu').hidden;", json!([])),
+        json!(true)
+    );
+    assert_eq!(expanded(&page, &first), json!("false"));
+
+    // Arrow Up on "···" opens it on its last item; Tab then leaves the
+    // menu, which closes, for what follows "···".
+    page.press(&[key::ARROW_UP]);
+    menu_loaded(&page);
+    focus_on(&page, "menu-delete");
+    page.press(&[key::TAB]);
+    focus_on(&page, &format!("more:{second}"));
+    assert_eq!(
+        page.js("return document.getElementById('menu').hidden;", json!([])),
+        json!(true)
+    );
+
+    // Arrow Down opens it on its first item; Enter runs the item.
+    page.press(&[key::ARROW_DOWN]);
+    focus_on(&page, "menu-view");
+    page.press(&[key::ENTER]);
+    dialog_open(&page, "view-dialog", true);
+    assert!(page.text("#view-title").starts_with("second"));
+}
+
+#[test]
+fn closing_a_dialog_opened_from_the_menu_gives_focus_back_to_the_rows_button() {
+    let sim = Sim::start(&[]);
+    let page = console(&sim, AWS_CLUSTER);
+    let id = create_in_console(&page, "kafka", AWS_AUTO);
+    row_in_state(&page, "kafka", "ACTIVE");
+    let more = format!("more:{id}");
+
+    // With the mouse: View, then Close.
+    open_menu(&page, &id);
+    page.click("#menu-view");
+    dialog_open(&page, "view-dialog", true);
+    page.click("#view-dialog button.close");
+    dialog_open(&page, "view-dialog", false);
+    focus_on(&page, &more);
+
+    // Delete, then Cancel.
+    open_menu(&page, &id);
+    page.click("#menu-delete");
+    dialog_open(&page, "delete-dialog", true);
+    page.click("#delete-dialog button.close");
+    dialog_open(&page, "delete-dialog", false);
+    focus_on(&page, &more);
+
+    // With the keyboard: Attach Domains, then Escape.
+    focus_more(&page, &id);
+    page.press(&[key::ENTER]);
+    menu_loaded(&page);
+    page.press(&[key::ARROW_DOWN]);
+    focus_on(&page, "menu-attach");
+    page.press(&[key::ENTER]);
+    dialog_open(&page, "attach-dialog", true);
+    page.press(&[key::ESCAPE]);
+    dialog_open(&page, "attach-dialog", false);
+    focus_on(&page, &more);
+}
+
+#[test]
+fn a_failed_rows_message_is_reachable_by_keyboard_and_named() {
+    let sim = Sim::start(&[]);
+    let page = console(&sim, AWS_CLUSTER);
+    let id = create_in_console(&page, "kafka-staging", AWS_AUTO);
+    row_in_state(&page, "kafka-staging", "ACTIVE");
+    let message = "the endpoint service rejected the connection: principal not allowed";
+    sim.post(
+        &format!("/_sim/private-link-connections/{id}/fail"),
+        json!({ "message": message }),
+    );
+    row_in_state(&page, "kafka-staging", "FAILED");
+
+    // Tab from Create (the last control above the list) reaches it.
+    page.js("document.getElementById('create').focus();", json!([]));
+    focus_on(&page, "create");
+    page.press(&[key::TAB]);
+    focus_on(&page, &format!("tip:{id}"));
+
+    // A name of its own, and the message as its description.
+    let tip = format!("tr[data-id=\"{id}\"] .tip");
+    let name = page.accessible_name(&tip);
+    assert!(!name.is_empty() && name != "(?)", "{name:?}");
+    let described = page.js(
+        "const t = document.querySelector(arguments[0]); \
+         return (t.getAttribute('aria-describedby') || '').split(/\\s+/).filter(Boolean) \
+           .map((id) => (document.getElementById(id) || {}).textContent || '').join(' ');",
+        json!([tip]),
+    );
+    assert_eq!(described, json!(message));
+    // Focus shows the message, as hover does.
+    let shown = page.wait(
+        "the message shown on focus",
+        "(() => { const t = document.getElementById(document.querySelector(arguments[0]).getAttribute('aria-describedby')); return t && t.checkVisibility() && t.textContent; })()",
+        json!([tip]),
+    );
+    assert_eq!(shown, json!(message));
+    page.screenshot("fail-message-on-focus");
+
+    // A new message, live: focus stays on the row's "(?)".
+    let later = "the endpoint service was deleted";
+    sim.post(
+        &format!("/_sim/private-link-connections/{id}/fail"),
+        json!({ "message": later }),
+    );
+    page.wait(
+        "the new message",
+        "(() => { const t = document.querySelector(arguments[0]); const d = t && document.getElementById(t.getAttribute('aria-describedby')); return d && d.textContent === arguments[1]; })()",
+        json!([tip, later]),
+    );
+    focus_on(&page, &format!("tip:{id}"));
+
+    page.press(&[key::TAB]);
+    focus_on(&page, &format!("more:{id}"));
+}
+
+#[test]
+fn the_networking_section_explains_itself_and_links_to_the_documentation() {
+    let sim = Sim::start(&[]);
+    let page = console(&sim, AWS_CLUSTER);
+    // The links between the title and the list.
+    let links = page.js(
+        r#"const title = document.querySelector('main h1');
+        const table = document.getElementById('connections');
+        return Array.from(document.querySelectorAll('main a[href]'))
+          .filter((a) => (title.compareDocumentPosition(a) & Node.DOCUMENT_POSITION_FOLLOWING)
+            && (a.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING))
+          .map((a) => ({ href: a.href, text: a.textContent.trim(), about: (a.closest('p') || a).textContent }));"#,
+        json!([]),
+    );
+    let links = links.as_array().expect("links").clone();
+    assert_eq!(links.len(), 1, "{links:?}");
+    let link = &links[0];
+    let href = link["href"].as_str().unwrap_or_default();
+    assert!(href.starts_with("https://docs.pingcap.com/"), "{link}");
+    assert!(
+        !link["text"].as_str().unwrap_or_default().is_empty(),
+        "{link}"
+    );
+    let about = link["about"].as_str().unwrap_or_default().to_lowercase();
+    assert!(about.contains("private link connection"), "{about}");
 }

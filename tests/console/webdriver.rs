@@ -26,6 +26,17 @@ use serde_json::{json, Value};
 /// W3C's key for element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// WebDriver's codes for the keys the tests press (W3C WebDriver, "Keyboard actions").
+pub mod key {
+    pub const TAB: &str = "\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const ESCAPE: &str = "\u{E00C}";
+    pub const END: &str = "\u{E010}";
+    pub const HOME: &str = "\u{E011}";
+    pub const ARROW_UP: &str = "\u{E013}";
+    pub const ARROW_DOWN: &str = "\u{E015}";
+}
+
 /// How long a wait for a condition may take before the test fails.
 pub const WAIT: Duration = Duration::from_secs(30);
 
@@ -414,6 +425,40 @@ impl Page {
                 "actions": [{"type": "pointerMove", "duration": 0, "origin": origin, "x": 0, "y": 0}],
             }]}),
         );
+    }
+}
+
+impl Page {
+    /// Presses and releases each of `keys` in turn on whatever has focus, as
+    /// a keyboard would (trusted key events, default actions included).
+    pub fn press(&self, keys: &[&str]) {
+        let actions: Vec<Value> = keys
+            .iter()
+            .flat_map(|k| {
+                [
+                    json!({"type": "keyDown", "value": k}),
+                    json!({"type": "keyUp", "value": k}),
+                ]
+            })
+            .collect();
+        self.key_actions(actions);
+    }
+
+    fn key_actions(&self, actions: Vec<Value>) {
+        self.cmd(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        );
+    }
+
+    /// The accessible name the browser computes for the element matching `css`.
+    pub fn accessible_name(&self, css: &str) -> String {
+        let e = self.find(css);
+        self.cmd("GET", &e.path("/computedlabel"), Value::Null)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 }
 

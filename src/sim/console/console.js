@@ -28,7 +28,7 @@
       if (v === undefined || v === null) continue;
       if (k === 'class') e.className = v;
       else if (k === 'text') e.textContent = v;
-      else if (k.startsWith('data-') || k.startsWith('aria-')) e.setAttribute(k, v);
+      else if (k.startsWith('data-') || k.startsWith('aria-') || k === 'role') e.setAttribute(k, v);
       else e[k] = v;
     }
     for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c);
@@ -61,12 +61,27 @@
     return Number.isNaN(d.getTime()) ? String(s) : timeFormat.format(d);
   }
 
-  /** A status badge; a connection's message shows on hover. */
+  let tips = 0;
+  /** A status badge. A message comes with a "(?)" control that takes focus,
+   * is named, and has the message as its description; the message shows
+   * while the badge is hovered or the control has focus (Escape hides it). */
   function badge(state, message, label) {
-    const props = { class: 'status', 'data-state': present(state) ? state : '' };
-    const failed = state === 'FAILED';
-    if (present(message)) props['data-tip'] = message;
-    return el('span', props, label(state), failed && present(message) ? el('span', { class: 'tip', text: '(?)' }) : null);
+    const status = el('span', { class: 'status', 'data-state': present(state) ? state : '' }, label(state));
+    if (!present(message)) return status;
+    tips += 1;
+    const id = `tip-${tips}`;
+    const text = el('span', { class: 'tooltip', role: 'tooltip', id, text: message });
+    const control = el('button', {
+      class: 'tip', type: 'button', text: '(?)',
+      'aria-label': state === 'FAILED' ? 'Why it failed' : 'Message', 'aria-describedby': id,
+    });
+    const wrapper = el('span', { class: 'badge' }, status, text);
+    control.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && !wrapper.classList.contains('quiet')) { wrapper.classList.add('quiet'); e.preventDefault(); e.stopPropagation(); }
+    });
+    control.addEventListener('blur', () => wrapper.classList.remove('quiet'));
+    status.append(control);
+    return wrapper;
   }
 
   function showError(node, text) {
@@ -218,6 +233,8 @@
     /** Ids being fetched -> events that came meanwhile, replayed after the GET. */
     fetching: new Map(),
     menuId: null,
+    /** Why the cluster could not be read, when it could not. */
+    clusterError: null,
     viewId: null,
     /** The latest listing; an older one that answers late is dropped. */
     generation: 0,
@@ -236,8 +253,19 @@
   /** Builds a row's cells once; later renders update them in place, so the
    * action button a user is about to click survives state changes. */
   function buildRow(row) {
-    const more = el('button', { class: 'more', type: 'button', text: '···', 'aria-haspopup': 'menu', 'data-action': 'menu' });
-    more.addEventListener('click', (e) => { e.stopPropagation(); openMenu(row.id, more); });
+    const more = el('button', {
+      class: 'more', type: 'button', text: '···', id: `more-${row.id}`,
+      'aria-haspopup': 'menu', 'aria-controls': 'menu', 'aria-expanded': 'false', 'data-action': 'menu',
+    });
+    more.addEventListener('click', (e) => {
+      e.stopPropagation();
+      if (view.menuId === row.id && !menu.hidden) closeMenu(true); else openMenu(row.id, more, 'first');
+    });
+    more.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+      e.preventDefault();
+      openMenu(row.id, more, e.key === 'ArrowDown' ? 'first' : 'last');
+    });
     row.cells = {
       name: el('td', { class: 'name' }),
       status: el('td'),
@@ -256,7 +284,14 @@
     row.tr.dataset.state = present(c.state) ? c.state : '';
     cells.name.textContent = name;
     cells.name.title = row.id;
-    cells.status.replaceChildren(badge(c.state, c.message, stateLabel));
+    // Rebuilt only when it changes, so a focused "(?)" keeps focus.
+    const shown = JSON.stringify([c.state, c.message]);
+    if (cells.status.dataset.shown !== shown) {
+      const focused = cells.status.contains(document.activeElement);
+      cells.status.replaceChildren(badge(c.state, c.message, stateLabel));
+      cells.status.dataset.shown = shown;
+      if (focused) (cells.status.querySelector('.tip') || cells.more).focus();
+    }
     cells.time.textContent = when(c.createTime);
     cells.time.title = present(c.createTime) ? c.createTime : '';
     cells.type.textContent = typeLabel(c.type);
@@ -302,13 +337,23 @@
     if (!row) return;
     row.tr.remove();
     view.rows.delete(id);
-    if (view.menuId === id) closeMenu();
+    if (view.menuId === id) closeMenu(false);
     renderCount();
+  }
+
+  /** Forgets what was read of the cluster (with an earlier key, say): the
+   * header keeps only the id the picker gave. */
+  function forgetCluster(error) {
+    view.cluster = null;
+    view.clusterError = error;
+    $('crumb-cluster').textContent = view.clusterId || '';
+    $('cluster-info').textContent = '';
   }
 
   async function loadCluster() {
     const cluster = await api('GET', base());
     view.cluster = cluster;
+    view.clusterError = null;
     const name = present(cluster.displayName) ? cluster.displayName : view.clusterId;
     const region = cluster.region || {};
     $('crumb-cluster').textContent = name;
@@ -330,8 +375,10 @@
     view.loading = true;
     document.body.dataset.loaded = 'false';
     showError(banner, '');
+    let read = false;
     try {
       await loadCluster();
+      read = true;
       const all = [];
       let token = null;
       for (let page = 0; page < 1000; page += 1) {
@@ -343,18 +390,20 @@
         if (!present(token)) break;
       }
       if (!latest()) return;
-      closeMenu();
+      closeMenu(false);
       tbody.replaceChildren();
       view.rows.clear();
       for (const conn of all) upsert(conn);
       renderCount();
     } catch (e) {
       if (!latest()) return;
-      closeMenu();
+      closeMenu(false);
       tbody.replaceChildren();
       view.rows.clear();
       $('count').textContent = '';
-      showError(banner, e instanceof ApiError ? e.describe() : String(e));
+      const error = e instanceof ApiError ? e.describe() : String(e);
+      if (!read) forgetCluster(error);
+      showError(banner, error);
     } finally {
       if (latest()) {
         view.loading = false;
@@ -403,6 +452,7 @@
       row.conn.state = event.state;
       if (present(event.message)) row.conn.message = event.message; else delete row.conn.message;
       renderRow(row);
+      if (view.menuId === event.id) renderMenu(row);
       if (view.viewId === event.id) renderDetail(row);
       return;
     }
@@ -470,59 +520,130 @@
     }
   }
 
+  /** The menu's items; those that are disabled are skipped by the arrow keys. */
+  const menuItems = () => Array.from(menu.querySelectorAll('[role="menuitem"]'));
+  /** The "···" the open menu belongs to. */
+  let menuAnchor = null;
+  /** Where focus goes once the detail has loaded, unless the user moved it. */
+  let pendingFocus = null;
+
+  /** Focuses the first or last usable item, or the next one (1) or previous one (-1), wrapping. */
+  function focusItem(where) {
+    const items = menuItems().filter((b) => !b.disabled);
+    if (!items.length) return;
+    const at = items.indexOf(document.activeElement);
+    let i;
+    if (where === 'first') i = 0;
+    else if (where === 'last') i = items.length - 1;
+    else if (at < 0) i = where > 0 ? 0 : items.length - 1;
+    else i = (at + where + items.length) % items.length;
+    items[i].focus();
+  }
+
   function renderMenu(row) {
+    const focused = menu.contains(document.activeElement) ? document.activeElement : null;
     const note = $('menu-note');
     const detach = $('menu-detach');
     const del = $('menu-delete');
     const attach = $('menu-attach');
     menu.dataset.loaded = row.detail ? 'true' : 'false';
+    // Domains attach only to an ACTIVE connection (the API refuses otherwise).
+    const inactive = row.conn.state === 'ACTIVE' ? ''
+      : `Domains can be attached only to an Active connection; this one is ${stateLabel(row.conn.state)}.`;
+    const notes = [];
     if (!row.detail) {
       for (const b of [attach, detach, del]) b.disabled = true;
-      note.hidden = false;
-      note.textContent = 'Loading attached domains…';
-      return;
+      attach.title = inactive;
+      notes.push('Loading attached domains…');
+    } else {
+      const attached = attachments(row.detail).length > 0;
+      attach.disabled = attached || inactive !== '';
+      attach.title = inactive || (attached ? 'Domains are attached once per connection: detach them first to attach others.' : '');
+      detach.disabled = !attached;
+      detach.title = attached ? '' : 'No domains are attached.';
+      del.disabled = attached;
+      del.title = attached ? 'Detach all domains before deleting this connection.' : '';
+      if (inactive) notes.push(inactive);
+      if (attached) notes.push('This connection has attached domains and cannot be deleted: detach all domains first.');
     }
-    const attached = attachments(row.detail).length > 0;
-    attach.disabled = attached;
-    attach.title = attached ? 'Domains are attached once per connection: detach them first to attach others.' : '';
-    detach.disabled = !attached;
-    detach.title = attached ? '' : 'No domains are attached.';
-    del.disabled = attached;
-    del.title = attached ? 'Detach all domains before deleting this connection.' : '';
-    note.hidden = !attached;
-    note.textContent = attached
-      ? 'This connection has attached domains and cannot be deleted: detach all domains first.'
-      : '';
+    note.textContent = notes.join(' ');
+    note.hidden = notes.length === 0;
+    if (row.detail && pendingFocus && menu.contains(document.activeElement)) focusItem(pendingFocus);
+    else if (focused && focused.disabled) focusItem('first');
+    if (row.detail) pendingFocus = null;
   }
 
-  function openMenu(id, anchor) {
+  /** Opens the menu of row `id` under its "···" with focus on its first or last item. */
+  function openMenu(id, anchor, where) {
     const row = view.rows.get(id);
     if (!row) return;
-    if (view.menuId === id && !menu.hidden) { closeMenu(); return; }
+    if (menuAnchor && menuAnchor !== anchor) menuAnchor.setAttribute('aria-expanded', 'false');
     view.menuId = id;
+    menuAnchor = anchor;
     menu.dataset.id = id;
+    menu.setAttribute('aria-labelledby', anchor.id);
+    anchor.setAttribute('aria-expanded', 'true');
     const rect = anchor.getBoundingClientRect();
     menu.hidden = false;
     menu.style.top = `${window.scrollY + rect.bottom + 4}px`;
     menu.style.left = `${Math.max(8, window.scrollX + rect.right - menu.offsetWidth)}px`;
     row.detail = null;
+    pendingFocus = where === 'last' ? 'last' : null;
     renderMenu(row);
+    focusItem(where);
     loadDetail(row);
   }
 
-  function closeMenu() {
+  /** Closes the menu; with `refocus`, its "···" takes focus back. */
+  function closeMenu(refocus) {
+    const anchor = menuAnchor;
+    menuAnchor = null;
+    pendingFocus = null;
+    if (anchor) {
+      anchor.setAttribute('aria-expanded', 'false');
+      if (refocus && anchor.isConnected) anchor.focus();
+    }
     menu.hidden = true;
     view.menuId = null;
     delete menu.dataset.id;
   }
 
-  document.addEventListener('click', (e) => { if (!menu.hidden && !menu.contains(e.target)) closeMenu(); });
-  document.addEventListener('keydown', (e) => { if (e.key === 'Escape') closeMenu(); });
+  // The WAI-ARIA menu button pattern: arrows, Home and End move between the
+  // items, Escape closes the menu back to "···", Tab closes it and moves on
+  // from "···" (the browser's own Tab, once "···" has focus again).
+  menu.addEventListener('keydown', (e) => {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    switch (e.key) {
+      case 'ArrowDown': focusItem(1); break;
+      case 'ArrowUp': focusItem(-1); break;
+      case 'Home': case 'PageUp': focusItem('first'); break;
+      case 'End': case 'PageDown': focusItem('last'); break;
+      case 'Escape': closeMenu(true); break;
+      case 'Tab': closeMenu(true); return;
+      default: return;
+    }
+    pendingFocus = null;
+    e.preventDefault();
+    e.stopPropagation();
+  });
+  // Focus that leaves for elsewhere closes it ("···" toggles it itself).
+  menu.addEventListener('focusout', (e) => {
+    const to = e.relatedTarget;
+    if (!menu.hidden && to && !menu.contains(to) && to !== menuAnchor) closeMenu(false);
+  });
+  document.addEventListener('click', (e) => { if (!menu.hidden && !menu.contains(e.target)) closeMenu(false); });
+  document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && !menu.hidden) closeMenu(false); });
+
+  /** Opens a row's dialog; when it closes, the row's "···" takes focus back. */
+  function showDialog(dialog, row) {
+    dialog.dataset.returnTo = row.id;
+    dialog.showModal();
+  }
 
   function fromMenu(open) {
     return () => {
       const row = view.rows.get(view.menuId);
-      closeMenu();
+      closeMenu(true);
       if (row) open(row);
     };
   }
@@ -537,6 +658,11 @@
     for (const close of dialog.querySelectorAll('button.close')) {
       close.addEventListener('click', () => dialog.close());
     }
+    dialog.addEventListener('close', () => {
+      const row = view.rows.get(dialog.dataset.returnTo);
+      delete dialog.dataset.returnTo;
+      if (row && row.cells.more.isConnected) row.cells.more.focus();
+    });
   }
 
   /** Runs an API action from a dialog: errors show in the dialog as they come. */
@@ -604,7 +730,12 @@
   }
   create.type.addEventListener('change', renderHint);
   $('create').addEventListener('click', () => {
-    if (!view.cluster) { showError(banner, banner.textContent || 'The cluster could not be read: refresh with a valid API key.'); return; }
+    if (!view.cluster) {
+      showError(banner, view.clusterError
+        ? `The cluster could not be read, so no connection can be created in it: ${view.clusterError}\nUse a valid API key, then Create again.`
+        : 'The cluster is still being read: Create again in a moment.');
+      return;
+    }
     openCreate();
   });
 
@@ -628,7 +759,7 @@
   function openView(row) {
     view.viewId = row.id;
     renderDetail(row);
-    $('view-dialog').showModal();
+    showDialog($('view-dialog'), row);
     if (!row.detail) loadDetail(row);
   }
   $('view-dialog').addEventListener('close', () => { view.viewId = null; });
@@ -705,7 +836,7 @@
     attach.uniqueField.hidden = true;
     showError(attach.error, '');
     resetPreview();
-    attach.dialog.showModal();
+    showDialog(attach.dialog, row);
   }
 
   attach.type.addEventListener('change', () => {
@@ -749,7 +880,7 @@
     const names = attachments(row.detail).flatMap((a) => list(a.domains).map((d) => d.name)).filter(present);
     detach.list.replaceChildren(...names.map((n) => el('li', {}, el('code', { text: n }))));
     showError(detach.error, '');
-    detach.dialog.showModal();
+    showDialog(detach.dialog, row);
   }
 
   detach.submit.addEventListener('click', () => {
@@ -770,7 +901,7 @@
     del.row = row;
     $('delete-name').textContent = present(row.conn.displayName) ? row.conn.displayName : row.id;
     showError(del.error, '');
-    del.dialog.showModal();
+    showDialog(del.dialog, row);
   }
 
   del.submit.addEventListener('click', () => {
@@ -795,7 +926,8 @@
   function selectCluster(id) {
     view.clusterId = id || null;
     view.cluster = null;
-    closeMenu();
+    view.clusterError = null;
+    closeMenu(false);
     const url = new URL(window.location.href);
     if (id) url.searchParams.set('cluster', id); else url.searchParams.delete('cluster');
     window.history.replaceState(null, '', url);
