@@ -165,6 +165,7 @@ async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
 
 /// The HTTP routes: the console, the API and the control surface.
 fn routes(app: Arc<App>) -> Router {
+    let clock = app.clock.clone();
     Router::new()
         .merge(console::router())
         .route("/v1beta1/{*rest}", any(gateway::entry))
@@ -173,6 +174,10 @@ fn routes(app: Arc<App>) -> Router {
             ApiError::not_found(format!("nothing at {}", uri.path()))
         })
         .layer(axum::middleware::from_fn(trace::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            clock,
+            clock::date_layer,
+        ))
         .with_state(app)
 }
 
