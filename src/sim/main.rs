@@ -26,6 +26,7 @@ mod control;
 mod error;
 mod faults;
 mod gateway;
+mod jitter;
 mod logging;
 mod model;
 mod names;
@@ -45,25 +46,19 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::cli::{Command, Config};
+use crate::cli::Config;
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::jitter::Durations;
 use crate::world::World;
 
 fn main() -> ExitCode {
-    let config = match cli::parse(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
-        Ok(Command::Help) => {
-            print!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Ok(Command::Version) => {
-            println!("tidbcloud-sim {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
+    let config = match cli::parse(std::env::args_os()) {
+        Ok(config) => config,
         Err(e) => {
-            eprintln!("tidbcloud-sim: {e}\n\n{}", cli::USAGE);
-            return ExitCode::from(2);
+            // Help and version go to stdout with 0; errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
     logging::init();
@@ -80,8 +75,8 @@ fn run(config: Config) -> ExitCode {
     };
     config.domain_states.install();
     let clock = Clock::new();
-    let world = match seed.and_then(|s| World::from_seed(s, config.transition_delay, clock.clone()))
-    {
+    let durations = transition_durations(&config);
+    let world = match seed.and_then(|s| World::from_seed(s, durations, clock.clone())) {
         Ok(world) => world,
         Err(e) => {
             eprintln!("tidbcloud-sim: {e}");
@@ -99,6 +94,22 @@ fn run(config: Config) -> ExitCode {
         }
     };
     runtime.block_on(serve(config, world, clock))
+}
+
+/// The durations of transitional states; with jitter, says on stderr which
+/// seed the draws come from (a random one unless `--jitter-seed` is given),
+/// so that a run can be repeated.
+fn transition_durations(config: &Config) -> Durations {
+    if config.transition_jitter == 0.0 {
+        return Durations::fixed(config.transition_delay);
+    }
+    let seed = config.jitter_seed.unwrap_or_else(rand::random);
+    eprintln!(
+        "tidbcloud-sim: transition jitter ±{}% of {} ms, seed {seed} (start with --jitter-seed {seed} to repeat these durations)",
+        config.transition_jitter,
+        config.transition_delay.as_millis()
+    );
+    Durations::jittered(config.transition_delay, config.transition_jitter, seed)
 }
 
 async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
@@ -132,10 +143,11 @@ async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
     let _ = writeln!(stdout, "tidbcloud-sim listening on http://{addr}");
     let _ = stdout.flush();
     log::info!(
-        "serving {} API key(s) ({} read-only), transition delay {} ms, domain states {:?}, rate limit {}",
+        "serving {} API key(s) ({} read-only), transition delay {} ms (jitter {}%), domain states {:?}, rate limit {}",
         config.api_keys.len() + config.read_only_keys.len(),
         config.read_only_keys.len(),
         config.transition_delay.as_millis(),
+        config.transition_jitter,
         config.domain_states,
         if config.rate_limit == 0 {
             "off".to_string()
