@@ -147,24 +147,12 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     }
 }
 
-/// Decodes `%XX` escapes in a path segment (invalid escapes stay as they are).
+/// Decodes `%XX` escapes in a path segment (invalid escapes stay as they
+/// are; bytes that are not UTF-8 become U+FFFD).
 fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Performs an operation for the holder of API key `key`.
@@ -532,6 +520,22 @@ mod tests {
                 .code,
             Code::Unimplemented
         );
+    }
+
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        assert_eq!(
+            percent_decode("plc-a%3AattachDomains"),
+            "plc-a:attachDomains"
+        );
+        assert_eq!(percent_decode("a%3a"), "a:");
+        assert_eq!(percent_decode("%41%42"), "AB");
+        // Invalid or cut escapes stay as they are.
+        for kept in ["100%", "%4", "%zz1", "a%%3"] {
+            assert_eq!(percent_decode(kept), kept);
+        }
+        assert_eq!(percent_decode("a%%3A"), "a%:");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
     }
 
     #[test]
