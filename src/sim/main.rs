@@ -9,11 +9,13 @@
 //! * [`cli`]: flags; [`logging`]: stderr logs.
 //! * [`model`], [`names`], [`seed`], [`world`]: the world, its rules and
 //!   state machine; [`app`]: the shared state that runs the timers.
-//! * [`clock`]: the one virtual clock everything time-dependent reads.
+//! * [`clock`]: the one virtual clock everything time-dependent reads
+//!   (also the `Date` header); [`jitter`]: how long transitions last.
 //! * [`gateway`]: auth ([`auth`]), rate limit ([`ratelimit`]), faults
 //!   ([`faults`]) and counters ([`stats`]) in front of [`api`], which speaks
 //!   the swagger's shapes ([`wire`]) and errors ([`error`]); [`trace`]
-//!   gives every response its trace id.
+//!   gives every response its trace id; [`pagetoken`] issues and checks
+//!   list page tokens.
 //! * [`control`]: the `/_sim/` control surface; [`console`]: the HTML page.
 
 mod api;
@@ -30,6 +32,7 @@ mod jitter;
 mod logging;
 mod model;
 mod names;
+mod pagetoken;
 mod ratelimit;
 mod seed;
 mod stats;
