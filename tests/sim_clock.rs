@@ -133,3 +133,205 @@ async fn advance_takes_a_whole_number_of_milliseconds() {
     assert_eq!(clock["offset_ms"], 0, "refused calls move nothing");
     assert_eq!(sim.advance(0).await["offset_ms"], 0);
 }
+
+/// Creates `n` AWS connections in order and returns, for each, its id and
+/// how long its CREATING lasts (the `lasts_ms` of its CREATING event).
+async fn creating_durations(sim: &Sim, n: usize) -> Vec<(String, u64)> {
+    let mut events = EventStream::open(sim).await;
+    let api = sim.api();
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(api.create_aws(&format!("j{i}"), AWS_AUTO).await);
+    }
+    let mut durations = Vec::new();
+    for id in ids {
+        let event = events
+            .wait_for(|e| e["id"] == id.as_str() && e["state"] == "CREATING")
+            .await;
+        let lasts = event["lasts_ms"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("a transitional state says how long it lasts: {event}"));
+        durations.push((id, lasts));
+    }
+    durations
+}
+
+fn only_durations(d: &[(String, u64)]) -> Vec<u64> {
+    d.iter().map(|(_, ms)| *ms).collect()
+}
+
+#[tokio::test]
+async fn jittered_transitions_land_within_their_bounds() {
+    // 10000 s ± 50%: every CREATING lasts between 5000 and 15000 s.
+    let sim = Sim::start(&[
+        "--transition-delay-ms",
+        "10000000",
+        "--transition-jitter",
+        "50",
+        "--jitter-seed",
+        "7",
+    ]);
+    let api = sim.api();
+    let mut durations = creating_durations(&sim, 8).await;
+    for (id, ms) in &durations {
+        assert!((5_000_000..=15_000_000).contains(ms), "{id}: {ms} ms");
+    }
+    let mut distinct = only_durations(&durations);
+    distinct.dedup();
+    assert!(distinct.len() > 1, "each transition draws its own factor");
+
+    // Each lands when its event said, on the simulator's clock. (A minute
+    // before, it is still CREATING: real time that passes meanwhile counts
+    // too, but it is far less than a minute.)
+    durations.sort_by_key(|(_, ms)| *ms);
+    let mut offset = 0;
+    for (id, ms) in &durations {
+        if ms - 60_000 > offset {
+            sim.advance(ms - 60_000 - offset).await;
+            offset = ms - 60_000;
+            assert_eq!(
+                api.get(&conn_path(AWS_CLUSTER, id)).await.ok()["state"],
+                "CREATING",
+                "{id} a minute before its {ms} ms"
+            );
+        }
+        if *ms > offset {
+            sim.advance(ms - offset).await;
+            offset = *ms;
+        }
+        assert_eq!(
+            api.get(&conn_path(AWS_CLUSTER, id)).await.ok()["state"],
+            "ACTIVE",
+            "{id} after its {ms} ms"
+        );
+    }
+
+    // Deleting draws too, within the same bounds.
+    let mut events = EventStream::open(&sim).await;
+    let (id, _) = &durations[0];
+    api.delete(&conn_path(AWS_CLUSTER, id)).await.ok();
+    let deleting = events
+        .wait_for(|e| e["id"] == id.as_str() && e["state"] == "DELETING")
+        .await;
+    let ms = deleting["lasts_ms"].as_u64().expect("lasts_ms");
+    assert!((5_000_000..=15_000_000).contains(&ms), "DELETING {ms} ms");
+
+    // Without jitter every transition lasts the delay exactly.
+    let plain = Sim::start(&["--transition-delay-ms", "1000000"]);
+    assert_eq!(
+        only_durations(&creating_durations(&plain, 3).await),
+        vec![1_000_000; 3]
+    );
+}
+
+#[tokio::test]
+async fn the_same_jitter_seed_gives_the_same_durations() {
+    let flags = |seed: &'static str| {
+        [
+            "--transition-delay-ms",
+            "600000",
+            "--transition-jitter",
+            "30",
+            "--jitter-seed",
+            seed,
+        ]
+    };
+    let first = only_durations(&creating_durations(&Sim::start(&flags("42")), 6).await);
+    let again = only_durations(&creating_durations(&Sim::start(&flags("42")), 6).await);
+    let other = only_durations(&creating_durations(&Sim::start(&flags("43")), 6).await);
+    assert_eq!(first, again);
+    assert_ne!(first, other);
+
+    // Without --jitter-seed the simulator picks one and says which on stderr.
+    let unseeded = Sim::start(&[
+        "--transition-delay-ms",
+        "600000",
+        "--transition-jitter",
+        "30",
+    ]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let seed = loop {
+        let stderr = unseeded.stderr();
+        if let Some(rest) = stderr.split("--jitter-seed ").nth(1) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if !digits.is_empty() && rest.len() > digits.len() {
+                break digits;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no --jitter-seed on stderr: {stderr}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    let picked = only_durations(&creating_durations(&unseeded, 6).await);
+    let repeated = Sim::start(&[
+        "--transition-delay-ms",
+        "600000",
+        "--transition-jitter",
+        "30",
+        "--jitter-seed",
+        &seed,
+    ]);
+    assert_eq!(
+        only_durations(&creating_durations(&repeated, 6).await),
+        picked
+    );
+}
+
+/// Seconds since the epoch of an HTTP `Date` header.
+fn date_secs(r: &Resp) -> u64 {
+    let date = r.header("date").unwrap_or_else(|| panic!("no Date: {r:?}"));
+    httpdate::parse_http_date(date)
+        .unwrap_or_else(|e| panic!("Date {date:?}: {e}"))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test]
+async fn the_date_header_follows_the_clock() {
+    let sim = Sim::start(&["--transition-delay-ms", "600000"]);
+    let api = sim.api();
+    let cluster = format!("/v1beta1/clusters/{AWS_CLUSTER}");
+    let before = date_secs(&api.get(&cluster).await);
+
+    let advanced = sim
+        .control(
+            Method::POST,
+            "/_sim/clock/advance",
+            Some(json!({"ms": 3_600_000})),
+        )
+        .await;
+    assert!(date_secs(&advanced) >= before + 3600, "{advanced:?}");
+    let created = api.create(AWS_CLUSTER, "dated", aws_body(AWS_AUTO)).await;
+    let date = date_secs(&created);
+    assert!(date >= before + 3600, "{created:?}");
+    // The Date header and createTime read the same clock: they agree to
+    // the second (the Date is stamped just after the connection is made).
+    let create_time = humantime::parse_rfc3339(created.body["createTime"].as_str().unwrap())
+        .unwrap()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        (create_time..=create_time + 1).contains(&date),
+        "Date {date} vs createTime {create_time}"
+    );
+    // Every response: errors, 401 challenges, the control surface, the console.
+    let unauthenticated = support::sim::http_client()
+        .get(format!("{}{cluster}", sim.url))
+        .send()
+        .await
+        .unwrap();
+    let unauthenticated = Resp::read(unauthenticated).await.unwrap();
+    assert_eq!(unauthenticated.status, 401);
+    assert!(date_secs(&unauthenticated) >= before + 3600);
+    let missing = api.get(&conn_path(AWS_CLUSTER, "plc-missing")).await;
+    assert_eq!(missing.status, 404);
+    assert!(date_secs(&missing) >= before + 3600);
+    let stats = sim.control(Method::GET, "/_sim/stats", None).await;
+    assert!(date_secs(&stats) >= before + 3600);
+    let console = sim.control(Method::GET, "/", None).await;
+    assert!(date_secs(&console) >= before + 3600);
+}

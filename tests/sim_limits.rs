@@ -332,3 +332,67 @@ async fn latency_delays_every_api_response() {
         .ok();
     assert!(start.elapsed() >= Duration::from_millis(150));
 }
+
+#[tokio::test]
+async fn page_tokens_belong_to_their_cluster_and_filter() {
+    let sim = Sim::start(&["--transition-delay-ms", "60000"]);
+    let api = sim.api();
+    for i in 0..3 {
+        api.create_aws(&format!("c{i}"), AWS_AUTO).await;
+    }
+    let all = api.get(&list_path("?pageSize=1")).await.ok();
+    let token = all["nextPageToken"].as_str().unwrap().to_string();
+    let creating = api.get(&list_path("?pageSize=1&state=CREATING")).await.ok();
+    let creating_token = creating["nextPageToken"].as_str().unwrap().to_string();
+    // Opaque: nothing in it reads as the position.
+    for t in [&token, &creating_token] {
+        let readable = hex::decode(t)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        assert!(!readable.contains("after"), "{t} reads as {readable:?}");
+    }
+
+    // Each token serves its own query, with any page size.
+    assert_eq!(
+        ids(&api
+            .get(&list_path(&format!("?pageToken={token}&pageSize=5")))
+            .await
+            .ok())
+        .len(),
+        2
+    );
+    api.get(&list_path(&format!(
+        "?state=CREATING&pageToken={creating_token}"
+    )))
+    .await
+    .ok();
+
+    // Another cluster or another filter is refused, naming the field.
+    let elsewhere = |cluster: &str, query: String| {
+        format!("/v1beta1/clusters/{cluster}/privateLinkConnections?{query}")
+    };
+    for path in [
+        elsewhere(ALI_CLUSTER, format!("pageToken={token}")),
+        elsewhere(PAUSED_CLUSTER, format!("page_token={token}")),
+        list_path(&format!("?pageToken={token}&state=CREATING")),
+        list_path(&format!("?pageToken={token}&state=ACTIVE")),
+        list_path(&format!("?pageToken={creating_token}")),
+        list_path(&format!("?pageToken={creating_token}&state=FAILED")),
+    ] {
+        let message = api.get(&path).await.expect_error(400, 3);
+        assert!(message.contains("pageToken"), "{path}: {message}");
+    }
+
+    // Forged or altered tokens are refused too.
+    let mut altered = token.clone().into_bytes();
+    let last = altered.len() - 1;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+    let altered = String::from_utf8(altered).unwrap();
+    for forged in [hex::encode("after:1"), altered, "x".repeat(40)] {
+        let message = api
+            .get(&list_path(&format!("?pageToken={forged}")))
+            .await
+            .expect_error(400, 3);
+        assert!(message.contains("pageToken"), "{forged}: {message}");
+    }
+}

@@ -34,8 +34,23 @@ fn help_and_bad_flags() {
         "--rate-limit-rpm",
         "--rate-limit-window-s",
         "--seed",
+        "--domain-states",
+        "--transition-jitter",
+        "--jitter-seed",
+        "--version",
+        "TIDBCLOUD_SIM_LOG",
     ] {
         assert!(text.contains(flag), "{flag} missing from --help");
+    }
+    let levels = text
+        .split("TIDBCLOUD_SIM_LOG")
+        .nth(1)
+        .expect("the log variable");
+    for level in ["error", "warn", "info", "debug", "trace", "off"] {
+        assert!(
+            levels.contains(level),
+            "log level {level} missing from --help"
+        );
     }
     let out = command(&["--bogus"])
         .stderr(Stdio::piped())
@@ -43,10 +58,51 @@ fn help_and_bad_flags() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--bogus"));
-    let out = command(&["--transition-delay-ms", "soon"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    for bad in [
+        &["--transition-delay-ms", "soon"][..],
+        &["--transition-delay-ms"],
+        &["--transition-jitter", "101"],
+        &["--transition-jitter", "-5"],
+        &["--transition-jitter", "some"],
+        &["--jitter-seed", "x"],
+        &["--rate-limit-window-s", "0"],
+        &["--api-key", "nocolon"],
+        &["stray"],
+    ] {
+        let out = command(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(bad[0]), "{bad:?}: {stderr}");
+    }
+}
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    for flag in ["--version", "-V"] {
+        let out = command(&[flag]).output().unwrap();
+        assert!(out.status.success(), "{flag}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!("tidbcloud-sim {}", env!("CARGO_PKG_VERSION")),
+            "{flag}"
+        );
+        let commit = lines[1].strip_prefix("commit: ").expect("commit line");
+        match std::process::Command::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+        {
+            Ok(head) if head.status.success() => {
+                assert_eq!(commit, String::from_utf8_lossy(&head.stdout).trim())
+            }
+            // Built from a source archive: no git to ask.
+            _ => assert!(!commit.is_empty()),
+        }
+        assert_eq!(lines.len(), 2, "{text}");
+    }
 }
 
 fn signal(sim: &Sim, name: &str) {

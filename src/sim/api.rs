@@ -147,24 +147,12 @@ pub fn resolve(method: &Method, path: &str) -> Result<Route, ApiError> {
     }
 }
 
-/// Decodes `%XX` escapes in a path segment (invalid escapes stay as they are).
+/// Decodes `%XX` escapes in a path segment (invalid escapes stay as they
+/// are; bytes that are not UTF-8 become U+FFFD).
 fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Performs an operation for the holder of API key `key`.
@@ -202,15 +190,22 @@ pub fn handle(
         }
         Route::ListConnections(cluster) => {
             let params = list_params(uri)?;
+            let after = match &params.token {
+                Some(token) => Some(app.page_tokens.open(token, &cluster, params.state)?),
+                None => None,
+            };
             let page =
-                app.with_world(|w| w.list(&cluster, params.state, params.after, params.page_size))?;
+                app.with_world(|w| w.list(&cluster, params.state, after, params.page_size))?;
             ok(ListJson {
                 private_link_connections: page
                     .items
                     .iter()
                     .map(|c| ConnectionJson::new(c, false))
                     .collect(),
-                next_page_token: page.next_after.map(encode_token).unwrap_or_default(),
+                next_page_token: page
+                    .next_after
+                    .map(|after| app.page_tokens.issue(&cluster, params.state, after))
+                    .unwrap_or_default(),
                 total_size: page.total,
             })
         }
@@ -306,7 +301,8 @@ impl Query {
 /// Checked list parameters.
 struct ListParams {
     page_size: usize,
-    after: Option<u64>,
+    /// Checked against the cluster and `state` by [`crate::pagetoken`].
+    token: Option<String>,
     state: Option<ConnectionState>,
 }
 
@@ -330,14 +326,7 @@ fn list_params(uri: &Uri) -> Result<ListParams, ApiError> {
             }
         }
     };
-    let after = match q.single(&["pageToken", "page_token"])? {
-        None => None,
-        Some(t) => Some(decode_token(t).ok_or_else(|| {
-            ApiError::invalid(
-                "pageToken is not valid; pass the nextPageToken of a previous list response",
-            )
-        })?),
-    };
+    let token = q.single(&["pageToken", "page_token"])?.map(str::to_string);
     let state = match q.single(&["state"])? {
         None => None,
         Some(s) => Some(ConnectionState::parse(s).ok_or_else(|| {
@@ -349,23 +338,9 @@ fn list_params(uri: &Uri) -> Result<ListParams, ApiError> {
     };
     Ok(ListParams {
         page_size,
-        after,
+        token,
         state,
     })
-}
-
-/// Page tokens are opaque to clients: hex of `after:<sequence number>`.
-fn encode_token(after: u64) -> String {
-    hex::encode(format!("after:{after}"))
-}
-
-fn decode_token(token: &str) -> Option<u64> {
-    let bytes = hex::decode(token).ok()?;
-    std::str::from_utf8(&bytes)
-        .ok()?
-        .strip_prefix("after:")?
-        .parse()
-        .ok()
 }
 
 /// Checks a create body (everything that needs no cluster).
@@ -535,10 +510,19 @@ mod tests {
     }
 
     #[test]
-    fn tokens_round_trip() {
-        assert_eq!(decode_token(&encode_token(42)), Some(42));
-        assert_eq!(decode_token("zz"), None);
-        assert_eq!(decode_token(&hex::encode("before:1")), None);
+    fn path_segments_are_percent_decoded() {
+        assert_eq!(
+            percent_decode("plc-a%3AattachDomains"),
+            "plc-a:attachDomains"
+        );
+        assert_eq!(percent_decode("a%3a"), "a:");
+        assert_eq!(percent_decode("%41%42"), "AB");
+        // Invalid or cut escapes stay as they are.
+        for kept in ["100%", "%4", "%zz1", "a%%3"] {
+            assert_eq!(percent_decode(kept), kept);
+        }
+        assert_eq!(percent_decode("a%%3A"), "a%:");
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The simulator's shared state: the world behind a lock, the event channel,
 //! the clock with the queue of due transitions, and the gateway's parts
-//! (auth, rate limit, faults, stats).
+//! (auth, rate limit, faults, stats) and the key of list page tokens.
 //!
 //! Transitions are due at a time of the [`Clock`]. A background task
 //! ([`App::run_timers`]) applies each when real time reaches it, so states
@@ -17,6 +17,7 @@ use crate::auth::DigestAuth;
 use crate::cli::Config;
 use crate::clock::Clock;
 use crate::faults::Faults;
+use crate::pagetoken::PageTokens;
 use crate::ratelimit::RateLimiter;
 use crate::stats::Stats;
 use crate::world::{Event, Timer, Transition, World};
@@ -40,6 +41,8 @@ pub struct App {
     pub limiter: RateLimiter,
     pub faults: Faults,
     pub stats: Stats,
+    /// The key of list page tokens, new for each run.
+    pub page_tokens: PageTokens,
 }
 
 impl App {
@@ -61,6 +64,7 @@ impl App {
             limiter: RateLimiter::new(config.rate_limit, config.rate_limit_window),
             faults: Faults::default(),
             stats: Stats::default(),
+            page_tokens: PageTokens::default(),
         })
     }
 

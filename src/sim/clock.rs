@@ -3,11 +3,19 @@
 //! Everything time-dependent reads it: state transitions (their due times),
 //! rate-limit windows and `X-Ratelimit-Reset`, nonce expiry, and the times
 //! the API and the events report. `POST /_sim/clock/advance` moves it
-//! forward, so tests drive time instead of sleeping through it.
+//! forward, so tests drive time instead of sleeping through it. Every
+//! response's `Date` header reads it too ([`date_layer`]), so the header and
+//! the times in bodies agree.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
+
+use axum::extract::{Request, State};
+use axum::http::header::DATE;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
 
 /// The largest total offset (about 100 years), so that adding it to an
 /// `Instant` or a `SystemTime` never overflows.
@@ -62,6 +70,17 @@ impl Clock {
     pub fn real_instant(&self, at: Instant) -> Instant {
         at.checked_sub(self.offset()).unwrap_or_else(Instant::now)
     }
+}
+
+/// The layer around every route that stamps the response's `Date` with
+/// this clock (the HTTP server only adds its own when none is set).
+pub async fn date_layer(State(clock): State<Clock>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let date = httpdate::fmt_http_date(clock.system_now());
+    if let Ok(value) = HeaderValue::from_str(&date) {
+        response.headers_mut().insert(DATE, value);
+    }
+    response
 }
 
 #[cfg(test)]

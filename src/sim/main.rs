@@ -9,11 +9,13 @@
 //! * [`cli`]: flags; [`logging`]: stderr logs.
 //! * [`model`], [`names`], [`seed`], [`world`]: the world, its rules and
 //!   state machine; [`app`]: the shared state that runs the timers.
-//! * [`clock`]: the one virtual clock everything time-dependent reads.
+//! * [`clock`]: the one virtual clock everything time-dependent reads
+//!   (also the `Date` header); [`jitter`]: how long transitions last.
 //! * [`gateway`]: auth ([`auth`]), rate limit ([`ratelimit`]), faults
 //!   ([`faults`]) and counters ([`stats`]) in front of [`api`], which speaks
 //!   the swagger's shapes ([`wire`]) and errors ([`error`]); [`trace`]
-//!   gives every response its trace id.
+//!   gives every response its trace id; [`pagetoken`] issues and checks
+//!   list page tokens.
 //! * [`control`]: the `/_sim/` control surface; [`console`]: the HTML page.
 
 mod api;
@@ -26,9 +28,11 @@ mod control;
 mod error;
 mod faults;
 mod gateway;
+mod jitter;
 mod logging;
 mod model;
 mod names;
+mod pagetoken;
 mod ratelimit;
 mod seed;
 mod stats;
@@ -45,25 +49,19 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::cli::{Command, Config};
+use crate::cli::Config;
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::jitter::Durations;
 use crate::world::World;
 
 fn main() -> ExitCode {
-    let config = match cli::parse(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
-        Ok(Command::Help) => {
-            print!("{}", cli::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Ok(Command::Version) => {
-            println!("tidbcloud-sim {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
+    let config = match cli::parse(std::env::args_os()) {
+        Ok(config) => config,
         Err(e) => {
-            eprintln!("tidbcloud-sim: {e}\n\n{}", cli::USAGE);
-            return ExitCode::from(2);
+            // Help and version go to stdout with 0; errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
     logging::init();
@@ -80,8 +78,8 @@ fn run(config: Config) -> ExitCode {
     };
     config.domain_states.install();
     let clock = Clock::new();
-    let world = match seed.and_then(|s| World::from_seed(s, config.transition_delay, clock.clone()))
-    {
+    let durations = transition_durations(&config);
+    let world = match seed.and_then(|s| World::from_seed(s, durations, clock.clone())) {
         Ok(world) => world,
         Err(e) => {
             eprintln!("tidbcloud-sim: {e}");
@@ -99,6 +97,22 @@ fn run(config: Config) -> ExitCode {
         }
     };
     runtime.block_on(serve(config, world, clock))
+}
+
+/// The durations of transitional states; with jitter, says on stderr which
+/// seed the draws come from (a random one unless `--jitter-seed` is given),
+/// so that a run can be repeated.
+fn transition_durations(config: &Config) -> Durations {
+    if config.transition_jitter == 0.0 {
+        return Durations::fixed(config.transition_delay);
+    }
+    let seed = config.jitter_seed.unwrap_or_else(rand::random);
+    eprintln!(
+        "tidbcloud-sim: transition jitter ±{}% of {} ms, seed {seed} (start with --jitter-seed {seed} to repeat these durations)",
+        config.transition_jitter,
+        config.transition_delay.as_millis()
+    );
+    Durations::jittered(config.transition_delay, config.transition_jitter, seed)
 }
 
 async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
@@ -132,10 +146,11 @@ async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
     let _ = writeln!(stdout, "tidbcloud-sim listening on http://{addr}");
     let _ = stdout.flush();
     log::info!(
-        "serving {} API key(s) ({} read-only), transition delay {} ms, domain states {:?}, rate limit {}",
+        "serving {} API key(s) ({} read-only), transition delay {} ms (jitter {}%), domain states {:?}, rate limit {}",
         config.api_keys.len() + config.read_only_keys.len(),
         config.read_only_keys.len(),
         config.transition_delay.as_millis(),
+        config.transition_jitter,
         config.domain_states,
         if config.rate_limit == 0 {
             "off".to_string()
@@ -165,6 +180,7 @@ async fn serve(config: Config, world: World, clock: Clock) -> ExitCode {
 
 /// The HTTP routes: the console, the API and the control surface.
 fn routes(app: Arc<App>) -> Router {
+    let clock = app.clock.clone();
     Router::new()
         .merge(console::router())
         .route("/v1beta1/{*rest}", any(gateway::entry))
@@ -173,6 +189,10 @@ fn routes(app: Arc<App>) -> Router {
             ApiError::not_found(format!("nothing at {}", uri.path()))
         })
         .layer(axum::middleware::from_fn(trace::layer))
+        .layer(axum::middleware::from_fn_with_state(
+            clock,
+            clock::date_layer,
+        ))
         .with_state(app)
 }
 

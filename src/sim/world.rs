@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::error::ApiError;
+use crate::jitter::Durations;
 use crate::model::{
     Attachment, Cloud, Cluster, Connection, ConnectionState, DomainState, DomainType,
     EndpointService,
@@ -43,6 +44,9 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     pub time: String,
+    /// On entering a transitional state: how long it lasts (with any jitter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lasts_ms: Option<u64>,
 }
 
 /// A transition that happens once a transitional state has lasted its time.
@@ -125,18 +129,18 @@ pub struct World {
     connections: BTreeMap<u64, Connection>,
     index: HashMap<String, u64>,
     next_seq: u64,
-    delay: Duration,
+    durations: Durations,
     clock: Clock,
     events: Vec<Event>,
     timers: Vec<Timer>,
 }
 
 impl World {
-    /// A world from a seed, with `delay` for every transitional state and
+    /// A world from a seed, with `durations` for its transitional states and
     /// `clock` for the times it reports.
-    pub fn from_seed(seed: Seed, delay: Duration, clock: Clock) -> Result<World, String> {
+    pub fn from_seed(seed: Seed, durations: Durations, clock: Clock) -> Result<World, String> {
         let mut world = World {
-            delay,
+            durations,
             clock,
             next_seq: 1,
             ..World::default()
@@ -260,7 +264,6 @@ impl World {
                 blocking.join(", ")
             )));
         }
-        let delay = self.delay;
         let now = self.now();
         let cluster = self.cluster_mut(id)?;
         if cluster.state != "DELETING" {
@@ -268,10 +271,7 @@ impl World {
             cluster.update_time = now;
             let snapshot = cluster.clone();
             self.cluster_event(&snapshot);
-            self.timers.push(Timer {
-                after: delay,
-                transition: Transition::ClusterDeleted(id.to_string()),
-            });
+            self.start_transition(Transition::ClusterDeleted(id.to_string()));
         }
         Ok(self.cluster(id)?.clone())
     }
@@ -340,6 +340,17 @@ impl World {
     }
 
     // --------------------------------------------------------- transitions
+
+    /// Starts the timer of the transitional state just entered, with the
+    /// next drawn duration, which the state's event (the last one recorded)
+    /// reports as `lasts_ms`.
+    fn start_transition(&mut self, transition: Transition) {
+        let after = self.durations.next();
+        if let Some(event) = self.events.last_mut() {
+            event.lasts_ms = Some(u64::try_from(after.as_millis()).unwrap_or(u64::MAX));
+        }
+        self.timers.push(Timer { after, transition });
+    }
 
     /// Applies a transition whose delay has passed, if it still applies.
     pub fn fire(&mut self, transition: Transition) {
@@ -454,6 +465,7 @@ impl World {
             private_link_connection_id: connection,
             message,
             time: rfc3339(self.now()),
+            lasts_ms: None,
         });
     }
 }
@@ -474,7 +486,7 @@ mod tests {
     fn world() -> World {
         World::from_seed(
             seed::default_seed(),
-            Duration::from_millis(10),
+            Durations::fixed(Duration::from_millis(10)),
             Clock::new(),
         )
         .unwrap()

@@ -59,6 +59,11 @@ impl Sim {
         }
     }
 
+    /// What it has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.process.stderr()
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.process.pid()

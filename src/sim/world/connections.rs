@@ -1,7 +1,7 @@
 //! Connections: create (rules 1 and 2), the outcome of CREATING, delete
 //! (rule 3), and the control surface's out-of-band changes.
 
-use super::{NewConnection, Timer, Transition, World};
+use super::{NewConnection, Transition, World};
 use crate::error::ApiError;
 use crate::model::{Cloud, Connection, ConnectionState, DomainState};
 use crate::names;
@@ -80,10 +80,7 @@ impl World {
         self.index.insert(id.clone(), seq);
         self.connections.insert(seq, conn.clone());
         self.connection_event(&conn);
-        self.timers.push(Timer {
-            after: self.delay,
-            transition: Transition::ConnectionCreated(id),
-        });
+        self.start_transition(Transition::ConnectionCreated(id));
         Ok(conn)
     }
 
@@ -107,10 +104,7 @@ impl World {
         }
         if conn.state != ConnectionState::Deleting {
             self.set_connection_state(id, ConnectionState::Deleting, None);
-            self.timers.push(Timer {
-                after: self.delay,
-                transition: Transition::ConnectionDeleted(id.to_string()),
-            });
+            self.start_transition(Transition::ConnectionDeleted(id.to_string()));
         }
         Ok(self.connection(cluster_id, id)?.clone())
     }

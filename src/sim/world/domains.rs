@@ -1,7 +1,7 @@
 //! Attached domains: attach once per connection (rules 5 and 6) or preview
 //! them, detach, and the control surface's out-of-band changes.
 
-use super::{Attached, NewAttachment, Timer, Transition, World};
+use super::{Attached, NewAttachment, Transition, World};
 use crate::error::ApiError;
 use crate::model::{
     domain_names, Attachment, Cloud, Connection, ConnectionState, Domain, DomainState, DomainType,
@@ -101,10 +101,7 @@ impl World {
             attachment: attachment.id.clone(),
         };
         let conn = self.store_attachment(id, Some(attachment))?;
-        self.timers.push(Timer {
-            after: self.delay,
-            transition,
-        });
+        self.start_transition(transition);
         Ok(Attached::Done(conn))
     }
 
@@ -149,12 +146,9 @@ impl World {
         if attachment.state() != DomainState::Deleting {
             attachment.set_state(DomainState::Deleting, None);
             self.store_attachment(id, Some(attachment.clone()))?;
-            self.timers.push(Timer {
-                after: self.delay,
-                transition: Transition::DomainsDetached {
-                    connection: id.to_string(),
-                    attachment: attachment.id.clone(),
-                },
+            self.start_transition(Transition::DomainsDetached {
+                connection: id.to_string(),
+                attachment: attachment.id.clone(),
             });
         }
         Ok((attachment, self.connection(cluster_id, id)?.clone()))
