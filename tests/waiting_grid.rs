@@ -1,18 +1,589 @@
+//! The waiting core across a grid of configurations, deterministically,
+//! under tokio's paused clock: the provider's real resources, waits,
+//! schedule and rate limiter, driven by a model of Terraform's walk
+//! (`support::tf_walk`) over an in-process model of the API
+//! (`support::api_model`), against two references (`support::floor`):
+//! F_online, a centralised policy that knows no settle time in advance,
+//! and F_oracle, the fastest schedule of the unavoidable requests.
+//!
+//! ```text
+//! cargo test --release --test waiting_grid -- --nocapture
+//! ```
+//!
+//! Prints one row per cell and ends with the summary line
+//! `grid: <cells> cells (<k> infeasible), apply max <r>x, destroy max <r>x, median <r>x, user 429s <n>`.
+
 mod support;
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
-use support::api_model::{ApiModel, ModelConfig};
+
+use futures_util::future::join_all;
+use support::api_model::{ApiModel, ModelConfig, Op};
+use support::floor::{self, Command, Conditions, Policy, Reference, Workload};
 use support::tf_walk;
 
-#[test]
-fn smoke() {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
-    rt.block_on(async {
-        let model = ApiModel::new(ModelConfig::uniform(100, Duration::from_secs(60), Duration::from_secs(10)));
-        let (out, state) = tf_walk::apply(&model, "k", 0, 3, true, 10).await;
-        eprintln!("apply {:?} {:?} {}", out.elapsed, out.errors, model.counts(0).summary());
-        model.reset_counts();
-        let out = tf_walk::destroy(&model, "k", 0, &state, 10).await;
-        eprintln!("destroy {:?} {:?} {}", out.elapsed, out.errors, model.counts(0).summary());
+const WINDOW: Duration = Duration::from_secs(60);
+const KEY: &str = "grid-key";
+/// The other client's requests are counted under this workspace.
+const OTHER: usize = usize::MAX;
+/// The seed of the settle times' jitter.
+const SEED: u64 = 0x5eed_2025_0304;
+/// A cell that needs more real time than this is stopped and failed: the
+/// waiting core does not run on tokio's clock (or spins).
+const REAL_TIME_PER_CELL: Duration = Duration::from_secs(5);
+/// After this many such cells the rest are not run (and fail).
+const MAX_STOPPED: usize = 2;
+
+// ---- dimensions ---------------------------------------------------------------------------
+
+const NS: [u64; 7] = [1, 3, 10, 15, 20, 30, 60];
+const DOMAINS: [bool; 2] = [false, true];
+const SETTLES_MS: [u64; 7] = [500, 2_000, 5_000, 10_000, 30_000, 120_000, 600_000];
+const RPMS: [u64; 2] = [100, 30];
+const PARALLELISMS: [u64; 2] = [10, 30];
+const OTHERS: [bool; 2] = [false, true];
+const JITTERS: [bool; 2] = [false, true];
+const WORKSPACES: [usize; 3] = [1, 2, 5];
+
+/// How many values each dimension has, in the order of [`Cell::from_levels`].
+const LEVELS: [usize; 8] = [
+    NS.len(),
+    DOMAINS.len(),
+    SETTLES_MS.len(),
+    RPMS.len(),
+    PARALLELISMS.len(),
+    OTHERS.len(),
+    JITTERS.len(),
+    WORKSPACES.len(),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Cell {
+    n: u64,
+    domains: bool,
+    settle_ms: u64,
+    rpm: u64,
+    parallelism: u64,
+    other: bool,
+    jitter: bool,
+    workspaces: usize,
+}
+
+impl Cell {
+    fn from_levels(l: &[usize]) -> Cell {
+        Cell {
+            n: NS[l[0]],
+            domains: DOMAINS[l[1]],
+            settle_ms: SETTLES_MS[l[2]],
+            rpm: RPMS[l[3]],
+            parallelism: PARALLELISMS[l[4]],
+            other: OTHERS[l[5]],
+            jitter: JITTERS[l[6]],
+            workspaces: WORKSPACES[l[7]],
+        }
+    }
+
+    /// The defaults of the dimensions other than N, domains and settle.
+    fn at_defaults(n: u64, domains: bool, settle_ms: u64) -> Cell {
+        Cell {
+            n,
+            domains,
+            settle_ms,
+            rpm: 100,
+            parallelism: 10,
+            other: false,
+            jitter: false,
+            workspaces: 1,
+        }
+    }
+
+    fn settle(&self) -> Duration {
+        Duration::from_millis(self.settle_ms)
+    }
+
+    /// Where the oracle bound applies: long settle times, nothing shared.
+    fn oracle_bound(&self) -> bool {
+        self.settle_ms >= 10_000 && !self.jitter && !self.other && self.workspaces == 1
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{:>2}{} {:>5}s {:>3}rpm P{:<2} {} {} {}ws",
+            self.n,
+            if self.domains { "+d" } else { "  " },
+            self.settle_ms as f64 / 1000.0,
+            self.rpm,
+            self.parallelism,
+            if self.other { "other" } else { "  -  " },
+            if self.jitter { "±50%" } else { " -  " },
+            self.workspaces
+        )
+    }
+}
+
+/// A pairwise design over dimensions of `levels` values: every pair of
+/// values of any two dimensions is in some row. Greedy and deterministic:
+/// each row starts from the first pair not yet covered and takes, in each
+/// other dimension, the value that covers most new pairs (the lowest on
+/// ties).
+fn pairwise(levels: &[usize]) -> Vec<Vec<usize>> {
+    let d = levels.len();
+    let mut uncovered: BTreeSet<(usize, usize, usize, usize)> = BTreeSet::new();
+    for i in 0..d {
+        for j in i + 1..d {
+            for a in 0..levels[i] {
+                for b in 0..levels[j] {
+                    uncovered.insert((i, a, j, b));
+                }
+            }
+        }
+    }
+    let mut rows = Vec::new();
+    while let Some(&(i, a, j, b)) = uncovered.iter().next() {
+        let mut row: Vec<Option<usize>> = vec![None; d];
+        row[i] = Some(a);
+        row[j] = Some(b);
+        for k in 0..d {
+            if row[k].is_some() {
+                continue;
+            }
+            let gain = |v: usize| {
+                (0..d)
+                    .filter_map(|m| row[m].map(|x| (m, x)))
+                    .filter(|&(m, x)| {
+                        let key = if m < k { (m, x, k, v) } else { (k, v, m, x) };
+                        uncovered.contains(&key)
+                    })
+                    .count()
+            };
+            let best = (0..levels[k])
+                .max_by_key(|&v| (gain(v), std::cmp::Reverse(v)))
+                .expect("a dimension has values");
+            row[k] = Some(best);
+        }
+        let row: Vec<usize> = row.into_iter().map(|v| v.expect("filled")).collect();
+        for p in 0..d {
+            for q in p + 1..d {
+                uncovered.remove(&(p, row[p], q, row[q]));
+            }
+        }
+        rows.push(row);
+    }
+    rows
+}
+
+/// Every cell of the grid: the pairwise design, the full product of N,
+/// domains and settle at the other dimensions' defaults, and the cells of
+/// `cargo bench --bench provider`; each once.
+fn cells() -> Vec<Cell> {
+    let mut all: Vec<Cell> = pairwise(&LEVELS)
+        .iter()
+        .map(|l| Cell::from_levels(l))
+        .collect();
+    for n in NS {
+        for domains in DOMAINS {
+            for settle_ms in SETTLES_MS {
+                all.push(Cell::at_defaults(n, domains, settle_ms));
+            }
+        }
+    }
+    // The benchmark: 30 connections, 30 + 30 domains, two workspaces of
+    // 15 on one key; 100 requests a minute, 10 s, parallelism 10.
+    all.push(Cell::at_defaults(30, false, 10_000));
+    all.push(Cell::at_defaults(30, true, 10_000));
+    all.push(Cell {
+        workspaces: 2,
+        ..Cell::at_defaults(15, false, 10_000)
     });
+    let mut seen = BTreeSet::new();
+    all.retain(|c| seen.insert(*c));
+    all
+}
+
+// ---- settle times -------------------------------------------------------------------------
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The settle time of one operation: `base`, or with `jitter` uniform on
+/// [0.5, 1.5] x `base`, drawn from the seed and the operation's identity
+/// (so that the model and the references agree whatever the order).
+fn settle_of(base: Duration, jitter: bool, seed: u64, workspace: usize, op: Op, index: usize) -> Duration {
+    if !jitter {
+        return base;
+    }
+    let key = seed ^ splitmix(((workspace as u64) << 40) ^ ((op as u64) << 32) ^ index as u64);
+    let u = (splitmix(key) >> 11) as f64 / (1u64 << 53) as f64;
+    base.mul_f64(0.5 + u)
+}
+
+// ---- one cell -----------------------------------------------------------------------------
+
+#[derive(Debug, Default)]
+struct Measured {
+    time: Duration,
+    requests: u64,
+    errors: Vec<String>,
+    user_429s: usize,
+    answered_429: u64,
+    summary: String,
+    stopped: Option<String>,
+}
+
+struct CellResult {
+    cell: Cell,
+    apply: Measured,
+    destroy: Measured,
+    online: [Reference; 2],
+    oracle: [Reference; 2],
+}
+
+fn references(cell: &Cell) -> ([Reference; 2], [Reference; 2]) {
+    let base = cell.settle();
+    let jitter = cell.jitter;
+    let settle = move |w: usize, op: Op, i: usize| settle_of(base, jitter, SEED, w, op, i);
+    let conditions = Conditions {
+        parallelism: cell.parallelism,
+        budget: cell.rpm,
+        window: WINDOW,
+        other_client: cell.other,
+        settle: &settle,
+    };
+    let work = vec![
+        Workload {
+            n: cell.n,
+            domains: cell.domains,
+        };
+        cell.workspaces
+    ];
+    let of = |policy, command| floor::reference(policy, command, &work, &conditions, jitter);
+    (
+        [of(Policy::Online, Command::Apply), of(Policy::Online, Command::Destroy)],
+        [of(Policy::Oracle, Command::Apply), of(Policy::Oracle, Command::Destroy)],
+    )
+}
+
+fn measure(model: &ApiModel, workspaces: usize, outcomes: &[tf_walk::Outcome]) -> Measured {
+    let mut m = Measured::default();
+    let mut summaries = Vec::new();
+    for w in 0..workspaces {
+        let counts = model.counts(w);
+        m.requests += counts.total();
+        m.answered_429 += counts.rejected;
+        summaries.push(counts.summary());
+    }
+    for o in outcomes {
+        m.time = m.time.max(o.elapsed);
+        m.user_429s += o.rate_limit_errors();
+        m.errors.extend(o.errors.iter().cloned());
+    }
+    m.summary = summaries.join(" | ");
+    m
+}
+
+/// Runs `future` unless it needs more than [`REAL_TIME_PER_CELL`] of real
+/// time or `virtual_cap` of tokio's clock.
+async fn bounded<T>(future: impl std::future::Future<Output = T>, virtual_cap: Duration) -> Result<T, String> {
+    let real = std::time::Instant::now();
+    let watchdog = async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if real.elapsed() > REAL_TIME_PER_CELL {
+                return format!(
+                    "stopped after {:.1?} of real time at {:.0?} of tokio's clock: the waiting core does not run on tokio's paused clock",
+                    real.elapsed(),
+                    tokio::time::Instant::now().elapsed()
+                );
+            }
+        }
+    };
+    tokio::select! {
+        out = tokio::time::timeout(virtual_cap, future) => out.map_err(|_| format!("did not end within {virtual_cap:.0?} of tokio's clock")),
+        why = watchdog => Err(why),
+    }
+}
+
+fn run_cell(cell: Cell) -> CellResult {
+    let (online, oracle) = references(&cell);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let (apply, destroy) = runtime.block_on(async {
+        let base = cell.settle();
+        let jitter = cell.jitter;
+        let model = ApiModel::new(ModelConfig {
+            budget: cell.rpm,
+            window: WINDOW,
+            settle: Arc::new(move |name: &str, op: Op| {
+                let (w, i) = tf_walk::parse_display_name(name).unwrap_or((0, 0));
+                settle_of(base, jitter, SEED, w, op, i)
+            }),
+        });
+        let _other = cell.other.then(|| model.start_other_client(KEY, OTHER));
+        let cap = |r: &Reference| r.time * 3 + Duration::from_secs(120);
+        let walks = join_all((0..cell.workspaces).map(|w| {
+            tf_walk::apply(&model, KEY, w, cell.n as usize, cell.domains, cell.parallelism as usize)
+        }));
+        let (mut apply, states) = match bounded(walks, cap(&online[0])).await {
+            Ok(done) => {
+                let (outcomes, states): (Vec<_>, Vec<_>) = done.into_iter().unzip();
+                (measure(&model, cell.workspaces, &outcomes), Some(states))
+            }
+            Err(why) => (
+                Measured {
+                    stopped: Some(why),
+                    ..measure(&model, cell.workspaces, &[])
+                },
+                None,
+            ),
+        };
+        let Some(states) = states else {
+            apply.time = model.elapsed();
+            return (apply, Measured { stopped: Some("not run".into()), ..Measured::default() });
+        };
+        // The destroy starts in a fresh rate window.
+        if let Some(end) = model.window_end(KEY) {
+            tokio::time::sleep_until(end).await;
+        }
+        model.reset_counts();
+        let walks = join_all(
+            states
+                .iter()
+                .enumerate()
+                .map(|(w, s)| tf_walk::destroy(&model, KEY, w, s, cell.parallelism as usize)),
+        );
+        let destroy = match bounded(walks, cap(&online[1])).await {
+            Ok(outcomes) => measure(&model, cell.workspaces, &outcomes),
+            Err(why) => Measured {
+                stopped: Some(why),
+                ..measure(&model, cell.workspaces, &[])
+            },
+        };
+        (apply, destroy)
+    });
+    CellResult {
+        cell,
+        apply,
+        destroy,
+        online,
+        oracle,
+    }
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    if b.is_zero() {
+        if a.is_zero() {
+            1.0
+        } else {
+            f64::INFINITY
+        }
+    } else {
+        a.as_secs_f64() / b.as_secs_f64()
+    }
+}
+
+/// Why a cell fails; empty when it passes.
+fn failures(r: &CellResult) -> Vec<String> {
+    let mut why = Vec::new();
+    let feasible = r.online.iter().all(|o| o.feasible);
+    for (name, m, online, oracle) in [
+        ("apply", &r.apply, &r.online[0], &r.oracle[0]),
+        ("destroy", &r.destroy, &r.online[1], &r.oracle[1]),
+    ] {
+        if let Some(s) = &m.stopped {
+            why.push(format!("{name} {s}"));
+            continue;
+        }
+        if !m.errors.is_empty() {
+            why.push(format!("{name} failed: {}", m.errors[0]));
+        }
+        if m.user_429s > 0 {
+            why.push(format!("{name}: {} rate limit errors reached the user", m.user_429s));
+        }
+        if !feasible {
+            continue;
+        }
+        let on = ratio(m.time, online.time);
+        if on > 1.25 {
+            why.push(format!("{name} took {:.1?}, {on:.2}x F_online ({:.1?})", m.time, online.time));
+        }
+        let or = ratio(m.time, oracle.time);
+        if r.cell.oracle_bound() && or > 1.25 {
+            why.push(format!("{name} took {:.1?}, {or:.2}x F_oracle ({:.1?})", m.time, oracle.time));
+        }
+        let allowed = oracle.requests + online.exploring;
+        if m.requests > allowed {
+            why.push(format!(
+                "{name} sent {} requests, more than the {} unavoidable + {} exploring polls ({})",
+                m.requests, oracle.requests, online.exploring, m.summary
+            ));
+        }
+    }
+    why
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64())
+}
+
+// ---- the grid -----------------------------------------------------------------------------
+
+#[test]
+fn waiting_grid() {
+    let cells = cells();
+    println!("waiting grid: {} cells, seed {SEED:#x}", cells.len());
+    println!(
+        "{:<4} {:<38} | {:>7} {:>7} {:>7} {:>6} | {:>7} {:>7} {:>7} {:>6} | {:>13} {:>13} | {:>4} | verdict",
+        "#", "cell", "apply", "F_on", "F_or", "x_on", "destroy", "F_on", "F_or", "x_on", "req apply", "req destroy", "429u"
+    );
+    let mut results = Vec::new();
+    let mut stopped = 0;
+    for (k, cell) in cells.into_iter().enumerate() {
+        let r = if stopped >= MAX_STOPPED {
+            let (online, oracle) = references(&cell);
+            let not_run = || Measured {
+                stopped: Some("not run: earlier cells did not run on tokio's clock".into()),
+                ..Measured::default()
+            };
+            CellResult {
+                cell,
+                apply: not_run(),
+                destroy: not_run(),
+                online,
+                oracle,
+            }
+        } else {
+            run_cell(cell)
+        };
+        if r.apply.stopped.as_deref().is_some_and(|s| s.starts_with("stopped"))
+            || r.destroy.stopped.as_deref().is_some_and(|s| s.starts_with("stopped"))
+        {
+            stopped += 1;
+        }
+        let why = failures(&r);
+        let feasible = r.online.iter().all(|o| o.feasible);
+        let verdict = if !feasible {
+            "infeasible".to_string()
+        } else if why.is_empty() {
+            "ok".to_string()
+        } else {
+            format!("FAIL: {}", why.join("; "))
+        };
+        println!(
+            "{:<4} {:<38} | {:>7} {:>7} {:>7} {:>6.2} | {:>7} {:>7} {:>7} {:>6.2} | {:>5}/{:<3}+{:<3} {:>5}/{:<3}+{:<3} | {:>4} | {verdict}",
+            k,
+            r.cell.label(),
+            secs(r.apply.time),
+            secs(r.online[0].time),
+            secs(r.oracle[0].time),
+            ratio(r.apply.time, r.online[0].time),
+            secs(r.destroy.time),
+            secs(r.online[1].time),
+            secs(r.oracle[1].time),
+            ratio(r.destroy.time, r.online[1].time),
+            r.apply.requests,
+            r.oracle[0].requests,
+            r.online[0].exploring,
+            r.destroy.requests,
+            r.oracle[1].requests,
+            r.online[1].exploring,
+            r.apply.user_429s + r.destroy.user_429s,
+        );
+        results.push((r, why, feasible));
+    }
+    let infeasible = results.iter().filter(|(_, _, f)| !f).count();
+    let feasible: Vec<&CellResult> = results.iter().filter(|(_, _, f)| *f).map(|(r, _, _)| r).collect();
+    let apply_max = feasible
+        .iter()
+        .map(|r| ratio(r.apply.time, r.online[0].time))
+        .fold(0.0, f64::max);
+    let destroy_max = feasible
+        .iter()
+        .map(|r| ratio(r.destroy.time, r.online[1].time))
+        .fold(0.0, f64::max);
+    let mut all: Vec<f64> = feasible
+        .iter()
+        .flat_map(|r| {
+            [
+                ratio(r.apply.time, r.online[0].time),
+                ratio(r.destroy.time, r.online[1].time),
+            ]
+        })
+        .collect();
+    all.sort_by(f64::total_cmp);
+    let median = if all.is_empty() { 0.0 } else { all[all.len() / 2] };
+    let user_429s: usize = results
+        .iter()
+        .map(|(r, _, _)| r.apply.user_429s + r.destroy.user_429s)
+        .sum();
+    let failed: Vec<String> = results
+        .iter()
+        .filter(|(_, why, f)| *f && !why.is_empty())
+        .map(|(r, why, _)| format!("{}: {}", r.cell.label(), why.join("; ")))
+        .collect();
+    println!(
+        "grid: {} cells ({infeasible} infeasible), apply max {apply_max:.2}x, destroy max {destroy_max:.2}x, median {median:.2}x, user 429s {user_429s}",
+        results.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "{} of {} cells fail:\n{}",
+        failed.len(),
+        results.len(),
+        failed.join("\n")
+    );
+}
+
+// ---- the parts ----------------------------------------------------------------------------
+
+#[test]
+fn the_design_covers_every_pair_of_values() {
+    let rows = pairwise(&LEVELS);
+    for i in 0..LEVELS.len() {
+        for j in i + 1..LEVELS.len() {
+            for a in 0..LEVELS[i] {
+                for b in 0..LEVELS[j] {
+                    assert!(
+                        rows.iter().any(|r| r[i] == a && r[j] == b),
+                        "no row has value {a} of dimension {i} with value {b} of dimension {j}"
+                    );
+                }
+            }
+        }
+    }
+    // At least the product of the two largest dimensions, and far fewer
+    // than the full product.
+    assert!(rows.len() >= 49 && rows.len() <= 70, "{} rows", rows.len());
+    assert_eq!(rows, pairwise(&LEVELS), "deterministic");
+    let cells = cells();
+    for n in NS {
+        for d in DOMAINS {
+            for s in SETTLES_MS {
+                assert!(cells.contains(&Cell::at_defaults(n, d, s)));
+            }
+        }
+    }
+}
+
+#[test]
+fn jitter_is_uniform_on_half_to_one_and_a_half_and_reproducible() {
+    let base = Duration::from_secs(10);
+    assert_eq!(settle_of(base, false, SEED, 0, Op::Create, 3), base);
+    let draws: Vec<Duration> = (0..2000)
+        .map(|i| settle_of(base, true, SEED, i % 5, Op::Attach, i))
+        .collect();
+    assert!(draws.iter().all(|d| *d >= base / 2 && *d <= base * 3 / 2));
+    let mean = draws.iter().map(Duration::as_secs_f64).sum::<f64>() / draws.len() as f64;
+    assert!((mean - 10.0).abs() < 0.2, "mean {mean}");
+    let low = draws.iter().filter(|d| **d < base).count();
+    assert!((900..1100).contains(&low), "{low} below the base");
+    assert_eq!(draws[7], settle_of(base, true, SEED, 2, Op::Attach, 7));
 }
