@@ -587,3 +587,139 @@ fn jitter_is_uniform_on_half_to_one_and_a_half_and_reproducible() {
     assert!((900..1100).contains(&low), "{low} below the base");
     assert_eq!(draws[7], settle_of(base, true, SEED, 2, Op::Attach, 7));
 }
+
+// ---- the references, by hand --------------------------------------------------------------
+
+mod references {
+    use super::*;
+
+    fn conditions<'a>(
+        budget: u64,
+        parallelism: u64,
+        other_client: bool,
+        settle: &'a dyn Fn(usize, Op, usize) -> Duration,
+    ) -> Conditions<'a> {
+        Conditions {
+            parallelism,
+            budget,
+            window: WINDOW,
+            other_client,
+            settle,
+        }
+    }
+
+    fn one(n: u64, domains: bool) -> Vec<Workload> {
+        vec![Workload { n, domains }]
+    }
+
+    fn ms(ms: u64) -> Duration {
+        Duration::from_millis(ms)
+    }
+
+    #[test]
+    fn the_oracle_polls_once_at_each_settle_time() {
+        let ten = |_: usize, _: Op, _: usize| Duration::from_secs(10);
+        let c = conditions(100, 10, false, &ten);
+        // Three waves of ten creates: before each, a listing; after each, a
+        // listing at 10 s. Plus a cluster check in the plan's process and
+        // one in the apply's: 2 + 3 x 11 + 3 = 38, as the floor says.
+        let r = floor::reference(Policy::Oracle, Command::Apply, &one(30, false), &c, false);
+        assert_eq!((r.time, r.requests, r.exploring), (ms(30_000), 38, 0));
+        assert!(r.feasible);
+        let f = floor::floor(
+            &[&floor::apply_phases(30, false)],
+            floor::Limits {
+                parallelism: 10,
+                settle: Duration::from_secs(10),
+                budget: 100,
+                window: WINDOW,
+            },
+        );
+        assert_eq!((f.time, f.requests), (r.time, r.requests));
+        // The destroy: one listing for the refresh, then 30 deletes and a
+        // listing per wave.
+        let r = floor::reference(Policy::Oracle, Command::Destroy, &one(30, false), &c, false);
+        assert_eq!((r.time, r.requests), (ms(30_000), 34));
+        // 30 + 30 domains: the floor's 70 s and 128 requests.
+        let r = floor::reference(Policy::Oracle, Command::Apply, &one(30, true), &c, false);
+        assert_eq!((r.time, r.requests), (ms(70_000), 128));
+        // Two workspaces of 15: each 2 checks, 2 baselines and 15 creates;
+        // one listing at 10 s and one at 20 s serve both (one cluster).
+        let two = vec![Workload { n: 15, domains: false }; 2];
+        let r = floor::reference(Policy::Oracle, Command::Apply, &two, &c, false);
+        assert_eq!((r.time, r.requests), (ms(20_000), 40));
+    }
+
+    #[test]
+    fn online_explores_one_second_apart_then_polls_at_what_it_observed() {
+        let s = |_: usize, _: Op, _: usize| ms(2_500);
+        let c = conditions(100, 10, false, &s);
+        // Creates at 0; listings at 1 and 2 s miss, the one at 3 s ends them.
+        let r = floor::reference(Policy::Online, Command::Apply, &one(3, false), &c, false);
+        assert_eq!((r.time, r.requests, r.exploring), (ms(3_000), 9, 2));
+        let oracle = floor::reference(Policy::Oracle, Command::Apply, &one(3, false), &c, false);
+        assert_eq!((oracle.time, oracle.requests), (ms(2_500), 7));
+        // The second wave (at 3 s) is polled once, at the 3 s observed.
+        let r = floor::reference(Policy::Online, Command::Apply, &one(20, false), &c, false);
+        assert_eq!((r.time, r.requests, r.exploring), (ms(6_000), 28, 2));
+        // Domains: the connection as above (3 s), then a dry run and an
+        // attach at 3 s, GETs at 4, 5 and 6 s (settled at 5.5 s).
+        let r = floor::reference(Policy::Online, Command::Apply, &one(1, true), &c, false);
+        assert_eq!((r.time, r.requests, r.exploring), (ms(6_000), 12, 4));
+    }
+
+    #[test]
+    fn past_ten_seconds_online_polls_at_a_tenth_of_the_wait() {
+        let s = |_: usize, _: Op, _: usize| ms(13_500);
+        let c = conditions(100, 10, false, &s);
+        // Polls at 1..=10 s, then 11, 12.1, 13.31 (misses) and 14.641 s.
+        let r = floor::reference(Policy::Online, Command::Apply, &one(1, false), &c, false);
+        assert_eq!(r.time, ms(14_641));
+        assert_eq!((r.requests, r.exploring), (2 + 2 + 14, 13));
+    }
+
+    #[test]
+    fn requests_past_the_budget_wait_for_the_window_to_reset() {
+        let s = |_: usize, _: Op, _: usize| ms(1_000);
+        // Five a window: two checks, the baseline and two creates at 0; the
+        // third create and the listing for the first two at 60 s (writes
+        // first), the third's listing at 61 s.
+        let c = conditions(5, 10, false, &s);
+        let r = floor::reference(Policy::Oracle, Command::Apply, &one(3, false), &c, false);
+        assert_eq!((r.time, r.requests), (ms(61_000), 8));
+        // Another client (two a window, at 0 and 30 s) with four a window:
+        // at 0 it takes one, the run three; the create waits for 60 s,
+        // where the other client opens the window; the listing goes at 61 s.
+        let c = conditions(4, 10, true, &s);
+        let r = floor::reference(Policy::Oracle, Command::Apply, &one(1, false), &c, false);
+        assert_eq!((r.time, r.requests), (ms(61_000), 5));
+    }
+
+    #[test]
+    fn jittered_settle_times_end_each_operation_at_its_own() {
+        // Operation i of a wave settles after 1 + i seconds: the oracle
+        // sends one listing per settle instant.
+        let s = |_: usize, _: Op, i: usize| ms(1_000 * (1 + i as u64));
+        let c = conditions(100, 10, false, &s);
+        let r = floor::reference(Policy::Oracle, Command::Apply, &one(3, false), &c, false);
+        assert_eq!((r.time, r.requests), (ms(3_000), 2 + 1 + 3 + 3));
+        // Online observes 1 s for the first and polls the others at 1 s
+        // (miss, counted in the jitter window), then 2 s, 3 s.
+        let r = floor::reference(Policy::Online, Command::Apply, &one(3, false), &c, true);
+        assert_eq!((r.time, r.requests), (ms(3_000), 9));
+    }
+
+    #[test]
+    fn an_operation_longer_than_its_default_timeout_is_infeasible() {
+        // 27 minutes: online sees it by 28.6 (10 s x 1.1^54).
+        let s = |_: usize, _: Op, _: usize| Duration::from_secs(27 * 60);
+        let c = conditions(100, 10, false, &s);
+        assert!(floor::reference(Policy::Online, Command::Apply, &one(1, false), &c, false).feasible);
+        // Destroy of domains: detaches may take 20 minutes.
+        let d = floor::reference(Policy::Online, Command::Destroy, &one(1, true), &c, false);
+        assert!(!d.feasible);
+        let s = |_: usize, _: Op, _: usize| Duration::from_secs(31 * 60);
+        let c = conditions(100, 10, false, &s);
+        assert!(!floor::reference(Policy::Oracle, Command::Apply, &one(1, false), &c, false).feasible);
+    }
+}
