@@ -214,7 +214,14 @@ fn splitmix(mut x: u64) -> u64 {
 /// The settle time of one operation: `base`, or with `jitter` uniform on
 /// [0.5, 1.5] x `base`, drawn from the seed and the operation's identity
 /// (so that the model and the references agree whatever the order).
-fn settle_of(base: Duration, jitter: bool, seed: u64, workspace: usize, op: Op, index: usize) -> Duration {
+fn settle_of(
+    base: Duration,
+    jitter: bool,
+    seed: u64,
+    workspace: usize,
+    op: Op,
+    index: usize,
+) -> Duration {
     if !jitter {
         return base;
     }
@@ -264,8 +271,14 @@ fn references(cell: &Cell) -> ([Reference; 2], [Reference; 2]) {
     ];
     let of = |policy, command| floor::reference(policy, command, &work, &conditions, jitter);
     (
-        [of(Policy::Online, Command::Apply), of(Policy::Online, Command::Destroy)],
-        [of(Policy::Oracle, Command::Apply), of(Policy::Oracle, Command::Destroy)],
+        [
+            of(Policy::Online, Command::Apply),
+            of(Policy::Online, Command::Destroy),
+        ],
+        [
+            of(Policy::Oracle, Command::Apply),
+            of(Policy::Oracle, Command::Destroy),
+        ],
     )
 }
 
@@ -287,29 +300,59 @@ fn measure(model: &ApiModel, workspaces: usize, outcomes: &[tf_walk::Outcome]) -
     m
 }
 
-/// Runs `future` unless it needs more than [`REAL_TIME_PER_CELL`] of real
-/// time or `virtual_cap` of tokio's clock.
-async fn bounded<T>(future: impl std::future::Future<Output = T>, virtual_cap: Duration) -> Result<T, String> {
-    let real = std::time::Instant::now();
-    let watchdog = async move {
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if real.elapsed() > REAL_TIME_PER_CELL {
-                return format!(
-                    "stopped after {:.1?} of real time at {:.0?} of tokio's clock: the waiting core does not run on tokio's paused clock",
-                    real.elapsed(),
-                    tokio::time::Instant::now().elapsed()
-                );
-            }
+/// Runs `future` unless it needs more than `virtual_cap` of tokio's clock.
+async fn bounded<T>(
+    future: impl std::future::Future<Output = T>,
+    virtual_cap: Duration,
+) -> Result<T, String> {
+    tokio::time::timeout(virtual_cap, future)
+        .await
+        .map_err(|_| format!("did not end within {virtual_cap:.0?} of tokio's clock"))
+}
+
+/// Runs a cell on a thread of its own; one that needs more than
+/// [`REAL_TIME_PER_CELL`] of real time is stopped (its model refuses every
+/// request from then on) and reported as such.
+fn run_cell(cell: Cell) -> CellResult {
+    let abort = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let flag = abort.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(run_cell_here(cell, flag));
+    });
+    let stopped = |why: &str| {
+        let (online, oracle) = references(&cell);
+        let m = || Measured {
+            stopped: Some(why.to_string()),
+            ..Measured::default()
+        };
+        CellResult {
+            cell,
+            apply: m(),
+            destroy: m(),
+            online,
+            oracle,
         }
     };
-    tokio::select! {
-        out = tokio::time::timeout(virtual_cap, future) => out.map_err(|_| format!("did not end within {virtual_cap:.0?} of tokio's clock")),
-        why = watchdog => Err(why),
+    match rx.recv_timeout(REAL_TIME_PER_CELL) {
+        Ok(r) => r,
+        Err(_) => {
+            abort.store(true, std::sync::atomic::Ordering::Relaxed);
+            match rx.recv_timeout(Duration::from_secs(5)) {
+                Ok(mut r) => {
+                    for m in [&mut r.apply, &mut r.destroy] {
+                        m.stopped.get_or_insert_with(|| format!("stopped after {REAL_TIME_PER_CELL:?} of real time: the waiting core does not run on tokio's paused clock"));
+                    }
+                    r
+                }
+                // Left running; the process ends with the test.
+                Err(_) => stopped(&format!("stopped after {REAL_TIME_PER_CELL:?} of real time and did not end when its model refused requests: the waiting core does not run on tokio's paused clock")),
+            }
+        }
     }
 }
 
-fn run_cell(cell: Cell) -> CellResult {
+fn run_cell_here(cell: Cell, abort: Arc<std::sync::atomic::AtomicBool>) -> CellResult {
     let (online, oracle) = references(&cell);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -326,11 +369,19 @@ fn run_cell(cell: Cell) -> CellResult {
                 let (w, i) = tf_walk::parse_display_name(name).unwrap_or((0, 0));
                 settle_of(base, jitter, SEED, w, op, i)
             }),
+            abort: Some(abort),
         });
         let _other = cell.other.then(|| model.start_other_client(KEY, OTHER));
         let cap = |r: &Reference| r.time * 3 + Duration::from_secs(120);
         let walks = join_all((0..cell.workspaces).map(|w| {
-            tf_walk::apply(&model, KEY, w, cell.n as usize, cell.domains, cell.parallelism as usize)
+            tf_walk::apply(
+                &model,
+                KEY,
+                w,
+                cell.n as usize,
+                cell.domains,
+                cell.parallelism as usize,
+            )
         }));
         let (mut apply, states) = match bounded(walks, cap(&online[0])).await {
             Ok(done) => {
@@ -347,7 +398,13 @@ fn run_cell(cell: Cell) -> CellResult {
         };
         let Some(states) = states else {
             apply.time = model.elapsed();
-            return (apply, Measured { stopped: Some("not run".into()), ..Measured::default() });
+            return (
+                apply,
+                Measured {
+                    stopped: Some("not run".into()),
+                    ..Measured::default()
+                },
+            );
         };
         // The destroy starts in a fresh rate window.
         if let Some(end) = model.window_end(KEY) {
@@ -406,18 +463,27 @@ fn failures(r: &CellResult) -> Vec<String> {
             why.push(format!("{name} failed: {}", m.errors[0]));
         }
         if m.user_429s > 0 {
-            why.push(format!("{name}: {} rate limit errors reached the user", m.user_429s));
+            why.push(format!(
+                "{name}: {} rate limit errors reached the user",
+                m.user_429s
+            ));
         }
         if !feasible {
             continue;
         }
         let on = ratio(m.time, online.time);
         if on > 1.25 {
-            why.push(format!("{name} took {:.1?}, {on:.2}x F_online ({:.1?})", m.time, online.time));
+            why.push(format!(
+                "{name} took {:.1?}, {on:.2}x F_online ({:.1?})",
+                m.time, online.time
+            ));
         }
         let or = ratio(m.time, oracle.time);
         if r.cell.oracle_bound() && or > 1.25 {
-            why.push(format!("{name} took {:.1?}, {or:.2}x F_oracle ({:.1?})", m.time, oracle.time));
+            why.push(format!(
+                "{name} took {:.1?}, {or:.2}x F_oracle ({:.1?})",
+                m.time, oracle.time
+            ));
         }
         let allowed = oracle.requests + online.exploring;
         if m.requests > allowed {
@@ -463,8 +529,14 @@ fn waiting_grid() {
         } else {
             run_cell(cell)
         };
-        if r.apply.stopped.as_deref().is_some_and(|s| s.starts_with("stopped"))
-            || r.destroy.stopped.as_deref().is_some_and(|s| s.starts_with("stopped"))
+        if r.apply
+            .stopped
+            .as_deref()
+            .is_some_and(|s| s.starts_with("stopped"))
+            || r.destroy
+                .stopped
+                .as_deref()
+                .is_some_and(|s| s.starts_with("stopped"))
         {
             stopped += 1;
         }
@@ -500,7 +572,11 @@ fn waiting_grid() {
         results.push((r, why, feasible));
     }
     let infeasible = results.iter().filter(|(_, _, f)| !f).count();
-    let feasible: Vec<&CellResult> = results.iter().filter(|(_, _, f)| *f).map(|(r, _, _)| r).collect();
+    let feasible: Vec<&CellResult> = results
+        .iter()
+        .filter(|(_, _, f)| *f)
+        .map(|(r, _, _)| r)
+        .collect();
     let apply_max = feasible
         .iter()
         .map(|r| ratio(r.apply.time, r.online[0].time))
@@ -519,7 +595,11 @@ fn waiting_grid() {
         })
         .collect();
     all.sort_by(f64::total_cmp);
-    let median = if all.is_empty() { 0.0 } else { all[all.len() / 2] };
+    let median = if all.is_empty() {
+        0.0
+    } else {
+        all[all.len() / 2]
+    };
     let user_429s: usize = results
         .iter()
         .map(|(r, _, _)| r.apply.user_429s + r.destroy.user_429s)
@@ -645,7 +725,13 @@ mod references {
         assert_eq!((r.time, r.requests), (ms(70_000), 128));
         // Two workspaces of 15: each 2 checks, 2 baselines and 15 creates;
         // one listing at 10 s and one at 20 s serve both (one cluster).
-        let two = vec![Workload { n: 15, domains: false }; 2];
+        let two = vec![
+            Workload {
+                n: 15,
+                domains: false
+            };
+            2
+        ];
         let r = floor::reference(Policy::Oracle, Command::Apply, &two, &c, false);
         assert_eq!((r.time, r.requests), (ms(20_000), 40));
     }
@@ -714,12 +800,16 @@ mod references {
         // 27 minutes: online sees it by 28.6 (10 s x 1.1^54).
         let s = |_: usize, _: Op, _: usize| Duration::from_secs(27 * 60);
         let c = conditions(100, 10, false, &s);
-        assert!(floor::reference(Policy::Online, Command::Apply, &one(1, false), &c, false).feasible);
+        assert!(
+            floor::reference(Policy::Online, Command::Apply, &one(1, false), &c, false).feasible
+        );
         // Destroy of domains: detaches may take 20 minutes.
         let d = floor::reference(Policy::Online, Command::Destroy, &one(1, true), &c, false);
         assert!(!d.feasible);
         let s = |_: usize, _: Op, _: usize| Duration::from_secs(31 * 60);
         let c = conditions(100, 10, false, &s);
-        assert!(!floor::reference(Policy::Oracle, Command::Apply, &one(1, false), &c, false).feasible);
+        assert!(
+            !floor::reference(Policy::Oracle, Command::Apply, &one(1, false), &c, false).feasible
+        );
     }
 }

@@ -105,6 +105,9 @@ pub struct ModelConfig {
     pub budget: u64,
     pub window: Duration,
     pub settle: SettleFn,
+    /// Once set, every request fails as if the connection were refused
+    /// (a harness stopping a run that does not end).
+    pub abort: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl ModelConfig {
@@ -114,6 +117,7 @@ impl ModelConfig {
             budget,
             window,
             settle: Arc::new(move |_, _| settle),
+            abort: None,
         }
     }
 }
@@ -362,7 +366,13 @@ impl ApiModel {
 
     /// Counts a request of `key` at `now` under the simulator's rule;
     /// returns (allowed, limit, remaining, reset seconds).
-    fn hit(&self, key: &str, workspace: usize, kind: Kind, now: Instant) -> Option<(bool, u64, u64, u64)> {
+    fn hit(
+        &self,
+        key: &str,
+        workspace: usize,
+        kind: Kind,
+        now: Instant,
+    ) -> Option<(bool, u64, u64, u64)> {
         let mut s = self.lock();
         let at = now.saturating_duration_since(self.start);
         let quota = if self.config.budget == 0 {
@@ -383,7 +393,12 @@ impl ApiModel {
             let left = window.saturating_sub(now.saturating_duration_since(w.start));
             let reset = (left.as_millis().div_ceil(1000) as u64).max(1);
             let budget = self.config.budget;
-            Some((w.count <= budget, budget, budget.saturating_sub(w.count), reset))
+            Some((
+                w.count <= budget,
+                budget,
+                budget.saturating_sub(w.count),
+                reset,
+            ))
         };
         let rejected = quota.is_some_and(|q| !q.0);
         s.counts.entry(workspace).or_default().add(kind, rejected);
@@ -542,10 +557,8 @@ impl ApiModel {
             })),
             Route::Zones(_) => ok(json!({"accountId": "123456789012", "azIds": AZS})),
             Route::List(_) => {
-                let params: HashMap<&str, &str> = query
-                    .split('&')
-                    .filter_map(|p| p.split_once('='))
-                    .collect();
+                let params: HashMap<&str, &str> =
+                    query.split('&').filter_map(|p| p.split_once('=')).collect();
                 let size = params
                     .get("pageSize")
                     .and_then(|v| v.parse::<usize>().ok())
@@ -557,7 +570,9 @@ impl ApiModel {
                 let matching: Vec<(&u64, &Conn)> = s
                     .connections
                     .iter()
-                    .filter(|(_, c)| state.is_none_or(|st| self.connection_json(c, false)["state"] == st))
+                    .filter(|(_, c)| {
+                        state.is_none_or(|st| self.connection_json(c, false)["state"] == st)
+                    })
                     .collect();
                 let total = matching.len();
                 let rest: Vec<&(&u64, &Conn)> = matching
@@ -606,11 +621,15 @@ impl ApiModel {
             }
             Route::Get(_, id) => match find(s, &id) {
                 Some(seq) => ok(self.connection_json(&s.connections[&seq], true)),
-                None => not_found(format!("private link connection {id} was not found in cluster {CLUSTER}")),
+                None => not_found(format!(
+                    "private link connection {id} was not found in cluster {CLUSTER}"
+                )),
             },
             Route::Delete(_, id) => {
                 let Some(seq) = find(s, &id) else {
-                    return not_found(format!("private link connection {id} was not found in cluster {CLUSTER}"));
+                    return not_found(format!(
+                        "private link connection {id} was not found in cluster {CLUSTER}"
+                    ));
                 };
                 let settle = self.config.settle.clone();
                 let c = s.connections.get_mut(&seq).expect("found");
@@ -628,7 +647,9 @@ impl ApiModel {
             }
             Route::Attach(_, id, validate_only) => {
                 let Some(seq) = find(s, &id) else {
-                    return not_found(format!("private link connection {id} was not found in cluster {CLUSTER}"));
+                    return not_found(format!(
+                        "private link connection {id} was not found in cluster {CLUSTER}"
+                    ));
                 };
                 let c = s.connections.get_mut(&seq).expect("found");
                 if c.state != ConnState::Active {
@@ -643,7 +664,9 @@ impl ApiModel {
                     .as_str()
                     .filter(|n| !n.is_empty())
                     .map(str::to_string)
-                    .unwrap_or_else(|| format!("u{:07x}", hash(&c.display_name) as u32 & 0x0fff_ffff));
+                    .unwrap_or_else(|| {
+                        format!("u{:07x}", hash(&c.display_name) as u32 & 0x0fff_ffff)
+                    });
                 if validate_only {
                     return ok(json!({
                         "attachDomainId": "",
@@ -673,7 +696,9 @@ impl ApiModel {
             }
             Route::Detach(_, id) => {
                 let Some(seq) = find(s, &id) else {
-                    return not_found(format!("private link connection {id} was not found in cluster {CLUSTER}"));
+                    return not_found(format!(
+                        "private link connection {id} was not found in cluster {CLUSTER}"
+                    ));
                 };
                 let settle = self.config.settle.clone();
                 let c = s.connections.get_mut(&seq).expect("found");
@@ -776,7 +801,8 @@ fn route(method: &Method, path: &str, body: &Value) -> Option<Route> {
     let one = rest.strip_prefix("privateLinkConnections/")?;
     if let Some(id) = one.strip_suffix(":attachDomains") {
         let validate_only = body["validateOnly"].as_bool().unwrap_or(false);
-        return (*method == Method::POST).then(|| Route::Attach(cluster, id.to_string(), validate_only));
+        return (*method == Method::POST)
+            .then(|| Route::Attach(cluster, id.to_string(), validate_only));
     }
     if let Some(id) = one.strip_suffix(":detachDomains") {
         return (*method == Method::POST).then(|| Route::Detach(cluster, id.to_string()));
@@ -863,7 +889,21 @@ impl Transport for ModelTransport {
         // An answer takes no time, but the request yields once, as a
         // network round trip would.
         tokio::task::yield_now().await;
+        let aborted = self
+            .model
+            .config
+            .abort
+            .as_ref()
+            .is_some_and(|a| a.load(std::sync::atomic::Ordering::Relaxed));
+        if aborted {
+            return Err(ApiError::Transport {
+                method: request.method.to_string(),
+                path: request.path.clone(),
+                message: "the model was stopped".into(),
+                maybe_sent: false,
+                kind: tidbcloud_provider::api::TransportKind::Connect,
+            });
+        }
         Ok(self.model.answer(&self.key, self.workspace, request))
     }
 }
-

@@ -64,7 +64,9 @@ fn resource(name: &str) -> Arc<dyn Resource<ProviderData>> {
 /// A value of `ty` with every attribute null (an object), or null.
 fn nulls(ty: &Type) -> Value {
     match ty {
-        Type::Object(attrs) => Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect()),
+        Type::Object(attrs) => {
+            Value::Object(attrs.keys().map(|k| (k.clone(), Value::Null)).collect())
+        }
         _ => Value::Null,
     }
 }
@@ -94,7 +96,10 @@ pub fn connection_config(workspace: usize, index: usize) -> Value {
     let ty = resource(CONNECTION).schema().value_type();
     let mut config = nulls(&ty);
     config.set_attr("cluster_id", Value::string(CLUSTER));
-    config.set_attr("display_name", Value::string(display_name(workspace, index)));
+    config.set_attr(
+        "display_name",
+        Value::string(display_name(workspace, index)),
+    );
     let mut aws = nulls(object_type(&ty, "aws_endpoint_service"));
     aws.set_attr("name", Value::string(SERVICE));
     config.set_attr("aws_endpoint_service", aws);
@@ -238,7 +243,14 @@ pub async fn apply(
             let (ctx, conn) = (&ctx, &conn);
             async move {
                 let mut o = Outcome::default();
-                plan_create(ctx, conn.as_ref(), &connection_config(workspace, i), &mut o, "plan").await;
+                plan_create(
+                    ctx,
+                    conn.as_ref(),
+                    &connection_config(workspace, i),
+                    &mut o,
+                    "plan",
+                )
+                .await;
                 o
             }
         })
@@ -351,32 +363,33 @@ pub async fn destroy(
     // The refresh and the plan.
     let refreshed = {
         let ctx = process(model, key, workspace);
-        let read = |r: Arc<dyn Resource<ProviderData>>, states: Vec<Option<Value>>, what: &'static str| {
-            let ctx = &ctx;
-            async move {
-                walk(states.len(), parallelism, |i| {
-                    let (r, states) = (&r, &states);
-                    async move {
-                        let mut o = Outcome::default();
-                        let Some(s) = &states[i] else {
-                            return (o, None);
-                        };
-                        let result = r.read(ctx, s).await;
-                        let kept = if result.diags.has_errors() {
-                            Some(s.clone())
-                        } else {
-                            result.state
-                        };
-                        o.take(result.diags, &format!("refresh {what}[{i}]"));
-                        if let Some(s) = &kept {
-                            plan_destroy(ctx, r.as_ref(), s, &mut o, "plan").await;
+        let read =
+            |r: Arc<dyn Resource<ProviderData>>, states: Vec<Option<Value>>, what: &'static str| {
+                let ctx = &ctx;
+                async move {
+                    walk(states.len(), parallelism, |i| {
+                        let (r, states) = (&r, &states);
+                        async move {
+                            let mut o = Outcome::default();
+                            let Some(s) = &states[i] else {
+                                return (o, None);
+                            };
+                            let result = r.read(ctx, s).await;
+                            let kept = if result.diags.has_errors() {
+                                Some(s.clone())
+                            } else {
+                                result.state
+                            };
+                            o.take(result.diags, &format!("refresh {what}[{i}]"));
+                            if let Some(s) = &kept {
+                                plan_destroy(ctx, r.as_ref(), s, &mut o, "plan").await;
+                            }
+                            (o, kept)
                         }
-                        (o, kept)
-                    }
-                })
-                .await
-            }
-        };
+                    })
+                    .await
+                }
+            };
         let connections = read(conn.clone(), state.connections.clone(), CONNECTION).await;
         let domains = read(dom.clone(), state.domains.clone(), DOMAINS).await;
         let mut refreshed = State::default();
