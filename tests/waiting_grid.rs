@@ -813,3 +813,189 @@ mod references {
         );
     }
 }
+
+// ---- the API model ------------------------------------------------------------------------
+
+mod api_model {
+    use super::*;
+    use reqwest::Method;
+    use support::api_model::Kind;
+    use tidbcloud_provider::api::transport::{ApiRequest, Transport};
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .unwrap()
+    }
+
+    fn header(r: &tidbcloud_provider::api::transport::ApiResponse, name: &str) -> String {
+        r.headers[name].to_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn windows_start_at_the_first_request_after_the_previous_one_ended_and_429s_count() {
+        runtime().block_on(async {
+            let model = ApiModel::new(ModelConfig::uniform(2, WINDOW, Duration::from_secs(1)));
+            let t = model.transport("k", 0);
+            let cluster = ApiRequest::new(Method::GET, "/v1beta1/clusters/1000000000000000001");
+            let r = t.send(&cluster).await.unwrap();
+            assert_eq!(r.status, 200);
+            assert_eq!(header(&r, "x-ratelimit-limit-minute"), "2");
+            assert_eq!(header(&r, "x-ratelimit-remaining-minute"), "1");
+            assert_eq!(header(&r, "x-ratelimit-reset"), "60");
+            assert_eq!(header(&r, "date"), "Tue, 04 Mar 2025 10:00:00 GMT");
+            tokio::time::sleep(Duration::from_millis(20_500)).await;
+            let r = t.send(&cluster).await.unwrap();
+            assert_eq!(
+                (r.status, header(&r, "x-ratelimit-reset")),
+                (200, "40".into())
+            );
+            assert_eq!(header(&r, "date"), "Tue, 04 Mar 2025 10:00:20 GMT");
+            let r = t.send(&cluster).await.unwrap();
+            assert_eq!(
+                (r.status, header(&r, "x-ratelimit-remaining-minute")),
+                (429, "0".into())
+            );
+            // Another key has its own window.
+            assert_eq!(
+                model
+                    .transport("other", 1)
+                    .send(&cluster)
+                    .await
+                    .unwrap()
+                    .status,
+                200
+            );
+            // The window of `k` started at 0 and ends at 60 s; a request
+            // 10 s later opens the next one, whose reset is 60 s from it.
+            tokio::time::sleep(Duration::from_secs(50)).await;
+            let r = t.send(&cluster).await.unwrap();
+            assert_eq!(
+                (r.status, header(&r, "x-ratelimit-reset")),
+                (200, "60".into())
+            );
+            let c = model.counts(0);
+            assert_eq!((c.of(Kind::Cluster), c.rejected), (4, 1));
+        });
+    }
+
+    #[test]
+    fn connections_settle_by_the_models_clock_and_list_in_pages() {
+        runtime().block_on(async {
+            let model = ApiModel::new(ModelConfig::uniform(0, WINDOW, Duration::from_secs(5)));
+            let client = tidbcloud_provider::api::Client::with_transport(
+                "https://model.invalid",
+                model.transport("k", 0),
+                Default::default(),
+            );
+            let c = tidbcloud_provider::api::PrivateLinkConnection::aws(
+                support::api_model::CLUSTER,
+                "w0-c0",
+                support::api_model::SERVICE,
+                None,
+            );
+            let mut ids = Vec::new();
+            for i in 0..3 {
+                let mut c = c.clone();
+                c.display_name = format!("w0-c{i}");
+                let made = client
+                    .create_private_link_connection(support::api_model::CLUSTER, &c)
+                    .await
+                    .unwrap();
+                assert_eq!(made.state.unwrap().as_str(), "CREATING");
+                assert_eq!(made.create_time.as_deref(), Some("2025-03-04T10:00:00Z"));
+                ids.push(made.private_link_connection_id);
+            }
+            let page = client
+                .list_private_link_connections_page(
+                    support::api_model::CLUSTER,
+                    None,
+                    Some(2),
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(page.private_link_connections.len(), 2);
+            let token = page.next_page_token.expect("a second page");
+            let rest = client
+                .list_private_link_connections_page(
+                    support::api_model::CLUSTER,
+                    None,
+                    Some(2),
+                    Some(&token),
+                )
+                .await
+                .unwrap();
+            assert_eq!(rest.private_link_connections.len(), 1);
+            assert!(rest.next_page_token.is_none());
+            tokio::time::sleep(Duration::from_millis(4_999)).await;
+            let one = client
+                .get_private_link_connection(support::api_model::CLUSTER, &ids[0])
+                .await
+                .unwrap();
+            assert_eq!(one.state.unwrap().as_str(), "CREATING");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let active = client
+                .list_private_link_connections(
+                    support::api_model::CLUSTER,
+                    Some(&tidbcloud_provider::api::ConnectionState::Active),
+                )
+                .await
+                .unwrap();
+            assert_eq!(active.len(), 3);
+            // Domains: a dry run names them, an attach settles after 5 s, a
+            // delete is refused until they are detached and gone.
+            let managed = tidbcloud_provider::api::AttachDomain::new(
+                tidbcloud_provider::api::DomainType::TidbcloudManaged,
+                None,
+            );
+            let dry = client
+                .attach_domains(support::api_model::CLUSTER, &ids[0], &managed, true)
+                .await
+                .unwrap();
+            assert_eq!(dry.domains.len(), 2);
+            let attached = client
+                .attach_domains(support::api_model::CLUSTER, &ids[0], &managed, false)
+                .await
+                .unwrap();
+            let refused = client
+                .delete_private_link_connection(support::api_model::CLUSTER, &ids[0])
+                .await
+                .unwrap_err();
+            assert!(refused.is_failed_precondition(), "{refused}");
+            client
+                .detach_domains(
+                    support::api_model::CLUSTER,
+                    &ids[0],
+                    &attached.attach_domain_id,
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            client
+                .delete_private_link_connection(support::api_model::CLUSTER, &ids[0])
+                .await
+                .unwrap();
+            assert_eq!(model.connections_left(), 3);
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            assert_eq!(model.connections_left(), 2);
+        });
+    }
+
+    #[test]
+    fn the_other_client_spends_half_the_budget_evenly() {
+        runtime().block_on(async {
+            let model = ApiModel::new(ModelConfig::uniform(30, WINDOW, Duration::from_secs(1)));
+            let other = model.start_other_client("k", OTHER);
+            tokio::time::sleep(Duration::from_secs(119)).await;
+            // 15 a window, one every 4 s: at 0, 4, ..., 116 s.
+            assert_eq!(model.counts(OTHER).of(Kind::Other), 30);
+            assert_eq!(model.log()[1].at, Duration::from_secs(4));
+            drop(other);
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            assert_eq!(model.counts(OTHER).of(Kind::Other), 30);
+        });
+    }
+}
