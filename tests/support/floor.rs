@@ -256,3 +256,530 @@ pub fn destroy_phases(n: u64, domains: bool) -> Vec<Phase> {
     phases.push(Phase::of(n, Cost::each(1), Cost::shared(1)));
     phases
 }
+
+// ---- references for the waiting grid ------------------------------------------------------
+//
+// The floor above takes one settle time for every operation and fixed
+// windows from the first request. The grid (tests/waiting_grid.rs) needs
+// more: a settle time per operation (jitter), another client on the key,
+// several workspaces, the rate window under the simulator's rule (a window
+// starts at the first request after the previous one ended; rejected
+// requests count), and a second reference that knows no settle time in
+// advance. Both references below are one event simulation with two
+// polling policies.
+
+use super::api_model::Op;
+
+/// What a reference knows of the settle times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// F_oracle: knows every settle time and polls exactly once, at it.
+    Oracle,
+    /// F_online: polls at the settle time its process has already observed
+    /// for the kind, else 1 s apart for the first 10 s of the wait and then
+    /// at 10% of the wait so far.
+    Online,
+}
+
+/// The Terraform command of a reference run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Plan and apply of new connections (and domains).
+    Apply,
+    /// Refresh, plan and destroy of what an apply made.
+    Destroy,
+}
+
+/// One workspace's configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct Workload {
+    pub n: u64,
+    pub domains: bool,
+}
+
+/// What no provider controls in a cell.
+pub struct Conditions<'a> {
+    /// Operations at a time, per workspace.
+    pub parallelism: u64,
+    /// Requests per window, shared by every workspace and the other client.
+    pub budget: u64,
+    pub window: Duration,
+    /// Another client spends ⌊budget/2⌋ requests per window, evenly spaced
+    /// from the start, never backing off.
+    pub other_client: bool,
+    /// The settle time of operation `op` of connection `index` of
+    /// workspace `workspace`.
+    pub settle: &'a dyn Fn(usize, Op, usize) -> Duration,
+}
+
+/// The default timeout of each kind of operation (the resources'
+/// `timeouts` defaults).
+pub fn default_timeout(op: Op) -> Duration {
+    match op {
+        Op::Create | Op::Delete | Op::Attach => Duration::from_secs(30 * 60),
+        Op::Detach => Duration::from_secs(20 * 60),
+    }
+}
+
+/// The outcome of a reference run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reference {
+    /// When the last workspace's command ended.
+    pub time: Duration,
+    /// Requests the workspaces sent (the other client's aside).
+    pub requests: u64,
+    /// Polls that ended no wait and were sent before the first settled
+    /// observation of their process and kind, or (with `jitter_window`)
+    /// between 0.5x and 1.5x the observed settle time.
+    pub exploring: u64,
+    /// Requests answered 429 (none by construction: a request without
+    /// budget waits for the reset).
+    pub rejected: u64,
+    /// The longest operation, from its start to its settled observation,
+    /// against its default timeout: false when one exceeded it.
+    pub feasible: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Priority {
+    Other,
+    Write,
+    Poll,
+    Bookkeeping,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ev {
+    /// The other client's k-th request.
+    Other,
+    /// Requests before the first operation of the current phase; the count
+    /// left.
+    Before(usize, u64),
+    /// The listing the creates starting together need first; then their
+    /// creates.
+    Baseline(usize, u64),
+    /// Write `step` (0-based) of a waiter.
+    Write(usize, u8),
+    /// A listing for every connection wait that is due.
+    Listing,
+    /// A GET for one waiter's domain wait, if still due.
+    Get(usize),
+    /// Free slots of a run take operations.
+    Start(usize),
+}
+
+struct Waiter {
+    run: usize,
+    op: Op,
+    index: usize,
+    started: Duration,
+    written: Option<Duration>,
+    settle: Duration,
+    /// When its next poll is due.
+    due: Option<Duration>,
+    polls: u32,
+    ended: Option<Duration>,
+}
+
+struct RunState {
+    phases: Vec<RefPhase>,
+    phase: usize,
+    next_op: u64,
+    free: u64,
+    in_flight: u64,
+    ended: Duration,
+    learned: Vec<(Op, Duration)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RefPhase {
+    before: u64,
+    operations: u64,
+    op: Option<Op>,
+}
+
+fn phases_of(command: Command, w: Workload) -> Vec<RefPhase> {
+    let n = w.n;
+    let ops = |op| RefPhase {
+        before: 0,
+        operations: n,
+        op: Some(op),
+    };
+    match command {
+        Command::Apply => {
+            let mut p = vec![
+                RefPhase {
+                    before: 2,
+                    operations: 0,
+                    op: None,
+                },
+                ops(Op::Create),
+            ];
+            if w.domains {
+                p.push(ops(Op::Attach));
+            }
+            p
+        }
+        Command::Destroy => {
+            let mut p = vec![RefPhase {
+                before: 1 + if w.domains { n } else { 0 },
+                operations: 0,
+                op: None,
+            }];
+            if w.domains {
+                p.push(ops(Op::Detach));
+            }
+            p.push(ops(Op::Delete));
+            p
+        }
+    }
+}
+
+/// Writes per operation: a dry run and an attach for domains, else one.
+fn writes(op: Op) -> u8 {
+    if op == Op::Attach {
+        2
+    } else {
+        1
+    }
+}
+
+/// Connection waits are seen by listings, domain waits by GETs.
+fn listed(op: Op) -> bool {
+    matches!(op, Op::Create | Op::Delete)
+}
+
+/// The next poll of an online waiter after a miss at `now`.
+fn online_interval(waited: Duration) -> Duration {
+    if waited < Duration::from_secs(10) {
+        Duration::from_secs(1)
+    } else {
+        waited / 10
+    }
+}
+
+struct Sim<'a> {
+    policy: Policy,
+    jitter_window: bool,
+    c: &'a Conditions<'a>,
+    queue: BinaryHeap<Reverse<(Duration, Priority, u64, Ev)>>,
+    seq: u64,
+    window_start: Option<Duration>,
+    window_count: u64,
+    other_every: Option<Duration>,
+    other_k: u32,
+    runs: Vec<RunState>,
+    waiters: Vec<Waiter>,
+    out: Reference,
+}
+
+impl Sim<'_> {
+    fn push(&mut self, at: Duration, p: Priority, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Reverse((at, p, self.seq, ev)));
+    }
+
+    /// Counts a request at `now` under the simulator's rule; `Err` with the
+    /// window's end when it would be rejected (the reference then waits).
+    fn budget(&mut self, now: Duration, force: bool) -> Result<(), Duration> {
+        if self.c.budget == 0 {
+            return Ok(());
+        }
+        let start = match self.window_start {
+            Some(s) if now < s + self.c.window => s,
+            _ => {
+                self.window_start = Some(now);
+                self.window_count = 0;
+                now
+            }
+        };
+        if self.window_count < self.c.budget || force {
+            self.window_count += 1;
+            Ok(())
+        } else {
+            Err(start + self.c.window)
+        }
+    }
+
+    fn estimate(&self, run: usize, op: Op) -> Option<Duration> {
+        self.runs[run]
+            .learned
+            .iter()
+            .find(|(o, _)| *o == op)
+            .map(|(_, d)| *d)
+    }
+
+    /// The first poll of a waiter written at `written`, or the next after
+    /// a miss at `now`.
+    fn schedule(&mut self, w: usize, now: Duration) {
+        let waiter = &self.waiters[w];
+        let written = waiter.written.expect("written");
+        let due = match self.policy {
+            Policy::Oracle => written + waiter.settle,
+            Policy::Online => match self.estimate(waiter.run, waiter.op) {
+                Some(e) if written + e > now => written + e,
+                _ if waiter.polls == 0 => now.max(written + Duration::from_secs(1)),
+                _ => now + online_interval(now - written),
+            },
+        };
+        self.waiters[w].due = Some(due);
+        if listed(self.waiters[w].op) {
+            self.push(due, Priority::Poll, Ev::Listing);
+        } else {
+            self.push(due, Priority::Poll, Ev::Get(w));
+        }
+    }
+
+    /// Whether a missed poll of waiter `w` at `now` counts as exploring.
+    fn exploring(&self, w: usize, now: Duration) -> bool {
+        let waiter = &self.waiters[w];
+        match self.estimate(waiter.run, waiter.op) {
+            None => true,
+            Some(e) => {
+                let waited = now - waiter.written.unwrap_or(now);
+                self.jitter_window && waited >= e / 2 && waited <= e * 3 / 2
+            }
+        }
+    }
+
+    /// A poll at `now` saw waiter `w`: ended, or scheduled again.
+    fn observe(&mut self, w: usize, now: Duration) -> bool {
+        let waiter = &mut self.waiters[w];
+        waiter.polls += 1;
+        let written = waiter.written.expect("written");
+        if now >= written + waiter.settle {
+            waiter.ended = Some(now);
+            waiter.due = None;
+            let (run, op, started) = (waiter.run, waiter.op, waiter.started);
+            if now - started > default_timeout(op) {
+                self.out.feasible = false;
+            }
+            if self.estimate(run, op).is_none() {
+                self.runs[run].learned.push((op, now - written));
+            }
+            let r = &mut self.runs[run];
+            r.free += 1;
+            r.in_flight -= 1;
+            self.push(now, Priority::Bookkeeping, Ev::Start(run));
+            true
+        } else {
+            self.schedule(w, now);
+            false
+        }
+    }
+
+    fn begin_phase(&mut self, run: usize, now: Duration) {
+        let r = &mut self.runs[run];
+        let Some(p) = r.phases.get(r.phase).copied() else {
+            r.ended = now;
+            return;
+        };
+        r.next_op = 0;
+        r.free = self.c.parallelism;
+        if p.before > 0 {
+            self.push(now, Priority::Write, Ev::Before(run, p.before));
+        } else {
+            self.push(now, Priority::Bookkeeping, Ev::Start(run));
+        }
+    }
+
+    fn run(&mut self) {
+        while let Some(Reverse((now, _, _, ev))) = self.queue.pop() {
+            match ev {
+                Ev::Other => {
+                    let _ = self.budget(now, true);
+                    self.other_k += 1;
+                    let every = self.other_every.expect("other client");
+                    // The other client runs as long as the workspaces do.
+                    if self.runs.iter().any(|r| r.phase < r.phases.len()) {
+                        self.push(every * self.other_k, Priority::Other, Ev::Other);
+                    }
+                }
+                Ev::Before(run, left) => match self.budget(now, false) {
+                    Err(at) => self.push(at, Priority::Write, ev),
+                    Ok(()) => {
+                        self.out.requests += 1;
+                        if left > 1 {
+                            self.push(now, Priority::Write, Ev::Before(run, left - 1));
+                        } else {
+                            self.push(now, Priority::Bookkeeping, Ev::Start(run));
+                        }
+                    }
+                },
+                Ev::Start(run) => {
+                    let r = &mut self.runs[run];
+                    let Some(p) = r.phases.get(r.phase).copied() else {
+                        continue;
+                    };
+                    if r.next_op >= p.operations {
+                        if r.in_flight == 0 {
+                            r.phase += 1;
+                            self.begin_phase(run, now);
+                        }
+                        continue;
+                    }
+                    let Some(op) = p.op else {
+                        r.phase += 1;
+                        self.begin_phase(run, now);
+                        continue;
+                    };
+                    let starting = r.free.min(p.operations - r.next_op);
+                    if starting == 0 {
+                        continue;
+                    }
+                    r.free -= starting;
+                    r.in_flight += starting;
+                    let first = self.waiters.len();
+                    for k in 0..starting {
+                        let index = (self.runs[run].next_op + k) as usize;
+                        self.waiters.push(Waiter {
+                            run,
+                            op,
+                            index,
+                            started: now,
+                            written: None,
+                            settle: (self.c.settle)(run, op, index),
+                            due: None,
+                            polls: 0,
+                            ended: None,
+                        });
+                    }
+                    self.runs[run].next_op += starting;
+                    if op == Op::Create {
+                        self.push(now, Priority::Write, Ev::Baseline(first, starting));
+                    } else {
+                        for w in first..first + starting as usize {
+                            self.push(now, Priority::Write, Ev::Write(w, 0));
+                        }
+                    }
+                }
+                Ev::Baseline(first, count) => match self.budget(now, false) {
+                    Err(at) => self.push(at, Priority::Write, ev),
+                    Ok(()) => {
+                        self.out.requests += 1;
+                        for w in first..first + count as usize {
+                            self.push(now, Priority::Write, Ev::Write(w, 0));
+                        }
+                    }
+                },
+                Ev::Write(w, step) => match self.budget(now, false) {
+                    Err(at) => self.push(at, Priority::Write, ev),
+                    Ok(()) => {
+                        self.out.requests += 1;
+                        if step + 1 < writes(self.waiters[w].op) {
+                            self.push(now, Priority::Write, Ev::Write(w, step + 1));
+                        } else {
+                            self.waiters[w].written = Some(now);
+                            self.schedule(w, now);
+                        }
+                    }
+                },
+                Ev::Listing => {
+                    let due: Vec<usize> = (0..self.waiters.len())
+                        .filter(|&w| {
+                            let x = &self.waiters[w];
+                            listed(x.op) && x.ended.is_none() && x.due.is_some_and(|d| d <= now)
+                        })
+                        .collect();
+                    if due.is_empty() {
+                        continue;
+                    }
+                    if let Err(at) = self.budget(now, false) {
+                        self.push(at, Priority::Poll, ev);
+                        continue;
+                    }
+                    self.out.requests += 1;
+                    let exploring = due.iter().any(|&w| self.exploring(w, now));
+                    let mut ended = false;
+                    for w in due {
+                        ended |= self.observe(w, now);
+                    }
+                    // A listing shows every connection: waits not yet due
+                    // that are settled end too.
+                    let others: Vec<usize> = (0..self.waiters.len())
+                        .filter(|&w| {
+                            let x = &self.waiters[w];
+                            listed(x.op)
+                                && x.ended.is_none()
+                                && x.written.is_some_and(|t| now >= t + x.settle)
+                        })
+                        .collect();
+                    for w in others {
+                        self.waiters[w].polls = self.waiters[w].polls.saturating_sub(1);
+                        ended |= self.observe(w, now);
+                    }
+                    if !ended && exploring {
+                        self.out.exploring += 1;
+                    }
+                }
+                Ev::Get(w) => {
+                    let x = &self.waiters[w];
+                    if x.ended.is_some() || x.due.is_none_or(|d| d > now) {
+                        continue;
+                    }
+                    if let Err(at) = self.budget(now, false) {
+                        self.push(at, Priority::Poll, ev);
+                        continue;
+                    }
+                    self.out.requests += 1;
+                    let exploring = self.exploring(w, now);
+                    if !self.observe(w, now) && exploring {
+                        self.out.exploring += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// F_oracle or F_online of `command` for every workload at once, each
+/// workspace starting at 0 in a fresh rate window. `jitter_window` counts,
+/// among the exploring polls, the misses between 0.5x and 1.5x the
+/// observed settle time (cells with jittered settle times).
+pub fn reference(
+    policy: Policy,
+    command: Command,
+    workloads: &[Workload],
+    c: &Conditions<'_>,
+    jitter_window: bool,
+) -> Reference {
+    let per_window = c.budget / 2;
+    let other_every = (c.other_client && per_window > 0).then(|| c.window / per_window as u32);
+    let mut sim = Sim {
+        policy,
+        jitter_window,
+        c,
+        queue: BinaryHeap::new(),
+        seq: 0,
+        window_start: None,
+        window_count: 0,
+        other_every,
+        other_k: 0,
+        runs: workloads
+            .iter()
+            .map(|w| RunState {
+                phases: phases_of(command, *w),
+                phase: 0,
+                next_op: 0,
+                free: 0,
+                in_flight: 0,
+                ended: Duration::ZERO,
+                learned: Vec::new(),
+            })
+            .collect(),
+        waiters: Vec::new(),
+        out: Reference {
+            feasible: true,
+            ..Reference::default()
+        },
+    };
+    if other_every.is_some() {
+        sim.push(Duration::ZERO, Priority::Other, Ev::Other);
+    }
+    for r in 0..workloads.len() {
+        sim.begin_phase(r, Duration::ZERO);
+    }
+    sim.run();
+    sim.out.time = sim.runs.iter().map(|r| r.ended).max().unwrap_or_default();
+    sim.out
+}

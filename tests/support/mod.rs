@@ -8,6 +8,7 @@
 //! every crate uses every helper.
 #![allow(dead_code)]
 
+pub mod api_model;
 pub mod digest;
 pub mod floor;
 pub mod grpc;
@@ -15,5 +16,6 @@ pub mod hcl;
 pub mod process;
 pub mod provider;
 pub mod sim;
+pub mod tf_walk;
 pub mod wait;
 pub mod world;
