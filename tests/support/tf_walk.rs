@@ -40,7 +40,7 @@ pub const DOMAINS: &str = "tidbcloud_private_link_domains";
 /// The provider data of one process over `client`. The one place that
 /// builds it: its signature follows the waiting core's.
 pub fn provider_data(client: Client) -> ProviderData {
-    ProviderData::new(client, None)
+    ProviderData::new(client)
 }
 
 /// One provider process of workspace `workspace` on API key `key`.
