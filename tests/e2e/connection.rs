@@ -490,3 +490,93 @@ fn an_endpoint_service_in_another_region_names_the_region_option() {
     plan.assert_mentions("Endpoint service in another region");
     plan.assert_mentions("aws_endpoint_service.region = \"us-east-1\"");
 }
+
+/// Asserts that `diagnostic` names `resource` and the configuration line of
+/// `main.tf` holding `text` (Terraform's "on main.tf line N" and the line
+/// itself in the snippet).
+fn points_at(tf: &Tf, diagnostic: &str, resource: &str, text: &str) {
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = tf.line_of(text);
+    let diagnostic = squash(diagnostic);
+    assert!(
+        diagnostic.contains(&format!(
+            "with tidbcloud_private_link_connection.{resource},"
+        )),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic.contains(&squash(&format!("{line}: {text}"))),
+        "expected line {line} ({text}) in: {diagnostic}"
+    );
+    assert!(
+        !diagnostic.contains(&format!(
+            "{line}: resource \"tidbcloud_private_link_connection\""
+        )),
+        "points at the resource block: {diagnostic}"
+    );
+}
+
+/// A bad endpoint service name or region is shown at its attribute, not at
+/// the resource block, and the message names the attribute.
+#[test]
+fn endpoint_service_errors_point_at_the_attribute() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "bad_name" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "bad-name"
+  aws_endpoint_service = {{
+    name = "vpce-svc-0123"
+  }}
+}}
+resource "tidbcloud_private_link_connection" "bad_region" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "bad-region"
+  aws_endpoint_service = {{
+    name   = "{AWS_AUTO}"
+    region = "uswest2"
+  }}
+}}
+resource "tidbcloud_private_link_connection" "other_region" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "other-region"
+  aws_endpoint_service = {{
+    name   = "{AWS_AUTO}"
+    region = "us-east-1"
+  }}
+}}
+resource "tidbcloud_private_link_connection" "bad_ali" {{
+  cluster_id   = "{ALI_CLUSTER}"
+  display_name = "bad-ali"
+  alicloud_endpoint_service = {{
+    name = "epsrv-t4n0123"
+  }}
+}}
+"#
+    ));
+    let plan = tf.plan();
+    assert_eq!(plan.code, Some(1), "{}", plan.all());
+    let d = plan.diagnostic("Invalid AWS endpoint service name");
+    points_at(&tf, &d, "bad_name", "name = \"vpce-svc-0123\"");
+    assert!(d.contains("aws_endpoint_service.name"), "{d}");
+    let d = plan.diagnostic("Invalid region");
+    points_at(&tf, &d, "bad_region", "region = \"uswest2\"");
+    assert!(d.contains("aws_endpoint_service.region"), "{d}");
+    let d = plan.diagnostic("Endpoint service in another region");
+    points_at(&tf, &d, "other_region", "region = \"us-east-1\"");
+    assert!(d.contains("aws_endpoint_service.region"), "{d}");
+    let d = plan.diagnostic("Invalid Alibaba Cloud endpoint service name");
+    points_at(&tf, &d, "bad_ali", "name = \"epsrv-t4n0123\"");
+    assert!(d.contains("alicloud_endpoint_service.name"), "{d}");
+
+    // Checked against the cluster at plan: a service in another region.
+    let other = "com.amazonaws.vpce.us-east-1.vpce-svc-01234567890abcdef";
+    tf.write(&aws_connection("c", "kafka", other, ""));
+    let plan = tf.plan();
+    assert_eq!(plan.code, Some(1), "{}", plan.all());
+    let d = plan.diagnostic("Endpoint service in another region");
+    points_at(&tf, &d, "c", &format!("name = \"{other}\""));
+    assert!(d.contains("aws_endpoint_service.name"), "{d}");
+}
