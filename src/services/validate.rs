@@ -377,12 +377,21 @@ pub fn import_id<'a>(id: &'a str, parts: &[&str]) -> Result<Vec<&'a str>, String
     }
     if let Some(sep) = fixed.chars().find(|c| OTHER_SEPARATORS.contains(c)) {
         fixes.push((
-            format!("separates its parts with {:?} instead of commas", sep.to_string()),
+            format!(
+                "separates its parts with {:?} instead of commas",
+                sep.to_string()
+            ),
             "",
         ));
         fixed = fixed
             .chars()
-            .map(|c| if OTHER_SEPARATORS.contains(&c) { ',' } else { c })
+            .map(|c| {
+                if OTHER_SEPARATORS.contains(&c) {
+                    ','
+                } else {
+                    c
+                }
+            })
             .collect();
     }
     let fields: Vec<&str> = fixed.split(',').collect();
@@ -398,7 +407,8 @@ pub fn import_id<'a>(id: &'a str, parts: &[&str]) -> Result<Vec<&'a str>, String
     match (problem, fixes.is_empty()) {
         (None, true) => Ok(id.split(',').collect()),
         (None, false) => Err(format!(
-            "The import ID {id:?} {said}. Its form is {form}; fixed, ready to copy: {fixed}"
+            "The import ID {id:?} {said}. Its form is {form}; fixed, ready to copy:{}",
+            ready(&fixed)
         )),
         (Some(p), true) => Err(format!(
             "The import ID {id:?} is not in the form {form}: {p}"
@@ -407,6 +417,12 @@ pub fn import_id<'a>(id: &'a str, parts: &[&str]) -> Result<Vec<&'a str>, String
             "The import ID {id:?} {said}, and even as {fixed:?} it is not in the form {form}: {p}"
         )),
     }
+}
+
+/// A fixed import ID at the end of a message: on a line of its own and
+/// indented, so that Terraform neither wraps it nor runs it into the text.
+fn ready(id: &str) -> String {
+    format!("\n\n  {id}")
 }
 
 /// What is wrong with the parts of an import ID, naming the part; `None`
@@ -418,7 +434,7 @@ fn part_problem(fields: &[&str], parts: &[&str], form: &str) -> Option<String> {
         if present.len() == m {
             let without = present.join(",");
             return Some(match part_problem(&present, parts, form) {
-                None => format!("it has an empty part (two commas in a row, or one at the start or end). Without it: {without}"),
+                None => format!("it has an empty part (two commas in a row, or one at the start or end). Without it:{}", ready(&without)),
                 Some(p) => format!("it has an empty part (two commas in a row, or one at the start or end), and without it: {p}"),
             });
         }
@@ -427,15 +443,21 @@ fn part_problem(fields: &[&str], parts: &[&str], form: &str) -> Option<String> {
             let kept = fields[..m].join(",");
             if m == 2 && extra.len() == 1 && Kind::of(extra[0]) == Kind::Attachment {
                 return Some(format!(
-                    "its third part, {:?}, is an attach domain ID. That belongs to the import ID of tidbcloud_private_link_domains ({DOMAINS_FORM}), which imports the domains attached to a connection; a connection's import ID ends at its private_link_connection_id: {kept}",
-                    extra[0]
+                    "its third part, {:?}, is an attach domain ID. That belongs to the import ID of tidbcloud_private_link_domains ({DOMAINS_FORM}), which imports the domains attached to a connection; a connection's import ID ends at its private_link_connection_id:{}",
+                    extra[0],
+                    ready(&kept)
                 ));
             }
-            let listed = extra.iter().map(|e| format!("{e:?}")).collect::<Vec<_>>().join(", ");
+            let listed = extra
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
             return Some(format!(
-                "it has {n} parts, where {m} belong; the extra part{} {listed}. Without {}: {kept}",
+                "it has {n} parts, where {m} belong; the extra part{} {listed}. Without {}:{}",
                 if extra.len() == 1 { " is" } else { "s are" },
-                if extra.len() == 1 { "it" } else { "them" }
+                if extra.len() == 1 { "it" } else { "them" },
+                ready(&kept)
             ));
         }
         // Too few: the parts present are taken in order, each at the first
@@ -472,7 +494,8 @@ fn part_problem(fields: &[&str], parts: &[&str], form: &str) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(",");
             return Some(format!(
-                "its parts are in another order. In the order {form}: {reordered}"
+                "its parts are in another order. In the order {form}:{}",
+                ready(&reordered)
             ));
         }
     }
@@ -507,8 +530,8 @@ fn missing_parts(fields: &[&str], parts: &[&str]) -> Vec<usize> {
     let mut next = 0;
     for field in fields {
         let kind = Kind::of(field);
-        let place = (next..parts.len())
-            .find(|&i| kind == Kind::Other || Kind::expected(parts[i]) == kind);
+        let place =
+            (next..parts.len()).find(|&i| kind == Kind::Other || Kind::expected(parts[i]) == kind);
         match place {
             Some(i) => {
                 taken.push(i);
@@ -712,27 +735,42 @@ mod tests {
             let err = import_error(&format!("1000000000000000001{sep}plc-abc"), &CONN);
             assert!(err.contains(&format!("{sep:?}")), "{err}");
             assert!(err.contains("comma"), "{err}");
-            assert!(err.ends_with(": 1000000000000000001,plc-abc"), "{err}");
+            assert!(err.ends_with("\n\n  1000000000000000001,plc-abc"), "{err}");
         }
         let err = import_error("1/plc-abc/atd-x", &DOMS);
-        assert!(err.ends_with(": 1,plc-abc,atd-x"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-abc,atd-x"), "{err}");
     }
 
     #[test]
     fn import_ids_with_an_empty_or_missing_part_name_it() {
         let err = import_error("1,,atd-x", &DOMS);
-        assert!(err.contains("private_link_connection_id (the second part) is empty"), "{err}");
+        assert!(
+            err.contains("private_link_connection_id (the second part) is empty"),
+            "{err}"
+        );
         let err = import_error("1,plc-x,", &DOMS);
-        assert!(err.contains("attach_domain_id (the third part) is empty"), "{err}");
+        assert!(
+            err.contains("attach_domain_id (the third part) is empty"),
+            "{err}"
+        );
         let err = import_error("1,plc-x", &DOMS);
-        assert!(err.contains("attach_domain_id (the third part) is missing"), "{err}");
+        assert!(
+            err.contains("attach_domain_id (the third part) is missing"),
+            "{err}"
+        );
         let err = import_error("1", &CONN);
-        assert!(err.contains("private_link_connection_id (the second part) is missing"), "{err}");
+        assert!(
+            err.contains("private_link_connection_id (the second part) is missing"),
+            "{err}"
+        );
         let err = import_error("plc-x", &CONN);
-        assert!(err.contains("cluster_id (the first part) is missing"), "{err}");
+        assert!(
+            err.contains("cluster_id (the first part) is missing"),
+            "{err}"
+        );
         let err = import_error("1,,plc-x", &CONN);
         assert!(err.contains("empty part"), "{err}");
-        assert!(err.ends_with(": 1,plc-x"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
         let err = import_error("", &CONN);
         assert!(err.contains("empty"), "{err}");
     }
@@ -742,7 +780,7 @@ mod tests {
         let err = import_error("1,plc-x,atd-y", &CONN);
         assert!(err.contains("\"atd-y\""), "{err}");
         assert!(err.contains("tidbcloud_private_link_domains"), "{err}");
-        assert!(err.ends_with(": 1,plc-x"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
         let err = import_error("1,plc-x,atd-y,z", &DOMS);
         assert!(err.contains("extra part is \"z\""), "{err}");
     }
@@ -755,18 +793,18 @@ mod tests {
         assert!(err.contains("plc-"), "{err}");
         let err = import_error("1,atd-y,plc-x", &DOMS);
         assert!(err.contains("order"), "{err}");
-        assert!(err.ends_with(": 1,plc-x,atd-y"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x,atd-y"), "{err}");
         let err = import_error("plc-x,1", &CONN);
-        assert!(err.ends_with(": 1,plc-x"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
     }
 
     #[test]
     fn spaces_in_import_ids_are_rejected_with_the_id_without_them() {
         let err = import_error("1, plc-x", &CONN);
         assert!(err.contains("space after a comma"), "{err}");
-        assert!(err.ends_with(": 1,plc-x"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
         let err = import_error(" 1,plc-x,atd-y ", &DOMS);
-        assert!(err.ends_with(": 1,plc-x,atd-y"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x,atd-y"), "{err}");
         // Fixing the spaces is not all that is wrong.
         let err = import_error("1, atd-y", &CONN);
         assert!(err.contains("space after a comma"), "{err}");
@@ -778,9 +816,15 @@ mod tests {
         let err = import_error("abc!,plc-x", &CONN);
         assert!(err.contains("cluster_id (the first part)"), "{err}");
         let err = import_error("1,plc-a..b", &CONN);
-        assert!(err.contains("private_link_connection_id (the second part)"), "{err}");
+        assert!(
+            err.contains("private_link_connection_id (the second part)"),
+            "{err}"
+        );
         let err = import_error("1,x", &CONN);
-        assert!(err.contains("private_link_connection_id (the second part)"), "{err}");
+        assert!(
+            err.contains("private_link_connection_id (the second part)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -580,3 +580,51 @@ resource "tidbcloud_private_link_connection" "bad_ali" {{
     points_at(&tf, &d, "c", &format!("name = \"{other}\""));
     assert!(d.contains("aws_endpoint_service.name"), "{d}");
 }
+
+/// Every import error names what is wrong (the cluster or the connection,
+/// the part of the ID) and where to find the right IDs.
+#[test]
+fn import_errors_name_the_wrong_part_and_where_to_find_the_ids() {
+    let sim = Sim::start(&[]);
+    let source = Tf::new(Some(&sim));
+    source.write(&aws_connection("c", "console-made", AWS_AUTO, ""));
+    source.apply();
+    let plc = attr(&source, "private_link_connection_id")
+        .as_str()
+        .expect("id")
+        .to_string();
+    let tf = Tf::new(Some(&sim));
+    tf.write(&aws_connection("c", "console-made", AWS_AUTO, ""));
+    let import = |id: &str| {
+        let run = tf.run(&["import", "-no-color", ADDR, id]);
+        assert!(!run.success, "{id}: {}", run.all());
+        run.assert_mentions("data.tidbcloud_private_link_connections");
+        assert!(!run.all().contains("resource's id"), "{}", run.all());
+        run
+    };
+    // Both missing a cluster and missing a connection are a 404 on the
+    // connection: the cluster is read to tell which.
+    let run = import(&format!("1000000000000000009,{plc}"));
+    run.assert_mentions("Cannot import from a cluster that does not exist");
+    run.assert_mentions("no cluster \"1000000000000000009\"");
+    let run = import(&format!("{AWS_CLUSTER},plc-0000000000000000"));
+    run.assert_mentions("Cannot import a connection that does not exist");
+    run.assert_mentions(&format!(
+        "Cluster {AWS_CLUSTER} has no private link connection plc-0000000000000000"
+    ));
+    for sep in [";", "/"] {
+        let run = import(&format!("{AWS_CLUSTER}{sep}{plc}"));
+        run.assert_mentions(&format!("separates its parts with \"{sep}\""));
+        run.assert_mentions(&format!("ready to copy: {AWS_CLUSTER},{plc}"));
+    }
+    import(&format!("{AWS_CLUSTER},,{plc}")).assert_mentions("empty part");
+    import(&format!("{AWS_CLUSTER},{plc},atd-0123456789abcdef"))
+        .assert_mentions("its third part, \"atd-0123456789abcdef\", is an attach domain ID");
+    import(&format!("{AWS_CLUSTER},atd-0123456789abcdef"))
+        .assert_mentions("imported as tidbcloud_private_link_domains");
+    let run = import(&format!("{AWS_CLUSTER}, {plc}"));
+    run.assert_mentions("has a space after a comma");
+    run.assert_mentions(&format!("ready to copy: {AWS_CLUSTER},{plc}"));
+    // The fixed ID imports.
+    tf.ok(&["import", "-no-color", ADDR, &format!("{AWS_CLUSTER},{plc}")]);
+}

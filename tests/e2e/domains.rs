@@ -390,3 +390,38 @@ fn confluent_rules_are_checked_at_plan() {
     let plan = tf.plan();
     plan.assert_mentions("Invalid domain type");
 }
+
+/// Import errors of the domains say which part is missing or wrong, and
+/// where the IDs are listed.
+#[test]
+fn domains_import_errors_say_what_is_missing() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    tf.apply();
+    let plc = connection_id(&tf, "tidbcloud_private_link_connection.c");
+    let other = Tf::new(Some(&sim));
+    other.write(&domains_block(
+        &format!("\"{plc}\""),
+        AWS_CLUSTER,
+        "TIDBCLOUD_MANAGED",
+        None,
+    ));
+    let import = |id: &str| {
+        let run = other.run(&["import", "-no-color", DOMAINS, id]);
+        assert!(!run.success, "{id}: {}", run.all());
+        run.assert_mentions("data.tidbcloud_private_link_connections");
+        run.assert_mentions("attached_domains");
+        run
+    };
+    import(&format!("{AWS_CLUSTER},{plc}"))
+        .assert_mentions("its attach_domain_id (the third part) is missing");
+    import(&format!("1000000000000000009,{plc},atd-0123456789abcdef"))
+        .assert_mentions("no cluster \"1000000000000000009\"");
+    import(&format!(
+        "{AWS_CLUSTER},plc-0000000000000000,atd-0123456789abcdef"
+    ))
+    .assert_mentions("has no private link connection plc-0000000000000000");
+    import(&format!("{AWS_CLUSTER},{plc},atd-0123456789abcdef"))
+        .assert_mentions("has no attachment atd-0123456789abcdef");
+}

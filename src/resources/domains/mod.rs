@@ -25,10 +25,10 @@ use crate::framework::{
 use crate::services::cloud;
 use crate::services::describe::{self, ATTACHMENT, DOMAIN};
 use crate::services::domains::{self, Phase};
-use crate::services::errors::{api_error, cluster_error};
+use crate::services::errors::{api_error, cluster_error, import_error};
 use crate::services::waits::{self, connection_status, Removal, RemovalError, Seen, WaitError};
 use crate::services::watcher::Watchers;
-use crate::services::{validate, ProviderData};
+use crate::services::{import, validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -582,44 +582,40 @@ async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
     ) {
         Ok(p) => p,
         Err(message) => {
-            return ApplyOutcome::failed(Diagnostic::error("Invalid import ID", message))
+            return ApplyOutcome::failed(import_error("Invalid import ID", &message, None, true))
         }
     };
-    let client = match ctx.data().and_then(ProviderData::client) {
-        Ok(c) => c,
+    let (data, client) = match ctx.data().and_then(|d| Ok((d, d.client()?))) {
+        Ok(pair) => pair,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let base = Value::object([("cluster_id", Value::string(parts[0]))]);
-    match waits::find_connection(client, parts[0], parts[1]).await {
-        Ok(Some(c)) => match waits::find_attachment(&c, parts[2]) {
-            Some(a) => {
-                let (state, warning) = state_from(a, &c, &base);
-                ApplyOutcome {
-                    state: Some(state),
-                    diags: warning.map(Diagnostics::from).unwrap_or_default(),
-                }
+    let c = match import::connection(data, client, parts[0], parts[1], true).await {
+        Ok(c) => c,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    match waits::find_attachment(&c, parts[2]) {
+        Some(a) => {
+            let (state, warning) = state_from(a, &c, &base);
+            ApplyOutcome {
+                state: Some(state),
+                diags: warning.map(Diagnostics::from).unwrap_or_default(),
             }
-            None => ApplyOutcome::failed(Diagnostic::error(
-                "Cannot import domains that are not attached",
-                format!(
-                    "Connection {} has no attachment {}{}.",
-                    parts[1],
-                    parts[2],
-                    c.attached_domains
-                        .first()
-                        .map(|a| format!(" (its attachment is {})", a.attach_domain_id))
-                        .unwrap_or_default()
-                ),
-            )),
-        },
-        Ok(None) => ApplyOutcome::failed(Diagnostic::error(
-            "Cannot import domains of a connection that does not exist",
-            format!(
-                "Cluster {} has no private link connection {}.",
-                parts[0], parts[1]
+        }
+        None => ApplyOutcome::failed(import_error(
+            "Cannot import domains that are not attached",
+            &format!(
+                "Connection {} has no attachment {}{}.",
+                parts[1],
+                parts[2],
+                c.attached_domains
+                    .first()
+                    .map(|a| format!(" (its attachment is {})", a.attach_domain_id))
+                    .unwrap_or_default()
             ),
+            Some(parts[0]),
+            true,
         )),
-        Err(e) => ApplyOutcome::failed(api_error("Could not read the private link connection", &e)),
     }
 }
 
