@@ -85,6 +85,47 @@ mod tests {
         );
     }
 
+    /// A hint at `terraform import` anywhere in the sources shows the
+    /// `import` block too: messages build theirs with [`import_hint`], and
+    /// descriptions name both. (The documentation generator writes both.)
+    #[test]
+    fn every_import_hint_in_the_sources_shows_both_forms() {
+        fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).expect("src").flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    files(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut all = Vec::new();
+        files(&src, &mut all);
+        let exempt = [
+            src.join("services/errors.rs"),
+            src.join("framework/docs.rs"),
+        ];
+        let mut seen = 0;
+        for path in all.iter().filter(|p| !exempt.contains(p)) {
+            let text = std::fs::read_to_string(path).expect("source");
+            for (n, line) in text.lines().enumerate() {
+                if line.trim_start().starts_with("//") || !line.contains("terraform import") {
+                    continue;
+                }
+                seen += 1;
+                assert!(
+                    line.contains("`import` block"),
+                    "{}:{}: a terraform import hint without the import block; use errors::import_hint",
+                    path.display(),
+                    n + 1
+                );
+            }
+        }
+        assert!(seen > 0, "the scan found none of the descriptions");
+    }
+
     #[test]
     fn import_errors_say_where_the_ids_are() {
         let d = import_error("Invalid import ID", "bad.", Some("1"), false);

@@ -366,6 +366,13 @@ fn import_and_second_attachment_error() {
     assert!(!run.success);
     run.assert_mentions("already has domains attached");
     run.assert_mentions(&attach_id);
+    // The hint to import it shows the command and the block.
+    run.assert_mentions(&format!(
+        "terraform import tidbcloud_private_link_domains.NAME {import_id}"
+    ));
+    run.assert_mentions(&format!(
+        "to = tidbcloud_private_link_domains.NAME id = \"{import_id}\""
+    ));
 }
 
 #[test]

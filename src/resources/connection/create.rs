@@ -221,12 +221,12 @@ async fn send_create(
                         return Err(Diagnostic::error(
                             "Several matching connections",
                             format!(
-                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Import the one to keep (terraform import {TYPE_NAME}.NAME {},<id>) and delete the others.",
+                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Delete all but the one to keep, and import that one:{}",
                                 request.cluster_id,
                                 request.display_name,
                                 request.endpoint_service_name().unwrap_or_default(),
                                 ids.join(", "),
-                                request.cluster_id
+                                crate::services::errors::import_hint(TYPE_NAME, &format!("{},<id>", request.cluster_id))
                             ),
                         ))
                     }
