@@ -31,6 +31,23 @@ pub fn cluster_error(cluster_id: &str, e: &ApiError) -> Diagnostic {
     }
 }
 
+/// The warning of a create that returns with the connection
+/// PENDING_ACCEPTANCE. It is shown at the end of the apply, after whatever
+/// else the apply did, so it says what was true when the connection was
+/// created: an acceptance in the same configuration may have followed.
+pub fn created_pending_acceptance(
+    connection_id: &str,
+    endpoint: &str,
+    service: &str,
+) -> Diagnostic {
+    Diagnostic::warning(
+        "Private link connection created at PENDING_ACCEPTANCE",
+        format!(
+            "Connection {connection_id} was PENDING_ACCEPTANCE when it was created. If this configuration accepts its endpoint (with aws_vpc_endpoint_connection_accepter or alicloud_privatelink_vpc_endpoint_connection), nothing more is needed: what waits for the connection, such as tidbcloud_private_link_domains, goes on once it is ACTIVE. Otherwise accept endpoint {endpoint} on your endpoint service {service} (in the AWS console under VPC > Endpoint services > Endpoint connections, or in the Alibaba Cloud PrivateLink console); set wait_for_active = true to make apply wait for that."
+        ),
+    )
+}
+
 /// Where the IDs of an import are listed: every import error ends with it.
 /// `domains` adds where the attach domain ID is.
 pub fn where_the_ids_are(cluster_id: Option<&str>, domains: bool) -> String {

@@ -68,7 +68,7 @@ fn acceptance_required_warns_then_refresh_shows_active() {
     let tf = Tf::new(Some(&sim));
     tf.write(&aws_connection("c", "kafka", AWS_MANUAL, ""));
     let run = tf.apply();
-    run.assert_mentions("waiting for acceptance");
+    run.assert_mentions("Private link connection created at PENDING_ACCEPTANCE");
     let endpoint = attr(&tf, "aws_endpoint_service")["endpoint_id"]
         .as_str()
         .expect("endpoint")
@@ -111,7 +111,7 @@ fn wait_for_active_waits_through_an_acceptance() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(attr(&tf, "state"), "ACTIVE");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("waiting for acceptance"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("created at PENDING_ACCEPTANCE"));
 }
 
 #[test]

@@ -67,7 +67,18 @@ resource "tidbcloud_private_link_domains" "d" {{
         connection = aws_connection("c", "kafka", AWS_MANUAL, ""),
         url = sim.url
     ));
-    tf.apply();
+    let run = tf.apply();
+    // The warning at the end stays true although this apply accepted.
+    let warning = run.diagnostic("Private link connection created at PENDING_ACCEPTANCE");
+    assert!(
+        warning.contains("If this configuration accepts"),
+        "{warning}"
+    );
+    assert!(
+        !run.all().contains("is waiting for acceptance"),
+        "{}",
+        run.all()
+    );
     let r = tf.resource(DOMAINS).expect("domains");
     let unique = r["values"]["unique_name"]
         .as_str()

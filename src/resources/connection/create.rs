@@ -262,12 +262,10 @@ fn interrupted_before_sending() -> Diagnostic {
 fn pending_warning(c: &Connection) -> Diagnostic {
     let endpoint = c.endpoint_id().unwrap_or("(not yet assigned)");
     let service = c.endpoint_service_name().unwrap_or_default();
-    Diagnostic::warning(
-        "Private link connection is waiting for acceptance",
-        format!(
-            "Connection {} is PENDING_ACCEPTANCE: accept endpoint {endpoint} on your endpoint service {service} (in the AWS console under VPC > Endpoint services > Endpoint connections, with aws_vpc_endpoint_connection_accepter, or the Alibaba Cloud PrivateLink console). It becomes ACTIVE once accepted; set wait_for_active = true to make apply wait for that.",
-            c.private_link_connection_id
-        ),
+    crate::services::errors::created_pending_acceptance(
+        &c.private_link_connection_id,
+        endpoint,
+        service,
     )
 }
 
