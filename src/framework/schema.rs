@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::codec;
-use super::diag::{AttributePath, Diagnostics};
+use super::diag::{AttributePath, Diagnostics, PathStep};
 use super::value::{Type, Value};
 use crate::proto::tfplugin6 as pb;
 
@@ -323,6 +323,59 @@ impl Schema {
         }
     }
 
+    /// The part of `path` that Terraform can find in the configuration.
+    /// Terraform follows a path through blocks to one attribute (and an
+    /// element of its value), but not into the value of a nested attribute
+    /// (`aws_endpoint_service = { name = ... }`): given
+    /// `aws_endpoint_service.name` it would show the whole resource block.
+    /// Such a path is cut at the nested attribute, whose value (the lines
+    /// between its braces) Terraform then shows.
+    pub fn locatable(&self, path: &AttributePath) -> AttributePath {
+        let steps = &path.0;
+        let mut end = 0;
+        if let Some(PathStep::Attribute(name)) = steps.first() {
+            if let Some(block) = self.blocks.iter().find(|b| &b.name == name) {
+                end = 1;
+                if block.nesting == Nesting::List
+                    && matches!(steps.get(1), Some(PathStep::Index(_)))
+                {
+                    end = 2;
+                }
+            }
+        }
+        if matches!(steps.get(end), Some(PathStep::Attribute(_))) {
+            end += 1;
+            if matches!(steps.get(end), Some(PathStep::Index(_) | PathStep::Key(_))) {
+                end += 1;
+            }
+        }
+        AttributePath(steps[..end.min(steps.len())].to_vec())
+    }
+
+    /// Points every diagnostic at what Terraform can show ([`Self::locatable`]);
+    /// a diagnostic whose path was cut names its attribute in the detail.
+    pub fn locate(&self, diags: Diagnostics) -> Diagnostics {
+        Diagnostics(
+            diags
+                .0
+                .into_iter()
+                .map(|mut d| {
+                    if let Some(path) = d.path.take() {
+                        let shown = self.locatable(&path);
+                        if shown != path {
+                            let full = path.to_string();
+                            if !d.detail.contains(&full) {
+                                d.detail = format!("{full}: {}", d.detail);
+                            }
+                        }
+                        d.path = Some(shown);
+                    }
+                    d
+                })
+                .collect(),
+        )
+    }
+
     /// Runs every attribute validator on the known values of `config`.
     pub fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         validate_attributes(&self.attributes, config, &AttributePath::root(), diags);
@@ -421,6 +474,40 @@ mod tests {
             &mut d,
         );
         assert_eq!(d.0[0].path, Some(AttributePath::attr("svc").then("name")));
+    }
+
+    #[test]
+    fn paths_into_nested_attributes_are_cut_at_the_attribute() {
+        let mut schema = schema();
+        schema.blocks.push(Block {
+            name: "rule".into(),
+            nesting: Nesting::List,
+            attributes: vec![Attribute::string("port")],
+            description: String::new(),
+        });
+        let svc_name = AttributePath::attr("svc").then("name");
+        let cases = [
+            (AttributePath::attr("name"), "name"),
+            (svc_name.clone(), "svc"),
+            (AttributePath::attr("svc").index(0).then("name"), "svc[0]"),
+            (
+                AttributePath::attr("rule").index(1).then("port"),
+                "rule[1].port",
+            ),
+            (AttributePath::attr("rule"), "rule"),
+        ];
+        for (path, shown) in cases {
+            assert_eq!(schema.locatable(&path).to_string(), shown, "{path}");
+        }
+        let mut d = Diagnostics::new();
+        d.error_at(svc_name.clone(), "Invalid name", "bad name");
+        d.error_at(svc_name, "Invalid name", "svc.name is bad");
+        d.error_at(AttributePath::attr("name"), "Invalid name", "bad name");
+        let d = schema.locate(d);
+        assert_eq!(d.0[0].path, Some(AttributePath::attr("svc")));
+        assert_eq!(d.0[0].detail, "svc.name: bad name");
+        assert_eq!(d.0[1].detail, "svc.name is bad");
+        assert_eq!(d.0[2].detail, "bad name");
     }
 
     #[test]

@@ -317,7 +317,7 @@ async fn validate_config(
     .await
     .unwrap_or_else(|d| d);
     diags.extend(more);
-    diags_to_proto(&diags)
+    diags_to_proto(&schema.locate(diags))
 }
 
 macro_rules! try_diag {
@@ -582,7 +582,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             planned_state: Some(encoded),
             requires_replace: change.requires_replace.iter().map(path_to_proto).collect(),
             planned_private: req.prior_private,
-            diagnostics: diags_to_proto(&diags),
+            diagnostics: diags_to_proto(&entry.schema.locate(diags)),
             legacy_type_system: false,
             deferred: None,
         }))
@@ -658,7 +658,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(encoded),
             private: req.planned_private,
-            diagnostics: diags_to_proto(&diags),
+            diagnostics: diags_to_proto(&entry.schema.locate(diags)),
             legacy_type_system: false,
         }))
     }

@@ -14,6 +14,8 @@
 //!   and domains keyed by the availability zone their labels name.
 //! * [`validate`]: input checks that need no API.
 //! * [`errors`]: the diagnostics for API failures.
+//! * [`import`]: the connection an import ID names, a miss telling a
+//!   missing cluster from a missing connection.
 //! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
 //!   place that waits for an object to settle.
 //! * [`watch`]: one watcher per cluster that serves every wait, and its
@@ -25,6 +27,7 @@ pub mod convert;
 pub mod describe;
 pub mod domains;
 pub mod errors;
+pub mod import;
 pub mod ownership;
 mod provider_data;
 mod snapshots;

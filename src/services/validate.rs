@@ -291,34 +291,279 @@ fn attach_domain_id_str(s: &str) -> Result<(), String> {
     }
 }
 
-/// Splits an import id into exactly `parts.len()` non-empty, comma-separated
-/// fields named by `parts`, each checked by its kind (`cluster_id`,
-/// `private_link_connection_id`, `attach_domain_id`), so that a malformed id
-/// costs no API request.
+/// What a part of an import ID looks like, to say what it is when it is in
+/// the wrong place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cluster,
+    Connection,
+    Attachment,
+    Other,
+}
+
+impl Kind {
+    fn of(s: &str) -> Kind {
+        if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+            Kind::Cluster
+        } else if s.starts_with("plc-") {
+            Kind::Connection
+        } else if s.starts_with("atd-") {
+            Kind::Attachment
+        } else {
+            Kind::Other
+        }
+    }
+
+    fn expected(part: &str) -> Kind {
+        match part {
+            "cluster_id" => Kind::Cluster,
+            "private_link_connection_id" => Kind::Connection,
+            "attach_domain_id" => Kind::Attachment,
+            _ => Kind::Other,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Cluster => "a cluster ID",
+            Kind::Connection => "a private link connection ID (\"plc-...\")",
+            Kind::Attachment => "an attach domain ID (\"atd-...\")",
+            Kind::Other => "something else",
+        }
+    }
+}
+
+/// Characters people use to separate the parts of an ID instead of commas.
+const OTHER_SEPARATORS: [char; 4] = [';', '/', '|', ':'];
+
+/// The form of the domains' import ID, for advice given on a connection's.
+const DOMAINS_FORM: &str = "<cluster_id>,<private_link_connection_id>,<attach_domain_id>";
+
+fn ordinal(i: usize) -> String {
+    match i {
+        0 => "first".into(),
+        1 => "second".into(),
+        2 => "third".into(),
+        n => format!("{}th", n + 1),
+    }
+}
+
+/// Splits an import ID into exactly `parts.len()` comma-separated fields
+/// named by `parts`, each checked by its kind (`cluster_id`,
+/// `private_link_connection_id`, `attach_domain_id`), so that a malformed ID
+/// costs no API request. The message names the wrong part and, where the
+/// fix is plain (spaces, another separator, the parts in another order),
+/// ends with the ID fixed, ready to copy.
 pub fn import_id<'a>(id: &'a str, parts: &[&str]) -> Result<Vec<&'a str>, String> {
     let form = parts
         .iter()
         .map(|p| format!("<{p}>"))
         .collect::<Vec<_>>()
         .join(",");
-    let fields: Vec<&str> = id.split(',').map(str::trim).collect();
-    if fields.len() != parts.len() || fields.iter().any(|f| f.is_empty()) {
-        return Err(format!("The import id {id:?} is not in the form {form}."));
-    }
-    for (field, part) in fields.iter().zip(parts) {
-        let checked = match *part {
-            "cluster_id" => cluster_id(&Value::string(*field)),
-            "private_link_connection_id" => connection_id_str(field),
-            "attach_domain_id" => attach_domain_id_str(field),
-            _ => Ok(()),
+    // (what the ID does, why that is wrong)
+    let mut fixes: Vec<(String, &str)> = Vec::new();
+    let mut fixed = id.to_string();
+    if fixed.chars().any(char::is_whitespace) {
+        let what = if fixed.contains(", ") {
+            "has a space after a comma"
+        } else {
+            "has spaces"
         };
-        if let Err(why) = checked {
-            return Err(format!(
-                "The import id {id:?} is not in the form {form}: its {part} is wrong. {why}"
+        fixes.push((what.into(), "TiDB Cloud IDs have none"));
+        fixed.retain(|c| !c.is_whitespace());
+    }
+    if fixed.is_empty() {
+        return Err(format!("The import ID is empty; it has the form {form}."));
+    }
+    if let Some(sep) = fixed.chars().find(|c| OTHER_SEPARATORS.contains(c)) {
+        fixes.push((
+            format!(
+                "separates its parts with {:?} instead of commas",
+                sep.to_string()
+            ),
+            "",
+        ));
+        fixed = fixed
+            .chars()
+            .map(|c| {
+                if OTHER_SEPARATORS.contains(&c) {
+                    ','
+                } else {
+                    c
+                }
+            })
+            .collect();
+    }
+    let fields: Vec<&str> = fixed.split(',').collect();
+    let problem = part_problem(&fields, parts, &form);
+    let said = fixes
+        .iter()
+        .map(|(what, why)| match *why {
+            "" => what.clone(),
+            why => format!("{what} ({why})"),
+        })
+        .collect::<Vec<_>>()
+        .join(" and ");
+    match (problem, fixes.is_empty()) {
+        (None, true) => Ok(id.split(',').collect()),
+        (None, false) => Err(format!(
+            "The import ID {id:?} {said}. Its form is {form}; fixed, ready to copy:{}",
+            ready(&fixed)
+        )),
+        (Some(p), true) => Err(format!(
+            "The import ID {id:?} is not in the form {form}: {p}"
+        )),
+        (Some(p), false) => Err(format!(
+            "The import ID {id:?} {said}, and even as {fixed:?} it is not in the form {form}: {p}"
+        )),
+    }
+}
+
+/// A fixed import ID at the end of a message: on a line of its own and
+/// indented, so that Terraform neither wraps it nor runs it into the text.
+fn ready(id: &str) -> String {
+    format!("\n\n  {id}")
+}
+
+/// What is wrong with the parts of an import ID, naming the part; `None`
+/// when nothing is.
+fn part_problem(fields: &[&str], parts: &[&str], form: &str) -> Option<String> {
+    let (n, m) = (fields.len(), parts.len());
+    if n != m {
+        let present: Vec<&str> = fields.iter().copied().filter(|f| !f.is_empty()).collect();
+        if present.len() == m {
+            let without = present.join(",");
+            return Some(match part_problem(&present, parts, form) {
+                None => format!("it has an empty part (two commas in a row, or one at the start or end). Without it:{}", ready(&without)),
+                Some(p) => format!("it has an empty part (two commas in a row, or one at the start or end), and without it: {p}"),
+            });
+        }
+        if n > m {
+            let extra = &fields[m..];
+            let kept = fields[..m].join(",");
+            if m == 2 && extra.len() == 1 && Kind::of(extra[0]) == Kind::Attachment {
+                return Some(format!(
+                    "its third part, {:?}, is an attach domain ID. That belongs to the import ID of tidbcloud_private_link_domains ({DOMAINS_FORM}), which imports the domains attached to a connection; a connection's import ID ends at its private_link_connection_id:{}",
+                    extra[0],
+                    ready(&kept)
+                ));
+            }
+            let listed = extra
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Some(format!(
+                "it has {n} parts, where {m} belong; the extra part{} {listed}. Without {}:{}",
+                if extra.len() == 1 { " is" } else { "s are" },
+                if extra.len() == 1 { "it" } else { "them" },
+                ready(&kept)
+            ));
+        }
+        // Too few: the parts present are taken in order, each at the first
+        // place its kind fits, so the missing ones can be named.
+        let missing = missing_parts(fields, parts);
+        let named = missing
+            .iter()
+            .map(|&i| format!("its {} (the {} part)", parts[i], ordinal(i)))
+            .collect::<Vec<_>>();
+        return Some(format!(
+            "{} {} missing.",
+            cloud_list(&named),
+            if named.len() == 1 { "is" } else { "are" }
+        ));
+    }
+    if let Some(i) = fields.iter().position(|f| f.is_empty()) {
+        return Some(format!(
+            "its {} (the {} part) is empty.",
+            parts[i],
+            ordinal(i)
+        ));
+    }
+    let kinds: Vec<Kind> = fields.iter().map(|f| Kind::of(f)).collect();
+    let expected: Vec<Kind> = parts.iter().map(|p| Kind::expected(p)).collect();
+    if kinds != expected && kinds.iter().all(|k| *k != Kind::Other) {
+        let mut sorted_kinds = kinds.clone();
+        let mut sorted_expected = expected.clone();
+        sorted_kinds.sort_by_key(|k| *k as u8);
+        sorted_expected.sort_by_key(|k| *k as u8);
+        if sorted_kinds == sorted_expected {
+            let reordered = expected
+                .iter()
+                .map(|k| fields[kinds.iter().position(|x| x == k).unwrap_or(0)])
+                .collect::<Vec<_>>()
+                .join(",");
+            return Some(format!(
+                "its parts are in another order. In the order {form}:{}",
+                ready(&reordered)
             ));
         }
     }
-    Ok(fields)
+    for (i, (field, part)) in fields.iter().zip(parts).enumerate() {
+        let what = format!("its {part} (the {} part)", ordinal(i));
+        let (kind, want) = (Kind::of(field), Kind::expected(part));
+        if kind != want && kind != Kind::Other && want != Kind::Other {
+            let advice = match (want, kind, m) {
+                (Kind::Connection, Kind::Attachment, 2) => format!(
+                    " An attach domain ID names the domains attached to a connection: those are imported as tidbcloud_private_link_domains, with {DOMAINS_FORM}. The second part of a connection's import ID is the connection's own ID, \"plc-...\"."
+                ),
+                _ => format!(" {} belongs there.", capitalized(want.name())),
+            };
+            return Some(format!("{what} is {field:?}, {}.{advice}", kind.name()));
+        }
+        let checked = match want {
+            Kind::Cluster => cluster_id(&Value::string(*field)),
+            Kind::Connection => connection_id_shape(field),
+            Kind::Attachment => attach_domain_id_str(field),
+            Kind::Other => Ok(()),
+        };
+        if let Err(why) = checked {
+            return Some(format!("{what} is wrong. {why}"));
+        }
+    }
+    None
+}
+
+/// The places of `parts` that `fields` (fewer) leave empty.
+fn missing_parts(fields: &[&str], parts: &[&str]) -> Vec<usize> {
+    let mut taken = Vec::new();
+    let mut next = 0;
+    for field in fields {
+        let kind = Kind::of(field);
+        let place =
+            (next..parts.len()).find(|&i| kind == Kind::Other || Kind::expected(parts[i]) == kind);
+        match place {
+            Some(i) => {
+                taken.push(i);
+                next = i + 1;
+            }
+            None => return (fields.len()..parts.len()).collect(),
+        }
+    }
+    (0..parts.len()).filter(|i| !taken.contains(i)).collect()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn cloud_list(items: &[String]) -> String {
+    match items.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// A private link connection ID in an import ID.
+fn connection_id_shape(s: &str) -> Result<(), String> {
+    connection_id_str(s).map_err(|_| {
+        format!("{s:?} is not a private link connection ID: TiDB Cloud gives connections IDs of \"plc-\" and letters or digits.")
+    })
 }
 
 #[cfg(test)]
@@ -469,6 +714,117 @@ mod tests {
         );
         assert!(import_id("1,,x", &["a", "b", "c"]).is_err());
         assert!(import_id("1,2,3,4", &["a", "b", "c"]).is_err());
+    }
+
+    const CONN: [&str; 2] = ["cluster_id", "private_link_connection_id"];
+    const DOMS: [&str; 3] = [
+        "cluster_id",
+        "private_link_connection_id",
+        "attach_domain_id",
+    ];
+
+    fn import_error(id: &str, parts: &[&str]) -> String {
+        let err = import_id(id, parts).expect_err(id);
+        assert!(!err.contains("resource's id"), "{err}");
+        err
+    }
+
+    #[test]
+    fn import_ids_with_another_separator_name_it_and_give_the_fixed_id() {
+        for sep in [";", "/"] {
+            let err = import_error(&format!("1000000000000000001{sep}plc-abc"), &CONN);
+            assert!(err.contains(&format!("{sep:?}")), "{err}");
+            assert!(err.contains("comma"), "{err}");
+            assert!(err.ends_with("\n\n  1000000000000000001,plc-abc"), "{err}");
+        }
+        let err = import_error("1/plc-abc/atd-x", &DOMS);
+        assert!(err.ends_with("\n\n  1,plc-abc,atd-x"), "{err}");
+    }
+
+    #[test]
+    fn import_ids_with_an_empty_or_missing_part_name_it() {
+        let err = import_error("1,,atd-x", &DOMS);
+        assert!(
+            err.contains("private_link_connection_id (the second part) is empty"),
+            "{err}"
+        );
+        let err = import_error("1,plc-x,", &DOMS);
+        assert!(
+            err.contains("attach_domain_id (the third part) is empty"),
+            "{err}"
+        );
+        let err = import_error("1,plc-x", &DOMS);
+        assert!(
+            err.contains("attach_domain_id (the third part) is missing"),
+            "{err}"
+        );
+        let err = import_error("1", &CONN);
+        assert!(
+            err.contains("private_link_connection_id (the second part) is missing"),
+            "{err}"
+        );
+        let err = import_error("plc-x", &CONN);
+        assert!(
+            err.contains("cluster_id (the first part) is missing"),
+            "{err}"
+        );
+        let err = import_error("1,,plc-x", &CONN);
+        assert!(err.contains("empty part"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
+        let err = import_error("", &CONN);
+        assert!(err.contains("empty"), "{err}");
+    }
+
+    #[test]
+    fn import_ids_with_an_extra_part_name_it() {
+        let err = import_error("1,plc-x,atd-y", &CONN);
+        assert!(err.contains("\"atd-y\""), "{err}");
+        assert!(err.contains("tidbcloud_private_link_domains"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
+        let err = import_error("1,plc-x,atd-y,z", &DOMS);
+        assert!(err.contains("extra part is \"z\""), "{err}");
+    }
+
+    #[test]
+    fn an_attach_domain_id_where_the_connection_id_belongs_gets_fitting_advice() {
+        let err = import_error("1,atd-y", &CONN);
+        assert!(err.contains("an attach domain ID"), "{err}");
+        assert!(err.contains("tidbcloud_private_link_domains"), "{err}");
+        assert!(err.contains("plc-"), "{err}");
+        let err = import_error("1,atd-y,plc-x", &DOMS);
+        assert!(err.contains("order"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x,atd-y"), "{err}");
+        let err = import_error("plc-x,1", &CONN);
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
+    }
+
+    #[test]
+    fn spaces_in_import_ids_are_rejected_with_the_id_without_them() {
+        let err = import_error("1, plc-x", &CONN);
+        assert!(err.contains("space after a comma"), "{err}");
+        assert!(err.ends_with("\n\n  1,plc-x"), "{err}");
+        let err = import_error(" 1,plc-x,atd-y ", &DOMS);
+        assert!(err.ends_with("\n\n  1,plc-x,atd-y"), "{err}");
+        // Fixing the spaces is not all that is wrong.
+        let err = import_error("1, atd-y", &CONN);
+        assert!(err.contains("space after a comma"), "{err}");
+        assert!(err.contains("an attach domain ID"), "{err}");
+    }
+
+    #[test]
+    fn wrong_parts_are_named() {
+        let err = import_error("abc!,plc-x", &CONN);
+        assert!(err.contains("cluster_id (the first part)"), "{err}");
+        let err = import_error("1,plc-a..b", &CONN);
+        assert!(
+            err.contains("private_link_connection_id (the second part)"),
+            "{err}"
+        );
+        let err = import_error("1,x", &CONN);
+        assert!(
+            err.contains("private_link_connection_id (the second part)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn acceptance_required_warns_then_refresh_shows_active() {
     let tf = Tf::new(Some(&sim));
     tf.write(&aws_connection("c", "kafka", AWS_MANUAL, ""));
     let run = tf.apply();
-    run.assert_mentions("waiting for acceptance");
+    run.assert_mentions("Private link connection created at PENDING_ACCEPTANCE");
     let endpoint = attr(&tf, "aws_endpoint_service")["endpoint_id"]
         .as_str()
         .expect("endpoint")
@@ -111,7 +111,7 @@ fn wait_for_active_waits_through_an_acceptance() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(attr(&tf, "state"), "ACTIVE");
-    assert!(!String::from_utf8_lossy(&out.stdout).contains("waiting for acceptance"));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("created at PENDING_ACCEPTANCE"));
 }
 
 #[test]
@@ -489,4 +489,142 @@ fn an_endpoint_service_in_another_region_names_the_region_option() {
     assert_eq!(plan.code, Some(1), "{}", plan.all());
     plan.assert_mentions("Endpoint service in another region");
     plan.assert_mentions("aws_endpoint_service.region = \"us-east-1\"");
+}
+
+/// Asserts that `diagnostic` names `resource` and the configuration line of
+/// `main.tf` holding `text` (Terraform's "on main.tf line N" and the line
+/// itself in the snippet).
+fn points_at(tf: &Tf, diagnostic: &str, resource: &str, text: &str) {
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = tf.line_of(text);
+    let diagnostic = squash(diagnostic);
+    assert!(
+        diagnostic.contains(&format!(
+            "with tidbcloud_private_link_connection.{resource},"
+        )),
+        "{diagnostic}"
+    );
+    assert!(
+        diagnostic.contains(&squash(&format!("{line}: {text}"))),
+        "expected line {line} ({text}) in: {diagnostic}"
+    );
+    assert!(
+        !diagnostic.contains(&format!(
+            "{line}: resource \"tidbcloud_private_link_connection\""
+        )),
+        "points at the resource block: {diagnostic}"
+    );
+}
+
+/// A bad endpoint service name or region is shown at its attribute, not at
+/// the resource block, and the message names the attribute.
+#[test]
+fn endpoint_service_errors_point_at_the_attribute() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "bad_name" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "bad-name"
+  aws_endpoint_service = {{
+    name = "vpce-svc-0123"
+  }}
+}}
+resource "tidbcloud_private_link_connection" "bad_region" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "bad-region"
+  aws_endpoint_service = {{
+    name   = "{AWS_AUTO}"
+    region = "uswest2"
+  }}
+}}
+resource "tidbcloud_private_link_connection" "other_region" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "other-region"
+  aws_endpoint_service = {{
+    name   = "{AWS_AUTO}"
+    region = "us-east-1"
+  }}
+}}
+resource "tidbcloud_private_link_connection" "bad_ali" {{
+  cluster_id   = "{ALI_CLUSTER}"
+  display_name = "bad-ali"
+  alicloud_endpoint_service = {{
+    name = "epsrv-t4n0123"
+  }}
+}}
+"#
+    ));
+    let plan = tf.plan();
+    assert_eq!(plan.code, Some(1), "{}", plan.all());
+    let d = plan.diagnostic("Invalid AWS endpoint service name");
+    points_at(&tf, &d, "bad_name", "name = \"vpce-svc-0123\"");
+    assert!(d.contains("aws_endpoint_service.name"), "{d}");
+    let d = plan.diagnostic("Invalid region");
+    points_at(&tf, &d, "bad_region", "region = \"uswest2\"");
+    assert!(d.contains("aws_endpoint_service.region"), "{d}");
+    let d = plan.diagnostic("Endpoint service in another region");
+    points_at(&tf, &d, "other_region", "region = \"us-east-1\"");
+    assert!(d.contains("aws_endpoint_service.region"), "{d}");
+    let d = plan.diagnostic("Invalid Alibaba Cloud endpoint service name");
+    points_at(&tf, &d, "bad_ali", "name = \"epsrv-t4n0123\"");
+    assert!(d.contains("alicloud_endpoint_service.name"), "{d}");
+
+    // Checked against the cluster at plan: a service in another region.
+    let other = "com.amazonaws.vpce.us-east-1.vpce-svc-01234567890abcdef";
+    tf.write(&aws_connection("c", "kafka", other, ""));
+    let plan = tf.plan();
+    assert_eq!(plan.code, Some(1), "{}", plan.all());
+    let d = plan.diagnostic("Endpoint service in another region");
+    points_at(&tf, &d, "c", &format!("name = \"{other}\""));
+    assert!(d.contains("aws_endpoint_service.name"), "{d}");
+}
+
+/// Every import error names what is wrong (the cluster or the connection,
+/// the part of the ID) and where to find the right IDs.
+#[test]
+fn import_errors_name_the_wrong_part_and_where_to_find_the_ids() {
+    let sim = Sim::start(&[]);
+    let source = Tf::new(Some(&sim));
+    source.write(&aws_connection("c", "console-made", AWS_AUTO, ""));
+    source.apply();
+    let plc = attr(&source, "private_link_connection_id")
+        .as_str()
+        .expect("id")
+        .to_string();
+    let tf = Tf::new(Some(&sim));
+    tf.write(&aws_connection("c", "console-made", AWS_AUTO, ""));
+    let import = |id: &str| {
+        let run = tf.run(&["import", "-no-color", ADDR, id]);
+        assert!(!run.success, "{id}: {}", run.all());
+        run.assert_mentions("data.tidbcloud_private_link_connections");
+        assert!(!run.all().contains("resource's id"), "{}", run.all());
+        run
+    };
+    // Both missing a cluster and missing a connection are a 404 on the
+    // connection: the cluster is read to tell which.
+    let run = import(&format!("1000000000000000009,{plc}"));
+    run.assert_mentions("Cannot import from a cluster that does not exist");
+    run.assert_mentions("no cluster \"1000000000000000009\"");
+    let run = import(&format!("{AWS_CLUSTER},plc-0000000000000000"));
+    run.assert_mentions("Cannot import a connection that does not exist");
+    run.assert_mentions(&format!(
+        "Cluster {AWS_CLUSTER} has no private link connection plc-0000000000000000"
+    ));
+    for sep in [";", "/"] {
+        let run = import(&format!("{AWS_CLUSTER}{sep}{plc}"));
+        run.assert_mentions(&format!("separates its parts with \"{sep}\""));
+        run.assert_mentions(&format!("ready to copy: {AWS_CLUSTER},{plc}"));
+    }
+    import(&format!("{AWS_CLUSTER},,{plc}")).assert_mentions("empty part");
+    import(&format!("{AWS_CLUSTER},{plc},atd-0123456789abcdef"))
+        .assert_mentions("its third part, \"atd-0123456789abcdef\", is an attach domain ID");
+    import(&format!("{AWS_CLUSTER},atd-0123456789abcdef"))
+        .assert_mentions("imported as tidbcloud_private_link_domains");
+    let run = import(&format!("{AWS_CLUSTER}, {plc}"));
+    run.assert_mentions("has a space after a comma");
+    run.assert_mentions(&format!("ready to copy: {AWS_CLUSTER},{plc}"));
+    // The fixed ID imports.
+    tf.ok(&["import", "-no-color", ADDR, &format!("{AWS_CLUSTER},{plc}")]);
 }

@@ -67,7 +67,18 @@ resource "tidbcloud_private_link_domains" "d" {{
         connection = aws_connection("c", "kafka", AWS_MANUAL, ""),
         url = sim.url
     ));
-    tf.apply();
+    let run = tf.apply();
+    // The warning at the end stays true although this apply accepted.
+    let warning = run.diagnostic("Private link connection created at PENDING_ACCEPTANCE");
+    assert!(
+        warning.contains("If this configuration accepts"),
+        "{warning}"
+    );
+    assert!(
+        !run.all().contains("is waiting for acceptance"),
+        "{}",
+        run.all()
+    );
     let r = tf.resource(DOMAINS).expect("domains");
     let unique = r["values"]["unique_name"]
         .as_str()
@@ -366,6 +377,13 @@ fn import_and_second_attachment_error() {
     assert!(!run.success);
     run.assert_mentions("already has domains attached");
     run.assert_mentions(&attach_id);
+    // The hint to import it shows the command and the block.
+    run.assert_mentions(&format!(
+        "terraform import tidbcloud_private_link_domains.NAME {import_id}"
+    ));
+    run.assert_mentions(&format!(
+        "to = tidbcloud_private_link_domains.NAME id = \"{import_id}\""
+    ));
 }
 
 #[test]
@@ -389,4 +407,39 @@ fn confluent_rules_are_checked_at_plan() {
     tf.write(&domains_block("\"plc-x\"", AWS_CLUSTER, "KAFKA", None));
     let plan = tf.plan();
     plan.assert_mentions("Invalid domain type");
+}
+
+/// Import errors of the domains say which part is missing or wrong, and
+/// where the IDs are listed.
+#[test]
+fn domains_import_errors_say_what_is_missing() {
+    let sim = Sim::start(&[]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&aws_connection("c", "kafka", AWS_AUTO, ""));
+    tf.apply();
+    let plc = connection_id(&tf, "tidbcloud_private_link_connection.c");
+    let other = Tf::new(Some(&sim));
+    other.write(&domains_block(
+        &format!("\"{plc}\""),
+        AWS_CLUSTER,
+        "TIDBCLOUD_MANAGED",
+        None,
+    ));
+    let import = |id: &str| {
+        let run = other.run(&["import", "-no-color", DOMAINS, id]);
+        assert!(!run.success, "{id}: {}", run.all());
+        run.assert_mentions("data.tidbcloud_private_link_connections");
+        run.assert_mentions("attached_domains");
+        run
+    };
+    import(&format!("{AWS_CLUSTER},{plc}"))
+        .assert_mentions("its attach_domain_id (the third part) is missing");
+    import(&format!("1000000000000000009,{plc},atd-0123456789abcdef"))
+        .assert_mentions("no cluster \"1000000000000000009\"");
+    import(&format!(
+        "{AWS_CLUSTER},plc-0000000000000000,atd-0123456789abcdef"
+    ))
+    .assert_mentions("has no private link connection plc-0000000000000000");
+    import(&format!("{AWS_CLUSTER},{plc},atd-0123456789abcdef"))
+        .assert_mentions("has no attachment atd-0123456789abcdef");
 }

@@ -144,6 +144,15 @@ impl Tf {
         self.dir.path()
     }
 
+    /// The 1-based number of the first line of `main.tf` containing `text`.
+    pub fn line_of(&self, text: &str) -> usize {
+        let main = std::fs::read_to_string(self.dir.path().join("main.tf")).expect("main.tf");
+        main.lines()
+            .position(|l| l.contains(text))
+            .map(|i| i + 1)
+            .unwrap_or_else(|| panic!("no line with {text:?} in main.tf:\n{main}"))
+    }
+
     /// Writes `main.tf`: the provider header plus `body`.
     pub fn write(&self, body: &str) {
         std::fs::write(self.dir.path().join("main.tf"), format!("{HEADER}\n{body}"))
@@ -246,6 +255,24 @@ impl Run {
 
     pub fn all(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// The diagnostic whose summary is `summary` ("Error: ..." or
+    /// "Warning: ..."), up to the next one, without Terraform's frame
+    /// characters; a test failure if there is none.
+    pub fn diagnostic(&self, summary: &str) -> String {
+        let all = self.all().replace(['│', '╷', '╵'], " ");
+        let lines: Vec<&str> = all.lines().map(str::trim).collect();
+        let is_head = |l: &str| l.starts_with("Error: ") || l.starts_with("Warning: ");
+        let start = lines
+            .iter()
+            .position(|l| is_head(l) && l.split_once(": ").map(|(_, s)| s) == Some(summary))
+            .unwrap_or_else(|| panic!("no diagnostic {summary:?} in:\n{}", self.all()));
+        let end = lines[start + 1..]
+            .iter()
+            .position(|l| is_head(l))
+            .map_or(lines.len(), |n| start + 1 + n);
+        lines[start..end].join("\n")
     }
 
     /// Asserts that the output mentions `text` (whitespace-insensitive, so

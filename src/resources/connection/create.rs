@@ -214,12 +214,12 @@ async fn send_create(
                         return Err(Diagnostic::error(
                             "Several matching connections",
                             format!(
-                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Import the one to keep (terraform import {TYPE_NAME}.NAME {},<id>) and delete the others.",
+                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Delete all but the one to keep, and import that one:{}",
                                 request.cluster_id,
                                 request.display_name,
                                 request.endpoint_service_name().unwrap_or_default(),
                                 ids.join(", "),
-                                request.cluster_id
+                                crate::services::errors::import_hint(TYPE_NAME, &format!("{},<id>", request.cluster_id))
                             ),
                         ))
                     }
@@ -255,12 +255,10 @@ fn interrupted_before_sending() -> Diagnostic {
 fn pending_warning(c: &Connection) -> Diagnostic {
     let endpoint = c.endpoint_id().unwrap_or("(not yet assigned)");
     let service = c.endpoint_service_name().unwrap_or_default();
-    Diagnostic::warning(
-        "Private link connection is waiting for acceptance",
-        format!(
-            "Connection {} is PENDING_ACCEPTANCE: accept endpoint {endpoint} on your endpoint service {service} (in the AWS console under VPC > Endpoint services > Endpoint connections, with aws_vpc_endpoint_connection_accepter, or the Alibaba Cloud PrivateLink console). It becomes ACTIVE once accepted; set wait_for_active = true to make apply wait for that.",
-            c.private_link_connection_id
-        ),
+    crate::services::errors::created_pending_acceptance(
+        &c.private_link_connection_id,
+        endpoint,
+        service,
     )
 }
 

@@ -169,9 +169,9 @@ async fn read_without_id(
             format!("The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"). No connection of cluster {cluster_id} matches it, so it is removed from the state and the next apply creates it.")
         } else {
             format!(
-                "The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"), and several connections of cluster {cluster_id} match it: {}. It is removed from the state; import the one it stands for (terraform import {}.NAME {cluster_id},<id>) before applying, or the next apply creates another.",
+                "The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"), and several connections of cluster {cluster_id} match it: {}. It is removed from the state. Before applying (or the next apply creates another), import the one it stood for:{}",
                 ids.join(", "),
-                super::TYPE_NAME
+                crate::services::errors::import_hint(super::TYPE_NAME, &format!("{cluster_id},<id>"))
             )
         },
     ));

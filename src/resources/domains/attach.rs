@@ -8,7 +8,7 @@
 
 use crate::api::{ApiError, AttachDomain, Op, PrivateLinkConnection as Connection};
 use crate::framework::Diagnostic;
-use crate::services::errors::api_error;
+use crate::services::errors::{api_error, import_hint};
 use crate::services::waits;
 use crate::services::watch::{stopped_before_sending, Watchers};
 
@@ -25,12 +25,18 @@ pub(super) fn second_attachment(connection: &Connection, existing: &AttachDomain
     Diagnostic::error(
         "Domains already attached",
         format!(
-            "Connection {} already has domains attached (attach_domain_id {}); a connection takes one attachment, so TiDB Cloud refuses another (HTTP 409). If this resource replaces its domains with lifecycle {{ create_before_destroy = true }}, that is the likely cause: the new attachment is made before the old one is detached. Remove create_before_destroy from the {TYPE_NAME} resource. Otherwise import the existing attachment (terraform import {TYPE_NAME}.NAME {},{},{}) or detach it first.",
+            "Connection {} already has domains attached (attach_domain_id {}); a connection takes one attachment, so TiDB Cloud refuses another (HTTP 409). If this resource replaces its domains with lifecycle {{ create_before_destroy = true }}, that is the likely cause: the new attachment is made before the old one is detached. Remove create_before_destroy from the {TYPE_NAME} resource. Otherwise detach the existing attachment first, or import it:{}",
             connection.private_link_connection_id,
             existing.attach_domain_id,
-            connection.cluster_id,
-            connection.private_link_connection_id,
-            existing.attach_domain_id
+            import_hint(
+                TYPE_NAME,
+                &format!(
+                    "{},{},{}",
+                    connection.cluster_id,
+                    connection.private_link_connection_id,
+                    existing.attach_domain_id
+                )
+            )
         ),
     )
 }

@@ -24,10 +24,10 @@ use crate::framework::{
 use crate::services::cloud;
 use crate::services::describe::{self, ATTACHMENT, DOMAIN};
 use crate::services::domains::{self, Phase};
-use crate::services::errors::{api_error, cluster_error};
+use crate::services::errors::{api_error, cluster_error, import_error};
 use crate::services::waits::{self, connection_status, Removal, RemovalError, Seen, WaitError};
 use crate::services::watch::{stopped_before_sending, Watchers};
-use crate::services::{validate, ProviderData};
+use crate::services::{import, validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_domains";
 const DEFAULT_CREATE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -39,7 +39,7 @@ pub struct PrivateLinkDomains;
 
 fn schema() -> Schema {
     Schema::new(
-        "Domains attached to a private link connection, so that TiDB Cloud resolves your Kafka brokers through it. `TIDBCLOUD_MANAGED` domains (AWS and Alibaba Cloud) are `*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` per availability zone on AWS and `*.<unique_name>.alicloud.plc.tidbcloud.com` on Alibaba Cloud; `CONFLUENT` domains (AWS only) are `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`.\n\nA connection has at most one attachment; changing any argument detaches the domains and attaches new ones. Creation waits for the connection to be `ACTIVE` (accept it on your endpoint service meanwhile), attaches, and waits until every domain is attached (`SUCCEEDED`, `ATTACHED` or any other settled state) or one `FAILED`. When the connection exists and `unique_name` is known, the plan lists the exact domains; a name the API reports as taken, or an API key that may not preview (such as a read-only key), leaves them unknown with a warning, and apply reports the outcome.\n\nImport with `terraform import tidbcloud_private_link_domains.NAME <cluster_id>,<private_link_connection_id>,<attach_domain_id>`.",
+        "Domains attached to a private link connection, so that TiDB Cloud resolves your Kafka brokers through it. `TIDBCLOUD_MANAGED` domains (AWS and Alibaba Cloud) are `*.<az_id>.<unique_name>.aws.plc.tidbcloud.com` per availability zone on AWS and `*.<unique_name>.alicloud.plc.tidbcloud.com` on Alibaba Cloud; `CONFLUENT` domains (AWS only) are `*.<az_id>.<unique_name>.<region>.aws.confluent.cloud`.\n\nA connection has at most one attachment; changing any argument detaches the domains and attaches new ones. Creation waits for the connection to be `ACTIVE` (accept it on your endpoint service meanwhile), attaches, and waits until every domain is attached (`SUCCEEDED`, `ATTACHED` or any other settled state) or one `FAILED`. When the connection exists and `unique_name` is known, the plan lists the exact domains; a name the API reports as taken, or an API key that may not preview (such as a read-only key), leaves them unknown with a warning, and apply reports the outcome.\n\nImport with an `import` block (`id = \"<cluster_id>,<private_link_connection_id>,<attach_domain_id>\"`) or `terraform import tidbcloud_private_link_domains.NAME <cluster_id>,<private_link_connection_id>,<attach_domain_id>`.",
         ATTACHMENT.complete(vec![
             Attribute::string("id").computed().use_state_for_unknown()
                 .description("`<cluster_id>,<private_link_connection_id>,<attach_domain_id>`."),
@@ -574,48 +574,45 @@ async fn import(ctx: &Context<ProviderData>, id: &str) -> ApplyOutcome {
     ) {
         Ok(p) => p,
         Err(message) => {
-            return ApplyOutcome::failed(Diagnostic::error("Invalid import ID", message))
+            return ApplyOutcome::failed(import_error("Invalid import ID", &message, None, true))
         }
     };
-    let (_op, client) = match ctx.data().and_then(|d| {
-        d.op(&ctx.stop, None)
-            .and_then(|op| Ok((d.client_within(&op)?, op)))
-    }) {
-        Ok((client, op)) => (op, client),
+    let (data, op) = match ctx.data().and_then(|d| Ok((d, d.op(&ctx.stop, None)?))) {
+        Ok(pair) => pair,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    let client = match data.client_within(&op) {
+        Ok(c) => c,
         Err(d) => return ApplyOutcome::failed(d),
     };
     let client = &client;
     let base = Value::object([("cluster_id", Value::string(parts[0]))]);
-    match waits::find_connection(client, parts[0], parts[1]).await {
-        Ok(Some(c)) => match waits::find_attachment(&c, parts[2]) {
-            Some(a) => {
-                let (state, warning) = state_from(a, &c, &base);
-                ApplyOutcome {
-                    state: Some(state),
-                    diags: warning.map(Diagnostics::from).unwrap_or_default(),
-                }
+    let c = match import::connection(data, client, parts[0], parts[1], true).await {
+        Ok(c) => c,
+        Err(d) => return ApplyOutcome::failed(d),
+    };
+    match waits::find_attachment(&c, parts[2]) {
+        Some(a) => {
+            let (state, warning) = state_from(a, &c, &base);
+            ApplyOutcome {
+                state: Some(state),
+                diags: warning.map(Diagnostics::from).unwrap_or_default(),
             }
-            None => ApplyOutcome::failed(Diagnostic::error(
-                "Cannot import domains that are not attached",
-                format!(
-                    "Connection {} has no attachment {}{}.",
-                    parts[1],
-                    parts[2],
-                    c.attached_domains
-                        .first()
-                        .map(|a| format!(" (its attachment is {})", a.attach_domain_id))
-                        .unwrap_or_default()
-                ),
-            )),
-        },
-        Ok(None) => ApplyOutcome::failed(Diagnostic::error(
-            "Cannot import domains of a connection that does not exist",
-            format!(
-                "Cluster {} has no private link connection {}.",
-                parts[0], parts[1]
+        }
+        None => ApplyOutcome::failed(import_error(
+            "Cannot import domains that are not attached",
+            &format!(
+                "Connection {} has no attachment {}{}.",
+                parts[1],
+                parts[2],
+                c.attached_domains
+                    .first()
+                    .map(|a| format!(" (its attachment is {})", a.attach_domain_id))
+                    .unwrap_or_default()
             ),
+            Some(parts[0]),
+            true,
         )),
-        Err(e) => ApplyOutcome::failed(api_error("Could not read the private link connection", &e)),
     }
 }
 
