@@ -485,11 +485,14 @@ fn failures(r: &CellResult) -> Vec<String> {
                 m.time, oracle.time
             ));
         }
-        let allowed = oracle.requests + online.exploring;
+        // Each workspace's process explores on its own: the allowance is
+        // per process.
+        let exploring = online.exploring * r.cell.workspaces as u64;
+        let allowed = oracle.requests + exploring;
         if m.requests > allowed {
             why.push(format!(
                 "{name} sent {} requests, more than the {} unavoidable + {} exploring polls ({})",
-                m.requests, oracle.requests, online.exploring, m.summary
+                m.requests, oracle.requests, exploring, m.summary
             ));
         }
     }

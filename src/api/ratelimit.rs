@@ -79,7 +79,9 @@ pub struct RateLimitOptions {
     /// returned to the caller.
     pub max_429_retries: u32,
     /// The longest one request waits for the rate limit in total, when its
-    /// caller set no deadline of its own.
+    /// caller set no deadline of its own (reads: Terraform gives them no
+    /// timeout). As long as the default create timeout: a read waits for
+    /// the budget as long as a create would, and Ctrl-C ends it at once.
     pub max_wait: Duration,
     /// The shortest wait after a `429` (reset headers are rounded down to
     /// whole seconds, so `0` can mean "almost a second").
@@ -97,7 +99,7 @@ impl Default for RateLimitOptions {
     fn default() -> Self {
         RateLimitOptions {
             max_429_retries: 10,
-            max_wait: Duration::from_secs(5 * 60),
+            max_wait: Duration::from_secs(30 * 60),
             min_429_wait: Duration::from_secs(1),
             backoff_initial: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
