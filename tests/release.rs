@@ -26,8 +26,20 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The provider binary cargo built for these tests, copied once: a test
+/// runs `scripts/release.sh`, whose build puts another one at cargo's path.
 fn provider_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")
+    static COPY: OnceLock<String> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release-test-bin");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let copy = dir.join("terraform-provider-tidbcloud");
+        let staged = dir.join(format!(".copy-{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud"), &staged)
+            .expect("copy the provider");
+        std::fs::rename(&staged, &copy).expect("rename the copy");
+        copy.display().to_string()
+    })
 }
 
 /// Terraform's name for this machine's platform, such as `linux_amd64`.
@@ -866,6 +878,13 @@ fn version_prints_the_version_commit_protocol_and_platform() {
         .expect("run the provider");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
+    // `-V` is `--version`, as for the simulator.
+    let short = Command::new(provider_binary())
+        .arg("-V")
+        .output()
+        .expect("run the provider");
+    assert!(short.status.success(), "-V: {}", self::text(&short));
+    assert_eq!(String::from_utf8_lossy(&short.stdout), text);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], format!("terraform-provider-tidbcloud {VERSION}"));
     let commit = lines[1].strip_prefix("commit: ").expect("commit line");
@@ -1097,4 +1116,40 @@ fn the_terraform_version_range_is_stated_once_and_agrees_everywhere() {
         parse(installed) >= parse(minimum),
         "terraform {installed} is older than {minimum}"
     );
+}
+
+/// With `CARGO_TARGET_DIR` set (as many Rust users have it globally), the
+/// script packages the binary cargo built there, not one under `target/`.
+#[test]
+fn the_script_finds_the_build_under_cargo_target_dir() {
+    // The other tests use their copy from now on.
+    let _ = provider_binary();
+    // Another name for this checkout's target directory, so that the build
+    // is the one `cargo test` just made and costs nothing.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .to_path_buf();
+    let work = tempfile::tempdir().expect("temp dir");
+    let elsewhere = work.path().join("elsewhere");
+    std::os::unix::fs::symlink(&target, &elsewhere).expect("symlink");
+    let out_dir = work.path().join("dist");
+    let out = release_script(
+        &[
+            "--profile",
+            "dev",
+            "--out",
+            &out_dir.display().to_string(),
+            VERSION,
+        ],
+        &[("CARGO_TARGET_DIR", &elsewhere.display().to_string())],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let built = elsewhere.join("debug/terraform-provider-tidbcloud");
+    assert!(
+        text(&out).contains(&format!("packaging {}", built.display())),
+        "the script names the binary it packages, under CARGO_TARGET_DIR:\n{}",
+        text(&out)
+    );
+    assert!(out_dir.join(zip_name()).is_file());
 }
