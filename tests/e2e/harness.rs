@@ -164,6 +164,7 @@ impl Tf {
         for key in [
             "TF_LOG",
             "TF_LOG_PROVIDER",
+            "TIDBCLOUD_LOG_HTTP",
             "TIDBCLOUD_PUBLIC_KEY",
             "TIDBCLOUD_PRIVATE_KEY",
             "TIDBCLOUD_SERVERLESS_ENDPOINT",
