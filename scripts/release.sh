@@ -110,8 +110,24 @@ for t in "${targets[@]}"; do
   os_arch "$t" >/dev/null || die "no Terraform platform for target '$t' (known: x86_64/aarch64/i686/armv7 on linux, darwin, windows, freebsd, openbsd)"
 done
 
-profile_dir=$profile
-case $profile in dev|test) profile_dir=debug ;; bench) profile_dir=release ;; esac
+# Builds the provider with `cargo build ARGS...` and prints the path of the
+# binary, as cargo reports it: under CARGO_TARGET_DIR or build.target-dir
+# when either is set, else target/.
+build() {
+  cargo build --locked --profile "$profile" --bin terraform-provider-tidbcloud \
+    --message-format=json-render-diagnostics "$@" |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    try:
+        message = json.loads(line)
+    except ValueError:
+        continue
+    if message.get("reason") == "compiler-artifact" and message.get("executable") \
+            and message["target"]["name"] == "terraform-provider-tidbcloud":
+        print(message["executable"])
+'
+}
 
 mkdir -p "$out"
 stage=$(mktemp -d)
@@ -119,23 +135,21 @@ trap 'rm -rf "$stage"' EXIT
 packages=()
 for t in "${targets[@]}"; do
   platform=$(os_arch "$t")
-  exe=
-  [[ $platform == windows_* ]] && exe=.exe
   if [[ -n $binary ]]; then
     built=$binary
   elif [[ $t == "$host_triple" ]]; then
     echo "== building $t ($profile profile)" >&2
-    cargo build --locked --profile "$profile" --bin terraform-provider-tidbcloud
-    built=target/$profile_dir/terraform-provider-tidbcloud
+    built=$(build)
   else
     echo "== building $t ($profile profile)" >&2
     rustup target list --installed 2>/dev/null | grep -qx "$t" ||
       echo "release: target $t does not look installed: rustup target add $t (and a linker for it)" >&2
-    cargo build --locked --profile "$profile" --target "$t" --bin terraform-provider-tidbcloud ||
+    built=$(build --target "$t") ||
       die "building $t failed: install its toolchain (rustup target add $t) and linker, or build it on a machine that has them"
-    built=target/$t/$profile_dir/terraform-provider-tidbcloud$exe
   fi
+  [[ -n $built ]] || die "cargo reported no terraform-provider-tidbcloud binary for $t"
   [[ -f $built ]] || die "the build left no binary at $built"
+  echo "== packaging $built for $platform" >&2
   packages+=("$platform=$built")
 done
 

@@ -18,7 +18,7 @@ fn usage() -> &'static str {
      and export the TF_REATTACH_PROVIDERS value it prints in the shell that runs terraform.\n\n\
      Options:\n  --debug            serve without Terraform's launch handshake and print TF_REATTACH_PROVIDERS\n  \
      --address=SOURCE   provider source address in debug mode (default terraform.local/tidbcloud/tidbcloud)\n  \
-     --version          print the version, commit, plugin protocol and platform\n  --help             this text\n"
+     -V, --version      print the version, commit, plugin protocol and platform\n  -h, --help         this text\n"
 }
 
 /// What `--version` prints: the release version, the commit it was built
@@ -53,7 +53,7 @@ fn main() -> ExitCode {
                     source_address: String::new(),
                 }
             }
-            "--version" | "-version" => {
+            "--version" | "-version" | "-V" => {
                 print!("{}", version_text());
                 return ExitCode::SUCCESS;
             }

@@ -648,11 +648,45 @@ async fn calls_are_logged_without_secrets() {
     let client = client(&url, PASSWORD);
     client.get_cluster("1").await.unwrap();
     let _ = client.get_cluster("nope").await;
+    let _ = client.get_cluster("odd-code").await;
+    let _ = client.get_cluster("hostile").await;
+    let _ = crate::client(&url, "not-the-private-key")
+        .get_cluster("1")
+        .await;
     let lines = logs.0.lock().unwrap().clone();
     let all = lines.join("\n");
-    assert!(all.contains("GET /v1beta1/clusters/1 -> 401"), "{all}");
-    assert!(all.contains("GET /v1beta1/clusters/1 -> 200 in "), "{all}");
-    assert!(all.contains("GET /v1beta1/clusters/nope -> 404"), "{all}");
+    // Other tests log too: this test's lines are those naming its server.
+    let host = url.trim_start_matches("http://").trim_end_matches('/');
+    let line = |needle: &str| {
+        lines
+            .iter()
+            .find(|l| l.contains(needle) && l.contains(&format!("(host {host}")))
+            .unwrap_or_else(|| panic!("no line with {needle:?} naming host {host}:\n{all}"))
+            .clone()
+    };
+    // The first exchange's 401 is said to be Digest's challenge.
+    let challenge = line("GET /v1beta1/clusters/1 -> 401");
+    assert!(
+        challenge.contains("the Digest challenge, expected"),
+        "{challenge}"
+    );
+    line("GET /v1beta1/clusters/1 -> 200 in ");
+    line("GET /v1beta1/clusters/nope -> 404");
+    // The trace id, from the header or from an error envelope's details.
+    line("GET /v1beta1/clusters/odd-code -> 409 in ");
+    assert!(
+        all.contains(&format!("(host {host}, trace id trace-409)")),
+        "{all}"
+    );
+    assert!(
+        all.contains(&format!("(host {host}, trace id trace-in-details)")),
+        "{all}"
+    );
+    // A signed request refused is not called a challenge.
+    assert!(
+        all.contains("GET /v1beta1/clusters/1: the signed request was refused (401)"),
+        "{all}"
+    );
     assert!(!all.contains(PASSWORD), "the private key was logged");
     assert!(
         !all.contains("response="),

@@ -284,3 +284,235 @@ fn every_link_and_referenced_file_exists() {
         broken.join("\n")
     );
 }
+
+/// `key = "value"` of `section` in Cargo.toml (`[package]` or
+/// `[package.metadata.terraform]`).
+fn manifest_value(section: &str, key: &str) -> String {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+    let manifest = format!("\n{manifest}");
+    let body = manifest
+        .split(&format!("\n[{section}]\n"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no [{section}] in Cargo.toml"));
+    body.lines()
+        .take_while(|l| !l.starts_with('['))
+        .find_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            (k.trim() == key).then(|| v.trim().trim_matches('"').to_string())
+        })
+        .unwrap_or_else(|| panic!("no {key} in [{section}] of Cargo.toml"))
+}
+
+/// Every `source = "…"` in `text`, with its line number and the lines of
+/// the block around it up to the closing brace.
+fn sources(text: &str) -> Vec<(usize, String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        if key.trim() != "source" {
+            continue;
+        }
+        let value = value.trim();
+        let value = value.split(" #").next().unwrap_or(value).trim();
+        let Some(value) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) else {
+            continue;
+        };
+        let block: String = lines[i..]
+            .iter()
+            .take_while(|l| l.trim() != "}")
+            .map(|l| format!("{l}\n"))
+            .collect();
+        found.push((i + 1, value.to_string(), block));
+    }
+    found
+}
+
+/// Every `.tf` and `.md` file under `dir`.
+fn config_and_doc_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "md" || e == "tf" || e == "tfvars")
+            {
+                found.push(path);
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// The provider's address and the repository are stated once, in
+/// Cargo.toml; every `source` in the docs, the examples and the modules is
+/// this provider's address, another provider's, or a module: in the docs
+/// (which the Registry shows without the repository) the repository's git
+/// address at this version's tag, elsewhere that or a path that exists.
+#[test]
+fn every_source_names_the_stated_provider_address_or_a_reachable_module() {
+    let ours = manifest_value("package.metadata.terraform", "source");
+    let repository = manifest_value("package", "repository");
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        repository.starts_with("https://") && !repository.ends_with('/'),
+        "{repository}"
+    );
+    assert_eq!(
+        ours.split('/').count(),
+        3,
+        "HOSTNAME/NAMESPACE/TYPE: {ours}"
+    );
+    assert!(ours.ends_with("/tidbcloud"), "{ours}");
+    // The release script's default and the binary's debug-mode address.
+    for (file, line) in [
+        ("scripts/release.sh", format!("source_address={ours}\n")),
+        (
+            "src/main.rs",
+            format!("const DEFAULT_ADDRESS: &str = \"{ours}\";"),
+        ),
+    ] {
+        let text = std::fs::read_to_string(root().join(file)).expect(file);
+        assert!(text.contains(&line), "{file} does not say {line:?}");
+    }
+    // Other providers the configurations use.
+    let others = ["hashicorp/aws", "aliyun/alicloud"];
+    let git_prefix = format!("git::{repository}.git//");
+    let git_suffix = format!("?ref=v{version}");
+    let minor = version.rsplit_once('.').map(|(m, _)| m).unwrap_or(version);
+    let constraint = format!("version = \"~> {minor}\"");
+
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for dir in ["docs", "examples", "modules"] {
+        files.extend(config_and_doc_files(&root().join(dir)));
+    }
+    files.push(root().join("README.md"));
+    for file in files {
+        let name = relative(&file);
+        let text = std::fs::read_to_string(&file).expect("read");
+        let in_docs = name.starts_with("docs/");
+        for (line, value, block) in sources(&text) {
+            let at = format!("{name}:{line}: source = {value:?}");
+            if value == ours {
+                if in_docs && !block.contains(&constraint) {
+                    problems.push(format!("{at} has no `{constraint}` beside it"));
+                }
+            } else if others.contains(&value.as_str()) {
+            } else if let Some(rest) = value.strip_prefix(&git_prefix) {
+                match rest.strip_suffix(&git_suffix) {
+                    Some(path) if root().join(path).join("main.tf").is_file() => {}
+                    Some(path) => problems.push(format!("{at}: no module at {path}")),
+                    None => problems.push(format!("{at}: not at ref v{version}")),
+                }
+            } else if value.starts_with("./") || value.starts_with("../") {
+                let base = file.parent().expect("directory");
+                if in_docs {
+                    problems.push(format!(
+                        "{at}: a path Registry readers do not have; use {git_prefix}<path>{git_suffix}"
+                    ));
+                } else if name.ends_with(".md") || !base.join(&value).join("main.tf").is_file() {
+                    // A README's path is relative to the reader's configuration.
+                    problems.push(format!("{at}: use {git_prefix}<path>{git_suffix}"));
+                }
+            } else {
+                problems.push(format!(
+                    "{at}: neither this provider ({ours}), another known provider ({others:?}) nor a module of {repository}"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Links into the repository (`<repository>/tree/v<version>/<path>` or
+/// `/blob/`) name files that exist, at this version's tag.
+#[test]
+fn links_into_the_repository_name_existing_files_at_this_version() {
+    let repository = manifest_value("package", "repository");
+    let version = env!("CARGO_PKG_VERSION");
+    let mut problems = Vec::new();
+    let mut pages = markdown_files(&root().join("docs"));
+    pages.extend(markdown_files(&root().join("modules")));
+    for page in pages {
+        let text = std::fs::read_to_string(&page).expect("page");
+        for link in links(&text) {
+            let Some(rest) = link.strip_prefix(&format!("{repository}/")) else {
+                continue;
+            };
+            let path = rest
+                .strip_prefix(&format!("tree/v{version}/"))
+                .or_else(|| rest.strip_prefix(&format!("blob/v{version}/")));
+            match path {
+                Some(path) if root().join(path.split('#').next().unwrap_or(path)).exists() => {}
+                _ => problems.push(format!("{}: {link}", relative(&page))),
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The Registry shows `docs/` without the repository: the guides mention
+/// no repository path in code spans (link to it instead), and the index's
+/// example pins a version and manages something.
+#[test]
+fn registry_pages_stand_without_the_repository() {
+    let mut problems = Vec::new();
+    for page in registry_pages() {
+        let text = std::fs::read_to_string(&page).expect("page");
+        for path in repository_paths(&text) {
+            problems.push(format!(
+                "{}: `{path}` (a Registry reader has no checkout: link to it)",
+                relative(&page)
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let index = std::fs::read_to_string(root().join("docs/index.md")).expect("index");
+    let example = &index[index.find("## Example Usage").expect("Example Usage")..];
+    let example = &example[..example[3..].find("\n## ").map_or(example.len(), |i| i + 3)];
+    assert!(
+        example.contains("resource \"tidbcloud_private_link_connection\""),
+        "{example}"
+    );
+    // A guide on trying the provider without an account.
+    let guide = std::fs::read_to_string(root().join("docs/guides/try-without-an-account.md"))
+        .expect("docs/guides/try-without-an-account.md");
+    assert!(guide.contains("tidbcloud-sim"), "{guide}");
+}
+
+/// Every function page lists the ways a call fails, with the argument and
+/// the message.
+#[test]
+fn function_pages_list_their_errors() {
+    for page in markdown_files(&root().join("docs/functions")) {
+        let text = std::fs::read_to_string(&page).expect("page");
+        let errors = text
+            .split("\n## Errors\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{}: no Errors section", relative(&page)));
+        assert!(
+            errors.lines().filter(|l| l.starts_with("- ")).count() >= 2,
+            "{}: {errors}",
+            relative(&page)
+        );
+    }
+    // Each documented case fails, on an argument: the page quotes that error.
+    use tidbcloud_provider::framework::Provider as _;
+    for function in tidbcloud_provider::provider::TidbCloudProvider.functions() {
+        for case in function.error_cases() {
+            let error = function
+                .call(&case.arguments)
+                .err()
+                .unwrap_or_else(|| panic!("{}: {:?} does not fail", function.name(), case.when));
+            assert!(error.argument.is_some(), "{}: {error:?}", function.name());
+        }
+    }
+}

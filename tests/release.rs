@@ -3,8 +3,10 @@
 //! (beside another mirrored provider, under an explicit
 //! `provider_installation` block) and from a network mirror served over HTTPS
 //! on loopback with a throwaway CA. Also: the lock file's hashes, `terraform
-//! providers lock -net-mirror`, a tampered zip refused, signing, the refused
-//! official address and `--version`.
+//! providers lock` from a network mirror and from a filesystem mirror of two
+//! platforms, a tampered zip refused, signing, the refused official address,
+//! `--version`, the build under `CARGO_TARGET_DIR`, and the README's "Try it
+//! by hand" run as written.
 //!
 //! The release is made once per test binary from the provider binary cargo
 //! built for these tests (`--binary`): the artifact format is what is under
@@ -26,8 +28,20 @@ fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The provider binary cargo built for these tests, copied once: a test
+/// runs `scripts/release.sh`, whose build puts another one at cargo's path.
 fn provider_binary() -> &'static str {
-    env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")
+    static COPY: OnceLock<String> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("release-test-bin");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let copy = dir.join("terraform-provider-tidbcloud");
+        let staged = dir.join(format!(".copy-{}", std::process::id()));
+        std::fs::copy(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud"), &staged)
+            .expect("copy the provider");
+        std::fs::rename(&staged, &copy).expect("rename the copy");
+        copy.display().to_string()
+    })
 }
 
 /// Terraform's name for this machine's platform, such as `linux_amd64`.
@@ -862,6 +876,13 @@ fn version_prints_the_version_commit_protocol_and_platform() {
         .expect("run the provider");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
+    // `-V` is `--version`, as for the simulator.
+    let short = Command::new(provider_binary())
+        .arg("-V")
+        .output()
+        .expect("run the provider");
+    assert!(short.status.success(), "-V: {}", self::text(&short));
+    assert_eq!(String::from_utf8_lossy(&short.stdout), text);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], format!("terraform-provider-tidbcloud {VERSION}"));
     let commit = lines[1].strip_prefix("commit: ").expect("commit line");
@@ -903,76 +924,157 @@ fn readme_block(readme: &str, marker: &str, lang: &str) -> String {
     readme[start..end].to_string()
 }
 
-#[test]
-fn the_readme_from_source_mirror_instructions_work_with_an_explicit_installation_block() {
-    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
-    let marker = "<!-- tests/release.rs runs this block and the one below -->";
-    let script = readme_block(&readme, marker, "sh");
-    let config = readme_block(&readme, marker, "hcl");
+/// The `sh` blocks of the README's section headed `heading`, in order.
+fn readme_section_blocks(readme: &str, heading: &str) -> Vec<String> {
+    let from = readme
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("README has no {heading:?}"));
+    let body = &readme[from + heading.len() + 2..];
+    let section = &body[..body.find("\n## ").unwrap_or(body.len())];
+    let mut blocks = Vec::new();
+    let mut rest = section;
+    while let Some(start) = rest.find("```") {
+        let after = &rest[start + 3..];
+        let (lang, code) = after.split_once('\n').expect("fence line");
+        let end = code.find("\n```").expect("closing fence");
+        assert_eq!(
+            lang, "sh",
+            "{heading}: a ```{lang} block; every block there is run"
+        );
+        blocks.push(code[..end + 1].to_string());
+        rest = &code[end + 4..];
+    }
+    blocks
+}
 
-    // The README's commands, as written, in a checkout whose release build
-    // is the binary built for these tests, for a user whose home is `home`.
+/// A loopback port nobody listens on now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The README's "Try it by hand", every block as written, in one shell, as
+/// a user whose home is a temporary directory. Three changes, so that it
+/// runs anywhere: `cargo install` gets `--root "$HOME/.cargo" --debug` and
+/// this checkout's target directory (the binaries `cargo test` built, not a
+/// fresh release build); the simulator's port is a free one; and
+/// `/opt/tf-plugins` is this machine's mirror of `hashicorp/aws`, if any.
+#[test]
+fn the_readme_try_it_by_hand_section_runs_as_written() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let blocks = readme_section_blocks(&readme, "## Try it by hand");
+    assert!(blocks.len() >= 6, "{blocks:#?}");
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target directory")
+        .to_path_buf();
+    let real_home = PathBuf::from(std::env::var_os("HOME").expect("HOME"));
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| real_home.join(".cargo"));
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| real_home.join(".rustup"));
     let home = tempfile::tempdir().expect("home");
-    let checkout = tempfile::tempdir().expect("checkout");
-    std::fs::create_dir_all(checkout.path().join("target/release")).expect("target dir");
-    std::fs::copy(
-        provider_binary(),
-        checkout
-            .path()
-            .join("target/release/terraform-provider-tidbcloud"),
-    )
-    .expect("copy binary");
-    let commands: String = script
-        .lines()
-        .filter(|l| !l.starts_with("cargo build"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let out = Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &commands])
-        .current_dir(checkout.path())
+    let empty = tempfile::tempdir().expect("empty mirror");
+    let aws = local_aws_mirror().unwrap_or_else(|| empty.path().to_path_buf());
+    let port = free_port();
+
+    let mut script = String::from("trap 'kill $(jobs -p) 2>/dev/null || true' EXIT\n");
+    let mut installs = 0;
+    for line in blocks.iter().flat_map(|b| b.lines()) {
+        let mut line = line
+            .replace("127.0.0.1:8090", &format!("127.0.0.1:{port}"))
+            .replace("/opt/tf-plugins", &aws.display().to_string());
+        if line.starts_with("cargo install ") {
+            installs += 1;
+            line.push_str(" --root \"$HOME/.cargo\" --debug");
+        }
+        script.push_str(&line);
+        script.push('\n');
+    }
+    assert_eq!(installs, 1, "one cargo install:\n{script}");
+    assert!(
+        script.contains("--bin terraform-provider-tidbcloud --bin tidbcloud-sim"),
+        "{script}"
+    );
+    let path = std::env::join_paths(std::iter::once(home.path().join(".cargo/bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let mut cmd = Command::new("bash");
+    cmd.args(["-euo", "pipefail", "-c", &script])
+        .current_dir(repo())
+        .stdin(Stdio::null())
         .env("HOME", home.path())
-        .output()
-        .expect("bash");
+        .env("PATH", path)
+        .env("CARGO_HOME", &cargo_home)
+        .env("RUSTUP_HOME", &rustup_home)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("CHECKPOINT_DISABLE", "1");
+    for key in [
+        "TF_CLI_CONFIG_FILE",
+        "TF_PLUGIN_CACHE_DIR",
+        "TF_LOG",
+        "TF_LOG_PROVIDER",
+        "TIDBCLOUD_PUBLIC_KEY",
+        "TIDBCLOUD_PRIVATE_KEY",
+        "TIDBCLOUD_SERVERLESS_ENDPOINT",
+        "TIDBCLOUD_SETTLE_TIMES_FILE",
+    ] {
+        cmd.env_remove(key);
+    }
+    let out = cmd.output().expect("bash");
+    let output = text(&out);
     assert!(
         out.status.success(),
-        "the README's commands failed:\n{commands}\n{}",
+        "the README's commands failed:\n{script}\n{output}"
+    );
+    // Neither set-up puts tidbcloud-docs on PATH.
+    assert!(!home.path().join(".cargo/bin/tidbcloud-docs").exists());
+    assert_eq!(
+        output.matches("Apply complete!").count(),
+        2,
+        "applied with dev_overrides, then from the mirror:\n{output}"
+    );
+    assert_eq!(output.matches("Destroy complete!").count(), 2, "{output}");
+    assert!(
+        output.contains(&format!("Installed {SOURCE} v{VERSION} (unauthenticated)")),
+        "{output}"
+    );
+
+    // What the section says of dev_overrides: once another provider is
+    // needed, `terraform init` fails on this one.
+    let work = home.path().join("tidbcloud-try");
+    let main_tf = std::fs::read_to_string(work.join("main.tf")).expect("main.tf");
+    let with_aws = main_tf.replacen(
+        "    tidbcloud = {",
+        "    aws = {\n      source = \"hashicorp/aws\"\n    }\n    tidbcloud = {",
+        1,
+    );
+    assert_ne!(with_aws, main_tf, "{main_tf}");
+    std::fs::write(work.join("main.tf"), with_aws).expect("main.tf");
+    let out = Command::new(terraform_binary())
+        .args(["init", "-no-color", "-input=false"])
+        .current_dir(&work)
+        .env("HOME", home.path())
+        .env("TF_CLI_CONFIG_FILE", work.join("dev.tfrc"))
+        .env("CHECKPOINT_DISABLE", "1")
+        .env_remove("TF_PLUGIN_CACHE_DIR")
+        .output()
+        .expect("terraform init");
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .contains("could not connect to terraform.local"),
+        "{}",
         text(&out)
     );
-    assert!(home
-        .path()
-        .join(format!(
-            ".terraform.d/mirror/{SOURCE}/{VERSION}/{}/terraform-provider-tidbcloud_v{VERSION}",
-            platform()
-        ))
-        .is_file());
-
-    // The README's CLI configuration, with this machine's paths.
-    let aws = local_aws_mirror();
-    let empty = tempfile::tempdir().expect("empty mirror");
-    let aws_dir = aws.clone().unwrap_or_else(|| empty.path().to_path_buf());
-    let config = config
-        .replace("/home/you", &home.path().display().to_string())
-        .replace("/opt/tf-plugins", &aws_dir.display().to_string());
-    let installation = config
-        .trim()
-        .strip_prefix("provider_installation {")
-        .and_then(|c| c.strip_suffix('}'))
-        .expect("a provider_installation block");
-    let extra = if aws.is_some() {
-        "    aws = {\n      source = \"hashicorp/aws\"\n    }\n"
-    } else {
-        ""
-    };
-    let tf = Tf::new(installation, extra);
-    let init = tf.ok(&["init", "-no-color", "-input=false"]);
-    assert!(
-        init.contains(&format!("Installed {SOURCE} v{VERSION}")),
-        "{init}"
-    );
-    if aws.is_some() {
-        assert!(init.contains("Installed hashicorp/aws"), "{init}");
-    }
-    tf.assert_provider_runs();
 }
 
 /// `key = "value"` from `[package.metadata.terraform]` in Cargo.toml.
@@ -1092,5 +1194,216 @@ fn the_terraform_version_range_is_stated_once_and_agrees_everywhere() {
     assert!(
         parse(installed) >= parse(minimum),
         "terraform {installed} is older than {minimum}"
+    );
+}
+
+/// With `CARGO_TARGET_DIR` set (as many Rust users have it globally), the
+/// script packages the binary cargo built there, not one under `target/`.
+#[test]
+fn the_script_finds_the_build_under_cargo_target_dir() {
+    // The other tests use their copy from now on.
+    let _ = provider_binary();
+    // Another name for this checkout's target directory, so that the build
+    // is the one `cargo test` just made and costs nothing.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .to_path_buf();
+    let work = tempfile::tempdir().expect("temp dir");
+    let elsewhere = work.path().join("elsewhere");
+    std::os::unix::fs::symlink(&target, &elsewhere).expect("symlink");
+    let out_dir = work.path().join("dist");
+    let out = release_script(
+        &[
+            "--profile",
+            "dev",
+            "--out",
+            &out_dir.display().to_string(),
+            VERSION,
+        ],
+        &[("CARGO_TARGET_DIR", &elsewhere.display().to_string())],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let built = elsewhere.join("debug/terraform-provider-tidbcloud");
+    assert!(
+        text(&out).contains(&format!("packaging {}", built.display())),
+        "the script names the binary it packages, under CARGO_TARGET_DIR:\n{}",
+        text(&out)
+    );
+    assert!(out_dir.join(zip_name()).is_file());
+}
+
+/// The README's `terraform providers lock -fs-mirror=…` command, with the
+/// platforms it names.
+fn readme_fs_mirror_lock_command() -> (String, Vec<String>) {
+    let readme = std::fs::read_to_string(repo().join("README.md")).expect("README");
+    let command = readme_block(
+        &readme,
+        "<!-- tests/release.rs runs this command against a two-platform mirror -->",
+        "sh",
+    );
+    assert!(
+        command.contains("-fs-mirror=/opt/terraform-mirror"),
+        "{command}"
+    );
+    let platforms: Vec<String> = command
+        .split_whitespace()
+        .filter_map(|w| w.strip_prefix("-platform="))
+        .map(str::to_string)
+        .collect();
+    assert!(platforms.len() >= 2, "{command}");
+    (command, platforms)
+}
+
+/// A release whose filesystem mirror holds a zip for each of `platforms`
+/// (and this machine's), made as the README says: the other machines' zips
+/// copied into `dist/`, then the script run again. Only this machine's
+/// target builds here, so the other zips hold a placeholder binary.
+fn multi_platform_release(work: &Path, platforms: &[String]) -> PathBuf {
+    let dist = work.join("dist");
+    let elsewhere = work.join("other-machines");
+    let placeholder = work.join("placeholder");
+    std::fs::write(&placeholder, "#!/bin/sh\nexit 0\n").expect("placeholder");
+    std::fs::create_dir_all(&dist).expect("dist");
+    for other in platforms.iter().filter(|p| **p != platform()) {
+        let out = Command::new("python3")
+            .arg(repo().join("scripts/release_package.py"))
+            .args(["--version", VERSION, "--source", SOURCE, "--out"])
+            .arg(&elsewhere)
+            .arg("--package")
+            .arg(format!("{other}={}", placeholder.display()))
+            .output()
+            .expect("python3");
+        assert!(out.status.success(), "{}", text(&out));
+        let zip = format!("terraform-provider-tidbcloud_{VERSION}_{other}.zip");
+        std::fs::copy(elsewhere.join(&zip), dist.join(&zip)).expect("copy the zip");
+    }
+    let out = release_script(
+        &[
+            "--binary",
+            provider_binary(),
+            "--out",
+            &dist.display().to_string(),
+            VERSION,
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    for p in platforms {
+        let zip = format!("terraform-provider-tidbcloud_{VERSION}_{p}.zip");
+        assert!(
+            dist.join(format!("mirror/filesystem/{SOURCE}/{zip}"))
+                .is_file(),
+            "the filesystem mirror holds {zip}"
+        );
+    }
+    dist
+}
+
+/// The hashes the network mirror lists for `platform`.
+fn h1_for(dist: &Path, platform: &str) -> String {
+    let doc = read_json(&dist.join(format!("mirror/network/{SOURCE}/{VERSION}.json")));
+    doc["archives"][platform]["hashes"]
+        .as_array()
+        .expect("hashes")
+        .iter()
+        .filter_map(Value::as_str)
+        .find(|h| h.starts_with("h1:"))
+        .expect("an h1: hash")
+        .to_string()
+}
+
+/// After an install from a filesystem mirror the lock file covers this
+/// platform only, and Terraform's suggested `providers lock -platform=…`
+/// cannot reach `terraform.local`; the README's `-fs-mirror` command
+/// completes it from the same mirror, for every platform whose zip the
+/// mirror holds.
+#[test]
+fn providers_lock_from_a_filesystem_mirror_covers_every_platform() {
+    let (command, platforms) = readme_fs_mirror_lock_command();
+    let work = tempfile::tempdir().expect("temp dir");
+    let dist = multi_platform_release(work.path(), &platforms);
+    let mirror = dist.join("mirror/filesystem");
+    let tf = Tf::new(
+        &format!(
+            "  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{SOURCE}\"]\n  }}\n  direct {{\n    exclude = [\"{SOURCE}\"]\n  }}\n",
+            mirror.display()
+        ),
+        "",
+    );
+    let init = tf.ok(&["init", "-no-color", "-input=false"]);
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    // What the README explains: a filesystem mirror has no signatures.
+    assert!(
+        init.contains(&format!("Installed {SOURCE} v{VERSION} (unauthenticated)")),
+        "{init}"
+    );
+    assert!(
+        words(&init).contains("Incomplete lock file information for providers"),
+        "{init}"
+    );
+    assert_eq!(
+        locked_hashes(&tf.lock_file(), SOURCE),
+        vec![h1_for(&dist, &platform())]
+    );
+
+    // The suggestion in that warning, as printed, fails.
+    let host_flag = format!("-platform={}", platform());
+    let (success, output) = tf.run(&["providers", "lock", "-no-color", &host_flag]);
+    assert!(!success, "{output}");
+    assert!(
+        words(&output).contains("could not connect to terraform.local"),
+        "{output}"
+    );
+
+    // The README's command, with this mirror's path.
+    let command = command.replace("/opt/terraform-mirror", &mirror.display().to_string());
+    let mut cmd = Command::new("bash");
+    cmd.args(["-euo", "pipefail", "-c", &command])
+        .current_dir(tf.path())
+        .stdin(Stdio::null())
+        .env_remove("TF_PLUGIN_CACHE_DIR");
+    for (k, v) in &tf.env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash");
+    let output = text(&out);
+    assert!(out.status.success(), "{command}\n{output}");
+    for p in &platforms {
+        assert!(
+            output.contains(&format!(
+                "Retrieved {SOURCE} {VERSION} for {p} (unauthenticated)"
+            )),
+            "{output}"
+        );
+    }
+    let mut locked = locked_hashes(&tf.lock_file(), SOURCE);
+    locked.sort();
+    let mut want: Vec<String> = platforms.iter().map(|p| h1_for(&dist, p)).collect();
+    if !platforms.contains(&platform()) {
+        want.push(h1_for(&dist, &platform()));
+    }
+    want.sort();
+    assert_eq!(locked, want, "{output}\n{}", tf.lock_file());
+
+    // With the lock file complete, init no longer warns.
+    std::fs::remove_dir_all(tf.path().join(".terraform")).expect("remove .terraform");
+    let init = tf.ok(&["init", "-no-color", "-input=false"]);
+    assert!(!words(&init).contains("Incomplete lock file"), "{init}");
+
+    // A platform the mirror holds no zip for cannot be locked from it.
+    let mirror_flag = format!("-fs-mirror={}", mirror.display());
+    let (success, output) = tf.run(&[
+        "providers",
+        "lock",
+        "-no-color",
+        &mirror_flag,
+        "-platform=windows_386",
+        SOURCE,
+    ]);
+    assert!(!success, "{output}");
+    assert!(
+        words(&output).contains("is not available for windows_386"),
+        "{output}"
     );
 }

@@ -200,6 +200,8 @@ pub trait Transport: Send + Sync {
 pub struct HttpTransport {
     http: reqwest::Client,
     base: String,
+    /// The endpoint's host and port, as logged with every exchange.
+    host: String,
     auth: DigestAuth,
     max_body_bytes: u64,
 }
@@ -236,6 +238,7 @@ impl HttpTransport {
         Ok(HttpTransport {
             http,
             base: base.as_str().trim_end_matches('/').to_string(),
+            host: log_host(base),
             auth: DigestAuth::new(public_key, private_key),
             max_body_bytes,
         })
@@ -256,6 +259,7 @@ impl HttpTransport {
         authorization: Option<String>,
     ) -> Result<ApiResponse, ApiError> {
         let started = Instant::now();
+        let signed = authorization.is_some();
         let mut builder = self
             .http
             .request(request.method.clone(), url.clone())
@@ -317,18 +321,32 @@ impl HttpTransport {
         .await;
         let elapsed = started.elapsed();
         match &result {
-            Ok(r) => log::debug!(
-                "TiDB Cloud API {} {} -> {} in {:.1?}",
-                request.method,
-                request.path,
-                r.status,
-                elapsed
-            ),
+            Ok(r) => {
+                let where_ = match log_trace_id(r) {
+                    Some(id) => format!("host {}, trace id {id}", self.host),
+                    None => format!("host {}", self.host),
+                };
+                // The first request of a nonce session carries no
+                // credentials: its 401 is Digest's challenge, not a refusal.
+                let note = if r.status == 401 && !signed {
+                    ": the Digest challenge, expected before the first signed request; sending again with credentials"
+                } else {
+                    ""
+                };
+                log::debug!(
+                    "TiDB Cloud API {} {} -> {} in {:.1?} ({where_}){note}",
+                    request.method,
+                    request.path,
+                    r.status,
+                    elapsed
+                )
+            }
             Err(e) => log::debug!(
-                "TiDB Cloud API {} {} -> failed in {:.1?}: {e}",
+                "TiDB Cloud API {} {} -> failed in {:.1?} (host {}): {e}",
                 request.method,
                 request.path,
-                elapsed
+                elapsed,
+                self.host
             ),
         }
         result
@@ -394,6 +412,13 @@ impl Transport for HttpTransport {
             if challenge.stale {
                 log::debug!("TiDB Cloud API nonce was stale; using the fresh one");
             }
+            if !again {
+                log::debug!(
+                    "TiDB Cloud API {} {}: the signed request was refused (401): the API key is wrong",
+                    request.method,
+                    request.path
+                );
+            }
             session = Some(NonceSession::new(challenge));
             if !again || exchanges >= MAX_AUTH_EXCHANGES {
                 self.release(session);
@@ -401,6 +426,30 @@ impl Transport for HttpTransport {
             }
         }
     }
+}
+
+/// The endpoint's host, with its port when the URL names one (never the
+/// URL's user information).
+fn log_host(base: &Url) -> String {
+    let host = base.host_str().unwrap_or("?");
+    match base.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+/// The trace id of an answer: the header, else (for an error) the
+/// envelope's `RequestInfo`.
+fn log_trace_id(response: &ApiResponse) -> Option<String> {
+    let details = if response.is_success() {
+        Vec::new()
+    } else {
+        serde_json::from_slice::<serde_json::Value>(&response.body)
+            .ok()
+            .and_then(|v| v.get("details")?.as_array().cloned())
+            .unwrap_or_default()
+    };
+    error::trace_id(Some(&response.headers), &details)
 }
 
 /// Installs rustls' ring provider as the process default, once. reqwest's

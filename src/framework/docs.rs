@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use super::resource::Function;
 use super::schema::{AttrType, Attribute, Block, Nesting, Schema};
-use super::value::Type;
+use super::value::{Type, Value};
 
 /// The frontmatter the Registry reads: `page_title`, `subcategory` and a
 /// plain-text `description`.
@@ -184,7 +184,51 @@ pub fn function_page(
         "\n## Return Type\n\nThe function returns a {}.\n",
         friendly_type(&function.return_type())
     );
+    let cases = function.error_cases();
+    if !cases.is_empty() {
+        let _ = write!(
+            out,
+            "\n## Errors\n\nThe call fails, naming the argument, when:\n\n"
+        );
+        for case in &cases {
+            let call = format!(
+                "provider::{provider}::{name}({})",
+                case.arguments
+                    .iter()
+                    .map(literal)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            // The message is the function's own, from these arguments.
+            let failure = match function.call(&case.arguments) {
+                Err(e) => {
+                    let argument = e
+                        .argument
+                        .and_then(|i| parameters.get(usize::try_from(i).ok()?))
+                        .map_or("the call".to_string(), |p| format!("`{}`", p.name));
+                    format!("fails on {argument} with `{}`", e.text.replace('`', "'"))
+                }
+                Ok(v) => format!("returns {} (this case does not fail)", literal(&v)),
+            };
+            let _ = writeln!(
+                out,
+                "- {}. For example, `{call}` {failure}",
+                case.when.trim_end_matches('.')
+            );
+        }
+    }
     out
+}
+
+/// A value as a Terraform literal, for examples.
+fn literal(value: &Value) -> String {
+    if let Some(s) = value.as_str() {
+        return serde_json::to_string(s).unwrap_or_default();
+    }
+    if let Some(n) = value.as_number() {
+        return n.to_string();
+    }
+    "null".to_string()
 }
 
 /// A type as Terraform writes it in signatures: `string`, `list of number`.

@@ -15,8 +15,8 @@ pub mod value;
 
 pub use diag::{AttributePath, Diagnostic, Diagnostics};
 pub use resource::{
-    ApplyOutcome, Context, DataSource, Function, FunctionError, Parameter, PlanChange, Provider,
-    ReadOutcome, Resource, StopSignal,
+    ApplyOutcome, Context, DataSource, Function, FunctionError, FunctionErrorCase, Parameter,
+    PlanChange, Provider, ReadOutcome, Resource, StopSignal,
 };
 pub use schema::{Attribute, Block, Schema};
 pub use value::{Number, Type, Value};

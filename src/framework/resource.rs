@@ -191,6 +191,14 @@ pub struct FunctionError {
     pub argument: Option<i64>,
 }
 
+/// One way a function call fails, for its documentation: what is wrong,
+/// and arguments that show it (the page quotes the error they give).
+#[derive(Debug, Clone)]
+pub struct FunctionErrorCase {
+    pub when: &'static str,
+    pub arguments: Vec<Value>,
+}
+
 /// A provider-defined function (`provider::<name>::<function>`).
 pub trait Function: Send + Sync {
     fn name(&self) -> &'static str;
@@ -200,6 +208,10 @@ pub trait Function: Send + Sync {
     fn return_type(&self) -> Type;
     /// Called with known, non-null arguments.
     fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError>;
+    /// The ways a call fails, listed on the function's page.
+    fn error_cases(&self) -> Vec<FunctionErrorCase> {
+        Vec::new()
+    }
 }
 
 /// The provider: its own configuration and what it offers.

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::framework::{Function, FunctionError, Parameter, Type, Value};
+use crate::framework::{Function, FunctionError, FunctionErrorCase, Parameter, Type, Value};
 use crate::services::cloud;
 
 pub fn all() -> Vec<Arc<dyn Function>> {
@@ -97,6 +97,28 @@ impl Function for KafkaAdvertisedListener {
             })?;
         Ok(Value::string(format!("{broker}.{suffix}:{port}")))
     }
+    fn error_cases(&self) -> Vec<FunctionErrorCase> {
+        let port = |p: i64| Value::Number(crate::framework::Number::Int(p));
+        let domain = || Value::string("*.usw2-az1.kafka.aws.plc.tidbcloud.com");
+        vec![
+            FunctionErrorCase {
+                when: "`domain` does not start with `*.` followed by a name (a domain from `domains_by_az` or `domains` always does)",
+                arguments: vec![
+                    Value::string("usw2-az1.kafka.aws.plc.tidbcloud.com"),
+                    Value::string("b1"),
+                    port(9093),
+                ],
+            },
+            FunctionErrorCase {
+                when: "`broker_id` is empty, longer than 63 characters, has characters other than lowercase letters, digits and hyphens, or starts or ends with a hyphen",
+                arguments: vec![domain(), Value::string("Broker_1"), port(9093)],
+            },
+            FunctionErrorCase {
+                when: "`port` is not a whole number from 1 to 65535",
+                arguments: vec![domain(), Value::string("b1"), port(70000)],
+            },
+        ]
+    }
 }
 
 /// The principal to allow on an endpoint service for a TiDB Cloud account.
@@ -147,6 +169,21 @@ impl Function for EndpointServicePrincipal {
                 format!("{cloud:?} is not a cloud provider; use \"aws\" or \"alicloud\""),
             )
         })
+    }
+    fn error_cases(&self) -> Vec<FunctionErrorCase> {
+        vec![
+            FunctionErrorCase {
+                when: "`account_id` is empty or has anything but digits",
+                arguments: vec![
+                    Value::string("aws"),
+                    Value::string("arn:aws:iam::123456789012:root"),
+                ],
+            },
+            FunctionErrorCase {
+                when: "`cloud_provider` is neither `aws` nor `alicloud`",
+                arguments: vec![Value::string("gcp"), Value::string("123456789012")],
+            },
+        ]
     }
 }
 

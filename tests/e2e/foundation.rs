@@ -151,6 +151,62 @@ data "tidbcloud_private_link_availability_zones" "this" {
     assert!(!run.all().contains("not-the-right-private-key"));
 }
 
+/// At the provider's trace level, the log shows the provider's API lines
+/// (with the host, the trace id, and the 401 that starts Digest called a
+/// challenge) and none of the HTTP library's own lines, which
+/// `TIDBCLOUD_LOG_HTTP` turns on; no secret in either.
+#[test]
+fn trace_logs_keep_the_http_library_behind_its_own_variable() {
+    let sim = Sim::start(&[]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.set_env("TF_LOG_PROVIDER", "TRACE");
+    tf.write(
+        r#"
+data "tidbcloud_private_link_availability_zones" "this" {
+  cluster_id = "1000000000000000001"
+}
+"#,
+    );
+    let run = tf.plan();
+    assert!(run.code == Some(0) || run.code == Some(2), "{}", run.all());
+    let host = sim.url.trim_start_matches("http://").trim_end_matches('/');
+    let api: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("TiDB Cloud API GET /v1beta1/clusters/1000000000000000001"))
+        .collect();
+    assert!(
+        api.iter().any(|l| l.contains("-> 401")
+            && l.contains("the Digest challenge, expected")
+            && l.contains(&format!("(host {host}, trace id "))),
+        "{api:#?}"
+    );
+    assert!(
+        api.iter()
+            .any(|l| l.contains("-> 200") && l.contains(&format!("(host {host}, trace id "))),
+        "{api:#?}"
+    );
+    for library_line in ["starting new connection", "shouldn't retry"] {
+        assert!(
+            !run.stderr.contains(library_line),
+            "{library_line:?} shows at the provider's trace level:\n{}",
+            run.stderr
+        );
+    }
+
+    tf.set_env("TIDBCLOUD_LOG_HTTP", "trace");
+    let run = tf.plan();
+    assert!(
+        run.stderr.contains("starting new connection"),
+        "TIDBCLOUD_LOG_HTTP=trace shows the HTTP library's lines:\n{}",
+        run.stderr
+    );
+    assert!(
+        !run.all().contains("demo-private"),
+        "the private key leaked"
+    );
+}
+
 #[test]
 fn functions_work_in_outputs() {
     let sim = Sim::start(&[]);

@@ -167,6 +167,7 @@ impl Tf {
         for key in [
             "TF_LOG",
             "TF_LOG_PROVIDER",
+            "TIDBCLOUD_LOG_HTTP",
             "TIDBCLOUD_PUBLIC_KEY",
             "TIDBCLOUD_PRIVATE_KEY",
             "TIDBCLOUD_SERVERLESS_ENDPOINT",
@@ -359,13 +360,15 @@ pub fn use_aws_mirror(tf: &mut Tf) -> AwsSource {
         );
     }
     // `terraform init` does not install providers under dev_overrides, so
-    // the built provider is in the mirror (a link: always this build).
+    // the built provider is in the mirror (a link: always this build),
+    // under its own version, which the docs' version constraints admit.
+    let version = env!("CARGO_PKG_VERSION");
     link(
         Path::new(env!("CARGO_BIN_EXE_terraform-provider-tidbcloud")),
         mirror.join(format!(
-            "terraform.local/tidbcloud/tidbcloud/0.0.1/{platform}"
+            "terraform.local/tidbcloud/tidbcloud/{version}/{platform}"
         )),
-        "terraform-provider-tidbcloud_v0.0.1",
+        &format!("terraform-provider-tidbcloud_v{version}"),
     );
     let (installation, source) = match aws {
         Some(_) => (
