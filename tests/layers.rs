@@ -329,7 +329,7 @@ fn use_tree(s: &str) -> (Vec<Vec<String>>, usize) {
             // `*`, or the end of the path.
             return (vec![prefix], at);
         }
-        if !(name == "self" && !prefix.is_empty()) {
+        if name != "self" || prefix.is_empty() {
             prefix.push(name.to_string());
         }
         at += name.len();
