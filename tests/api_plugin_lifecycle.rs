@@ -5,6 +5,7 @@
 //! stays up.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -24,7 +25,9 @@ struct Parent {
     first_line: String,
 }
 
-fn start_under_a_parent(args: &str) -> Parent {
+/// Starts the provider under a shell; with `log`, its log at info level
+/// goes to that file (not a pipe either).
+fn start_under_a_parent(args: &str, log: Option<&Path>) -> Parent {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(format!(r#""$0" {args} & echo "pid $!"; wait"#))
@@ -38,6 +41,10 @@ fn start_under_a_parent(args: &str) -> Parent {
         .stdout(Stdio::piped())
         // Not a pipe: the exit must not depend on a write failing.
         .stderr(Stdio::null());
+    if let Some(path) = log {
+        cmd.env("TF_LOG_PROVIDER", "info")
+            .stderr(std::fs::File::create(path).expect("log file"));
+    }
     let mut shell = cmd.spawn().expect("start sh");
     let out = shell.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel();
@@ -100,7 +107,7 @@ impl Drop for Cleanup {
 
 #[test]
 fn the_provider_exits_when_terraform_is_killed() {
-    let mut parent = start_under_a_parent("");
+    let mut parent = start_under_a_parent("", None);
     let _cleanup = Cleanup(parent.provider_pid);
     assert!(
         parent.first_line.starts_with("1|6|tcp|127.0.0.1:"),
@@ -127,7 +134,8 @@ fn the_provider_exits_when_terraform_is_killed() {
 
 #[test]
 fn a_debug_mode_provider_outlives_the_shell_that_started_it() {
-    let mut parent = start_under_a_parent("--debug");
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let mut parent = start_under_a_parent("--debug", Some(log.path()));
     let _cleanup = Cleanup(parent.provider_pid);
     assert!(
         parent.first_line.starts_with("Provider started"),
@@ -136,8 +144,26 @@ fn a_debug_mode_provider_outlives_the_shell_that_started_it() {
     );
     parent.shell.kill().expect("SIGKILL the parent");
     parent.shell.wait().unwrap();
-    // Several of the managed mode's poll periods.
-    std::thread::sleep(Duration::from_secs(3));
+    // Waits for the provider's log line saying it saw its parent go: the
+    // moment a managed provider stops. Only after it does being alive show
+    // that a debug one does not.
+    let seen = "in debug mode the plugin serves on";
+    let killed = Instant::now();
+    loop {
+        let text = std::fs::read_to_string(log.path()).unwrap_or_default();
+        if text.contains(seen) {
+            break;
+        }
+        assert!(
+            alive(parent.provider_pid),
+            "a --debug provider is stopped by a person, not by its parent's death; its log:\n{text}"
+        );
+        assert!(
+            killed.elapsed() < PATIENCE,
+            "no {seen:?} line {PATIENCE:?} after its parent was killed; its log:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(
         alive(parent.provider_pid),
         "a --debug provider is stopped by a person, not by its parent's death"

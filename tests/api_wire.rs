@@ -42,6 +42,9 @@ struct Server {
     user_agents: Mutex<Vec<String>>,
     /// Calls per "METHOD path" after authentication.
     calls: Mutex<HashMap<String, u32>>,
+    /// The request-target (path and query, as sent) of every authenticated
+    /// request.
+    targets: Mutex<Vec<String>>,
     /// Where redirects point (another server).
     redirect_to: Mutex<String>,
     /// Bytes of huge bodies handed to the connection so far.
@@ -180,6 +183,12 @@ async fn handle(
     if let Err(stale) = server.authenticate(&method, &uri, &headers) {
         return server.unauthorized(stale);
     }
+    server.targets.lock().unwrap().push(
+        uri.path_and_query()
+            .map(|pq| pq.as_str())
+            .unwrap_or("/")
+            .to_string(),
+    );
     let key = format!("{method} {}", uri.path());
     let n = server.count(&key);
     let query = uri.query().unwrap_or("");
@@ -426,6 +435,36 @@ async fn one_round_trip_per_request_after_the_first() {
     assert!(
         server.schemes.lock().unwrap().iter().all(|s| s == "Digest"),
         "never Basic"
+    );
+}
+
+/// Ids and query values go percent-encoded, everything but RFC 3986
+/// unreserved characters (`:` too, which URL parsers leave alone), and the
+/// Digest `uri` signs exactly that request-target: the server checks it, and
+/// records a target only once the request is authenticated.
+#[tokio::test]
+async fn ids_and_query_values_are_percent_encoded_and_signed_as_sent() {
+    let (server, url) = start().await;
+    let client = client(&url, PASSWORD);
+    let missing = client
+        .get_private_link_connection("c:1", "plc-a:b é~")
+        .await;
+    assert!(missing.is_err(), "no such connection: {missing:?}");
+    client
+        .list_private_link_connections_page(
+            "2",
+            Some(&ConnectionState::Active),
+            Some(5),
+            Some("a+b/c=&d"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        *server.targets.lock().unwrap(),
+        [
+            "/v1beta1/clusters/c%3A1/privateLinkConnections/plc-a%3Ab%20%C3%A9~",
+            "/v1beta1/clusters/2/privateLinkConnections?pageSize=5&pageToken=a%2Bb%2Fc%3D%26d&state=ACTIVE",
+        ]
     );
 }
 

@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use support::grpc::{self, ClientIdentity, Curve};
 use support::process::SIGINT;
 use support::provider::{self, Handshake, Managed, Process, PATIENCE};
+use support::sim::{EventStream, Sim};
 use support::wait::eventually_async;
+use support::world::{AWS_CLUSTER, AWS_MANUAL, PRIVATE_KEY, PUBLIC_KEY};
 use tidbcloud_provider::proto::plugin::grpc_controller_client::GrpcControllerClient;
 use tidbcloud_provider::proto::plugin::Empty;
 use tidbcloud_provider::proto::tfplugin6 as pb;
@@ -30,7 +32,9 @@ const DOMAINS: &str = "tidbcloud_private_link_domains";
 /// A msgpack value, enough to build the configurations Terraform sends.
 enum Mp {
     Nil,
+    Bool(bool),
     Str(&'static str),
+    Text(String),
     Map(Vec<(&'static str, Mp)>),
 }
 
@@ -44,7 +48,9 @@ impl Mp {
     fn write(&self, out: &mut Vec<u8>) {
         match self {
             Mp::Nil => rmp::encode::write_nil(out).expect("nil"),
+            Mp::Bool(b) => rmp::encode::write_bool(out, *b).expect("bool"),
             Mp::Str(s) => rmp::encode::write_str(out, s).expect("str"),
+            Mp::Text(s) => rmp::encode::write_str(out, s).expect("str"),
             Mp::Map(entries) => {
                 rmp::encode::write_map_len(out, entries.len() as u32).expect("map");
                 for (k, v) in entries {
@@ -633,17 +639,112 @@ async fn health_reports_the_plugin_service_serving() {
     assert_eq!(status, ServingStatus::Serving as i32);
 }
 
+/// StopProvider ends the work in flight. A create waits for its connection
+/// to become ACTIVE (`wait_for_active`) on an endpoint service that accepts
+/// by hand, which nobody does here: without the stop it would wait for its
+/// 30-minute timeout. Once the simulator reports the connection
+/// PENDING_ACCEPTANCE (the create was sent, so the apply is running), the
+/// stop makes the apply return, saying it was interrupted and keeping the
+/// created connection in its state. The process serves on.
 #[tokio::test]
-async fn stop_provider_answers_with_an_empty_error() {
+async fn stop_provider_ends_a_wait_in_flight() {
+    let sim = Sim::start(&[]);
+    let mut events = EventStream::open(&sim).await;
     let mut p = Managed::start(Curve::P256);
     let mut c = client(&p).await;
+    let configured = c
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".to_string(),
+            config: Mp::Map(vec![
+                ("public_key", Mp::Str(PUBLIC_KEY)),
+                ("private_key", Mp::Str(PRIVATE_KEY)),
+                ("endpoint", Mp::Text(sim.url.clone())),
+            ])
+            .dynamic(),
+            client_capabilities: None,
+        })
+        .await
+        .expect("ConfigureProvider")
+        .into_inner()
+        .diagnostics;
+    assert!(errors(&configured).is_empty(), "{configured:?}");
+
+    let config = Mp::Map(vec![
+        ("cluster_id", Mp::Str(AWS_CLUSTER)),
+        ("display_name", Mp::Str("pending")),
+        ("aws_endpoint_service", aws_service(AWS_MANUAL, None)),
+        ("alicloud_endpoint_service", Mp::Nil),
+        ("wait_for_active", Mp::Bool(true)),
+        ("timeouts", Mp::Nil),
+    ]);
+    let plan = c
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: CONNECTION.to_string(),
+            prior_state: None,
+            proposed_new_state: config.dynamic(),
+            config: config.dynamic(),
+            prior_private: Vec::new(),
+            provider_meta: None,
+            client_capabilities: None,
+        })
+        .await
+        .expect("PlanResourceChange")
+        .into_inner();
+    assert!(
+        errors(&plan.diagnostics).is_empty(),
+        "{:?}",
+        plan.diagnostics
+    );
+
+    let mut applying = c.clone();
+    let apply = tokio::spawn(async move {
+        applying
+            .apply_resource_change(pb::apply_resource_change::Request {
+                type_name: CONNECTION.to_string(),
+                prior_state: None,
+                planned_state: plan.planned_state,
+                config: config.dynamic(),
+                planned_private: Vec::new(),
+                provider_meta: None,
+            })
+            .await
+    });
+    let pending = events
+        .wait_for(|e| e["kind"] == "private_link_connection" && e["state"] == "PENDING_ACCEPTANCE")
+        .await;
+    let id = pending["id"].as_str().expect("connection id").to_string();
+
     let r = c
         .stop_provider(pb::stop_provider::Request {})
         .await
         .expect("StopProvider")
         .into_inner();
     assert_eq!(r.error, "");
-    // Stopping cancels work in flight; it does not end the process.
+    let applied = tokio::time::timeout(PATIENCE, apply)
+        .await
+        .expect("the create returns once stopped (it would wait for its timeout otherwise)")
+        .expect("apply task")
+        .expect("ApplyResourceChange")
+        .into_inner();
+    let errs = errors(&applied.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", applied.diagnostics);
+    assert!(
+        format!("{} {}", errs[0].summary, errs[0].detail)
+            .to_lowercase()
+            .contains("interrupted"),
+        "{:?}",
+        errs[0]
+    );
+    let state = applied
+        .new_state
+        .expect("the created connection is kept")
+        .msgpack;
+    assert!(
+        state.windows(id.len()).any(|w| w == id.as_bytes()),
+        "the state holds {id}"
+    );
+
+    // Stopping ends work in flight; it does not end the process.
     assert!(p.process.running());
     schema_of(&mut c).await;
 }

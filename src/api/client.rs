@@ -460,18 +460,18 @@ fn id_segment(raw: &str, what: &str) -> Result<String, ApiError> {
     Ok(segment(raw))
 }
 
+/// Everything but RFC 3986 unreserved characters (non-ASCII bytes are
+/// always encoded).
+const NOT_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes everything but RFC 3986 unreserved characters, so an id
 /// can never change the path (`/`, `?`, `#`, `:`) or the query (`&`, `=`).
 fn segment(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len());
-    for b in raw.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encoding::utf8_percent_encode(raw, NOT_UNRESERVED).to_string()
 }
 
 #[cfg(test)]

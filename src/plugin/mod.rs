@@ -261,11 +261,19 @@ pub async fn serve(plugin: Plugin, mode: Mode) -> Result<(), ServeError> {
     };
     // Launched by Terraform, the plugin lives no longer than Terraform: a
     // killed Terraform never calls Shutdown. In debug mode a person owns
-    // the process and ends it.
+    // the process and ends it; the parent's end is only logged.
     let orphaned = async move {
+        watch_parent(host, PARENT_POLL).await;
         match mode {
-            Mode::Managed => watch_parent(host, PARENT_POLL).await,
-            Mode::Debug { .. } => std::future::pending().await,
+            Mode::Managed => {
+                ::log::warn!("the host process (pid {host}) is gone; stopping the plugin");
+            }
+            Mode::Debug { .. } => {
+                ::log::info!(
+                    "the process that started this one (pid {host}) is gone; in debug mode the plugin serves on until it is interrupted"
+                );
+                std::future::pending().await
+            }
         }
     };
     tokio::select! {
@@ -289,7 +297,6 @@ async fn watch_parent(parent: u32, every: Duration) {
             tokio::time::sleep(every).await;
             let now = std::os::unix::process::parent_id();
             if now != parent {
-                ::log::warn!("the host process (pid {parent}) is gone; stopping the plugin");
                 return;
             }
         }

@@ -1,8 +1,9 @@
 //! The fault campaign: trials of apply and destroy under injected faults
 //! (503s and dropped answers from the simulator, detaches and deletes
 //! answered 503 by a proxy, a create answered 503 before reaching the API,
-//! Ctrl-C at varying moments) with two workspaces sharing display names one
-//! after the other. After every trial the campaign counts
+//! Ctrl-C while a varying one of the run's mutations is on its way) with two
+//! workspaces sharing display names one after the other. After every trial
+//! the campaign counts
 //!
 //! * orphans: connections the API holds that no state holds;
 //! * ghosts: connections a state holds that the API does not;
@@ -14,7 +15,7 @@
 use std::collections::BTreeSet;
 use std::os::unix::process::CommandExt as _;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,8 @@ pub struct Figures {
     pub orphans: usize,
     pub ghosts: usize,
     pub cross_adoptions: usize,
+    /// Runs interrupted while a mutation was on its way.
+    pub interrupts: usize,
     pub longest_destroy: Duration,
 }
 
@@ -119,23 +122,81 @@ fn sim_fault_count(sim: &Sim) -> usize {
     (s["faults_errors"].as_u64().unwrap_or(0) + s["faults_drops"].as_u64().unwrap_or(0)) as usize
 }
 
-/// Runs terraform and interrupts it (SIGINT to its process group) after
-/// `after`.
-fn interrupted(tf: &Tf, args: &[&str], after: Duration) {
+/// A Ctrl-C the proxy delivers to a terraform run while one of its
+/// mutations (create, attach, detach, connection delete) is on its way to
+/// the API: SIGINT to the run's process group as the `nth` signed mutation
+/// since it was armed reaches the proxy, before that mutation is forwarded.
+#[derive(Default)]
+struct Interrupt {
+    /// The process group to interrupt; 0 while disarmed.
+    pgid: AtomicU32,
+    /// Signed mutations still to come before the interrupt.
+    left: AtomicUsize,
+    fired: AtomicBool,
+}
+
+impl Interrupt {
+    fn arm(&self, pgid: u32, nth: usize) {
+        self.fired.store(false, Ordering::SeqCst);
+        self.left.store(nth, Ordering::SeqCst);
+        self.pgid.store(pgid, Ordering::SeqCst);
+    }
+
+    /// Called by the proxy's rule for each request.
+    fn on_request(&self, r: &Request) {
+        let mutation = r.is_create() || r.is_attach() || r.is_detach() || r.is_connection_delete();
+        // A request without credentials only fetches a digest challenge.
+        if !mutation || r.nonce_count().is_none() {
+            return;
+        }
+        let pgid = self.pgid.load(Ordering::SeqCst);
+        if pgid == 0 || self.left.fetch_sub(1, Ordering::SeqCst) != 1 {
+            return;
+        }
+        if self
+            .pgid
+            .compare_exchange(pgid, 0, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let _ = std::process::Command::new("kill")
+                .args(["-INT", "--", &format!("-{pgid}")])
+                .status();
+            self.fired.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Disarms; whether the interrupt was delivered.
+    fn disarm(&self) -> bool {
+        self.pgid.store(0, Ordering::SeqCst);
+        self.fired.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs terraform, interrupted (see [`Interrupt`]) while its `nth`
+/// mutation is on its way; `nth` must be one the run sends.
+fn interrupted(tf: &Tf, args: &[&str], interrupt: &Interrupt, nth: usize) {
     let mut cmd = tf.command(args);
     cmd.process_group(0)
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let mut child = cmd.spawn().expect("terraform");
-    std::thread::sleep(after);
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", "--", &format!("-{}", child.id())])
-        .status();
+    interrupt.arm(child.id(), nth);
     let _ = child.wait();
+    assert!(
+        interrupt.disarm(),
+        "terraform {args:?} ended before its mutation {nth} reached the proxy"
+    );
 }
 
 const APPLY: &[&str] = &["apply", "-auto-approve", "-no-color", "-input=false"];
 const DESTROY: &[&str] = &["destroy", "-auto-approve", "-no-color", "-input=false"];
+const REFRESH: &[&str] = &[
+    "apply",
+    "-refresh-only",
+    "-auto-approve",
+    "-no-color",
+    "-input=false",
+];
 
 /// Applies until the workspace converges (faults off), at most a few times.
 fn converge(tf: &Tf) {
@@ -176,10 +237,13 @@ fn trial(i: usize, rng: &mut Lcg, figures: &mut Figures) {
     let sim = Sim::start(&["--transition-delay-ms", "50"]);
     let creates_lost = Arc::new(AtomicUsize::new(0));
     let mutations = Arc::new(AtomicUsize::new(0));
+    let interrupt = Arc::new(Interrupt::default());
     let proxy = {
         let creates_lost = creates_lost.clone();
         let mutations = mutations.clone();
+        let interrupt = interrupt.clone();
         Proxy::start(&sim.url, move |r: &Request, _| {
+            interrupt.on_request(r);
             // Workspace two's first create never reaches the API.
             if r.is_create() && creates_lost.load(Ordering::SeqCst) == 1 {
                 creates_lost.store(2, Ordering::SeqCst);
@@ -211,7 +275,9 @@ fn trial(i: usize, rng: &mut Lcg, figures: &mut Figures) {
             sim_faults(&sim, false);
         }
         _ => {
-            interrupted(&one, APPLY, Duration::from_millis(200 + rng.next(1500)));
+            // During one of the n creates or the attach.
+            let nth = 1 + rng.next(n as u64 + 1) as usize;
+            interrupted(&one, APPLY, &interrupt, nth);
             interrupts += 1;
         }
     }
@@ -229,8 +295,14 @@ fn trial(i: usize, rng: &mut Lcg, figures: &mut Figures) {
 
     // Destroys under faults, sometimes interrupted first.
     if rng.next(2) == 0 {
-        interrupted(&two, DESTROY, Duration::from_millis(100 + rng.next(800)));
+        // During the detach or one of the n deletes (retries count too).
+        let nth = 1 + rng.next(n as u64 + 1) as usize;
+        interrupted(&two, DESTROY, &interrupt, nth);
         interrupts += 1;
+        // A delete interrupted while it waited stays in the state ("apply
+        // again to finish") until a refresh finds the connection gone:
+        // counted after that refresh.
+        let _ = two.run(REFRESH);
         tally(figures, &sim, &one, &two);
     }
     for tf in [&two, &one] {
@@ -239,6 +311,7 @@ fn trial(i: usize, rng: &mut Lcg, figures: &mut Figures) {
     }
     tally(figures, &sim, &one, &two);
     figures.faults += sim_fault_count(&sim) + proxy.faults() + interrupts;
+    figures.interrupts += interrupts;
     figures.trials += 1;
 }
 
@@ -254,9 +327,10 @@ pub fn run(trials: usize, seed: u64) -> Figures {
 
 fn report(f: &Figures) -> String {
     format!(
-        "trials: {}\nfaults injected: {}\norphans: {}\nghosts: {}\ncross-workspace adoptions: {}\nlongest destroy: {:.1} s",
+        "trials: {}\nfaults injected: {}\ninterrupted runs: {}\norphans: {}\nghosts: {}\ncross-workspace adoptions: {}\nlongest destroy: {:.1} s",
         f.trials,
         f.faults,
+        f.interrupts,
         f.orphans,
         f.ghosts,
         f.cross_adoptions,
@@ -273,6 +347,12 @@ fn check(f: &Figures) {
         report(f)
     );
     assert!(f.faults > 0, "no fault was injected:\n{}", report(f));
+    // Every second trial interrupts its first apply.
+    assert!(
+        f.interrupts > 0 || f.trials < 2,
+        "no run was interrupted:\n{}",
+        report(f)
+    );
 }
 
 /// The bounded campaign of `cargo test`: one faulted and one interrupted

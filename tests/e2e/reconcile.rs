@@ -421,16 +421,38 @@ fn a_wait_for_acceptance_logs_the_endpoint_to_accept() {
     );
 }
 
+/// How many connections the simulator holds, created or still CREATING;
+/// callable from a proxy's thread.
+fn api_connection_count(sim_url: &str) -> usize {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let world: serde_json::Value = crate::support::sim::http_client()
+                .get(format!("{sim_url}/_sim/world"))
+                .send()
+                .await
+                .expect("GET /_sim/world")
+                .json()
+                .await
+                .expect("world JSON");
+            world["private_link_connections"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+}
+
 /// Defect A: when the answers of two creates of the same name and service
 /// are lost together, neither can tell which new connection is its own:
 /// the apply stops with an error that lists both for import, and adopts
 /// neither.
 #[test]
 fn lost_creates_with_several_candidates_stop_and_list_them() {
-    use std::time::{Duration, Instant};
     let sim = Sim::start(&[]);
     let arrived = Arc::new(AtomicUsize::new(0));
     let counts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sim_url = sim.url.clone();
     let proxy = Proxy::start(&sim.url, move |r, _| {
         let listing = r.method == "GET"
             && r.path.contains("/privateLinkConnections")
@@ -441,18 +463,23 @@ fn lost_creates_with_several_candidates_stop_and_list_them() {
             // the order they were signed (the digest nonce count must grow).
             counts.lock().expect("counts").push(nc);
             arrived.fetch_add(1, Ordering::SeqCst);
-            let until = Instant::now() + Duration::from_secs(10);
-            while arrived.load(Ordering::SeqCst) < 2 && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            eventually("both creates to reach the proxy", || {
+                arrived.load(Ordering::SeqCst) >= 2
+            });
             if counts.lock().expect("counts").iter().any(|c| *c < nc) {
-                std::thread::sleep(Duration::from_millis(150));
+                // Waits for the simulator to hold the earlier one's connection.
+                eventually("the earlier-signed create to be processed", || {
+                    api_connection_count(&sim_url) >= 1
+                });
             }
             Action::Drop
         } else {
             if listing && arrived.load(Ordering::SeqCst) >= 2 {
-                // The look-ups come after both creates were processed.
-                std::thread::sleep(Duration::from_millis(300));
+                // The look-ups come after both creates were processed: waits
+                // for the simulator to hold both connections.
+                eventually("both creates to be processed", || {
+                    api_connection_count(&sim_url) >= 2
+                });
             }
             Action::Forward
         }

@@ -31,7 +31,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::time::Instant;
 
 use crate::api::{ApiError, Client, ConnectionState, Op, PrivateLinkConnection as Connection};
-use schedule::{fire_at, learn, GATHER};
+use schedule::{explorers, fire_at, learn, GATHER};
 
 /// What a waiter waits for: how it is observed, and which settle time
 /// schedules its polls.
@@ -443,6 +443,7 @@ impl Watchers {
                     kind,
                     written,
                     polled,
+                    explores: false,
                 },
                 tx,
                 unread: unread.clone(),
@@ -472,11 +473,19 @@ async fn drive(shared: Arc<Shared>, cluster_id: String) {
         let (next, wake) = {
             let mut s = shared.lock();
             let now = Instant::now();
+            let mut here: Vec<(Target, bool, schedule::Waiter<Kind>)> = s
+                .waiters
+                .values()
+                .filter(|w| w.cluster == cluster_id)
+                .map(|w| (w.target.clone(), w.unread.load(Ordering::SeqCst), w.at))
+                .collect();
+            let mut at: Vec<_> = here.iter().map(|(_, _, w)| *w).collect();
+            explorers(&mut at, &s.learned);
             let mut due: HashMap<Target, Vec<schedule::Waiter<Kind>>> = HashMap::new();
-            for w in s.waiters.values().filter(|w| w.cluster == cluster_id) {
-                let entry = due.entry(w.target.clone()).or_default();
-                if !w.unread.load(Ordering::SeqCst) {
-                    entry.push(w.at);
+            for ((target, unread, _), w) in here.drain(..).zip(at) {
+                let entry = due.entry(target).or_default();
+                if !unread {
+                    entry.push(w);
                 }
             }
             let cluster = s.clusters.entry(cluster_id.clone()).or_default();

@@ -2,7 +2,10 @@
 //! and when, and what this process learned of how long operations take.
 //!
 //! * A waiter whose kind has a settle time observed in this process polls
-//!   first at its write plus that time; without one, 1 s after its write.
+//!   first at its write plus that time. Without one, only the kind's
+//!   oldest waiter (its explorer) polls, first 1 s after its write; the
+//!   others wait for what it learns (or for an answer to a request they
+//!   share with it), so that exploring costs one waiter's polls, not all.
 //! * After a poll that found it pending, the next comes max(1 s, 10% of
 //!   the wait so far) later, so a settled state is seen within that bound
 //!   of settling whenever the budget allows.
@@ -10,9 +13,10 @@
 //!   shares one listing, every domain wait of a connection one GET) share
 //!   its poll: it goes when the last of them due within [`GATHER`] of the
 //!   first is due, so that one request serves a wave of writes.
-//! * A kind's settle time is learned from a waiter that was seen pending
-//!   and then settled: the time from its write to the poll that saw it
-//!   settled. A waiter settled by its first poll only lowers it.
+//! * A kind's settle time is learned from the first waiter of the kind that
+//!   settles: the time from its write to the poll that saw it settled. A
+//!   later waiter seen pending and then settled replaces it; one settled by
+//!   its first poll only lowers it.
 //!
 //! The budget is not an input here: the rate limiter decides when a due
 //! poll can be sent (behind writes, outside their reserve).
@@ -43,23 +47,49 @@ pub struct Waiter<K> {
     pub written: Instant,
     /// When the last poll that served it was sent.
     pub polled: Option<Instant>,
+    /// It is the oldest waiter of its kind (see [`explorers`]).
+    pub explores: bool,
 }
 
-/// When `w` wants its next poll.
-pub fn due<K: Eq + Hash>(w: &Waiter<K>, learned: &HashMap<K, Duration>) -> Instant {
-    match w.polled {
-        None => w.written + learned.get(&w.kind).copied().unwrap_or(STEP),
-        Some(last) => last + STEP.max(last.saturating_duration_since(w.written) / 10),
+/// Marks, per kind without a learned settle time, the waiter with the
+/// oldest write as its explorer.
+pub fn explorers<K: Eq + Hash + Copy>(waiters: &mut [Waiter<K>], learned: &HashMap<K, Duration>) {
+    let mut oldest: HashMap<K, (Instant, usize)> = HashMap::new();
+    for (i, w) in waiters.iter_mut().enumerate() {
+        w.explores = false;
+        if learned.contains_key(&w.kind) {
+            continue;
+        }
+        let e = oldest.entry(w.kind).or_insert((w.written, i));
+        if w.written < e.0 {
+            *e = (w.written, i);
+        }
+    }
+    for (_, i) in oldest.into_values() {
+        waiters[i].explores = true;
+    }
+}
+
+/// When `w` wants its next poll; `None` while it waits for its kind's
+/// explorer.
+pub fn due<K: Eq + Hash>(w: &Waiter<K>, learned: &HashMap<K, Duration>) -> Option<Instant> {
+    match (w.polled, learned.get(&w.kind)) {
+        (None, Some(settle)) => Some(w.written + *settle),
+        (None, None) => w.explores.then_some(w.written + STEP),
+        (Some(last), _) => Some(last + STEP.max(last.saturating_duration_since(w.written) / 10)),
     }
 }
 
 /// When the request shared by `waiters` goes: at the last due time within
-/// [`GATHER`] of the first. `None` without waiters.
+/// [`GATHER`] of the first. `None` when none of them is due.
 pub fn fire_at<'a, K: Eq + Hash + 'a>(
     waiters: impl IntoIterator<Item = &'a Waiter<K>>,
     learned: &HashMap<K, Duration>,
 ) -> Option<Instant> {
-    let dues: Vec<Instant> = waiters.into_iter().map(|w| due(w, learned)).collect();
+    let dues: Vec<Instant> = waiters
+        .into_iter()
+        .filter_map(|w| due(w, learned))
+        .collect();
     let first = *dues.iter().min()?;
     dues.into_iter().filter(|d| *d <= first + GATHER).max()
 }
@@ -76,10 +106,9 @@ pub fn learn<K: Eq + Hash + Copy>(
     match learned.get_mut(&w.kind) {
         Some(known) if seen_pending || took < *known => *known = took,
         Some(_) => {}
-        None if seen_pending => {
+        None => {
             learned.insert(w.kind, took);
         }
-        None => {}
     }
 }
 
@@ -96,6 +125,7 @@ mod tests {
             kind: 0,
             written: t0 + secs(written),
             polled: polled.map(|p| t0 + secs(p)),
+            explores: true,
         }
     }
 
@@ -107,7 +137,7 @@ mod tests {
         let mut w = waiter(t0, 0.0, None);
         let mut polls = 0;
         loop {
-            let at = due(&w, learned);
+            let at = due(&w, learned).expect("an explorer is always due");
             polls += 1;
             let seen = at.duration_since(t0).as_secs_f64();
             if seen >= settle {
@@ -151,6 +181,33 @@ mod tests {
     }
 
     #[test]
+    fn only_the_oldest_waiter_of_a_kind_explores() {
+        let t0 = Instant::now();
+        let mut none = HashMap::new();
+        let mut wave: Vec<_> = (0..3)
+            .map(|i| waiter(t0, 0.5 - i as f64 * 0.1, None))
+            .collect();
+        explorers(&mut wave, &none);
+        assert_eq!(
+            wave.iter().map(|w| w.explores).collect::<Vec<_>>(),
+            [false, false, true]
+        );
+        assert_eq!(due(&wave[2], &none), Some(t0 + secs(1.3)));
+        assert_eq!(due(&wave[0], &none), None, "a follower waits");
+        // Once the explorer has learned the settle time, everyone is due at
+        // their own write plus it.
+        none.insert(0, secs(10.0));
+        explorers(&mut wave, &none);
+        assert!(wave.iter().all(|w| !w.explores));
+        assert_eq!(due(&wave[0], &none), Some(t0 + secs(10.5)));
+        // A follower that shared a request with the explorer goes on on its
+        // own schedule.
+        let mut follower = waiter(t0, 0.0, Some(1.0));
+        follower.explores = false;
+        assert_eq!(due(&follower, &HashMap::new()), Some(t0 + secs(2.0)));
+    }
+
+    #[test]
     fn a_wave_shares_one_request_at_its_last_due_time() {
         let t0 = Instant::now();
         let learned = HashMap::from([(0u8, secs(10.0))]);
@@ -165,13 +222,14 @@ mod tests {
     }
 
     #[test]
-    fn a_settle_time_is_learned_from_a_waiter_seen_pending() {
+    fn a_settle_time_is_learned_from_the_first_to_settle_then_from_waiters_seen_pending() {
         let t0 = Instant::now();
         let mut learned = HashMap::new();
         let w = waiter(t0, 0.0, Some(9.0));
-        // Settled at its first poll: too little to learn from.
+        // Settled at its first poll: an upper bound, the followers' first
+        // guess.
         learn(&mut learned, &w, t0 + secs(1.0), false);
-        assert!(learned.is_empty());
+        assert_eq!(learned[&0], secs(1.0));
         learn(&mut learned, &w, t0 + secs(10.0), true);
         assert_eq!(learned[&0], secs(10.0));
         // A later first poll that finds it settled sooner lowers it.

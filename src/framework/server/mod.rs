@@ -1,6 +1,11 @@
 //! The tfplugin6 `Provider` service: decodes requests, dispatches to the
-//! provider's resources and data sources, encodes responses. A panic inside
-//! a handler becomes an error diagnostic; the process keeps serving.
+//! provider's resources and data sources, encodes responses. What an answer
+//! holds when something fails (a read, a delete, a panic) is decided by the
+//! pure functions of [`rules`], one section per RPC family; this module only
+//! carries values between them and the wire ([`convert`]).
+
+mod convert;
+pub mod rules;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,12 +16,16 @@ use futures_util::FutureExt as _;
 use tokio::sync::watch;
 use tonic::{Request, Response, Status};
 
-use super::codec;
-use super::diag::{AttributePath, Diagnostic, Diagnostics, PathStep, Severity};
-use super::plan;
-use super::resource::{Context, DataSource, Function, PlanChange, Provider, Resource, StopSignal};
-use super::schema::Schema;
-use super::value::{Type, Value};
+use self::convert::{decode, diags_to_proto, encode, function_to_proto, path_to_proto};
+use self::rules::{unknown_type, Change};
+use crate::framework::codec;
+use crate::framework::diag::Diagnostics;
+use crate::framework::plan;
+use crate::framework::resource::{
+    Context, DataSource, Function, FunctionError, PlanChange, Provider, Resource, StopSignal,
+};
+use crate::framework::schema::Schema;
+use crate::framework::value::{Type, Value};
 use crate::proto::tfplugin6 as pb;
 use crate::proto::tfplugin6::provider_server::Provider as ProviderService;
 
@@ -177,149 +186,32 @@ fn capabilities() -> pb::ServerCapabilities {
     }
 }
 
-fn function_to_proto(f: &dyn Function) -> pb::Function {
-    pb::Function {
-        parameters: f
-            .parameters()
-            .into_iter()
-            .map(|p| pb::function::Parameter {
-                name: p.name.to_string(),
-                r#type: codec::type_json_bytes(&p.ty),
-                allow_null_value: false,
-                allow_unknown_values: false,
-                description: p.description.to_string(),
-                description_kind: pb::StringKind::Markdown as i32,
-            })
-            .collect(),
-        variadic_parameter: None,
-        r#return: Some(pb::function::Return {
-            r#type: codec::type_json_bytes(&f.return_type()),
-        }),
-        summary: f.summary().to_string(),
-        description: f.description().to_string(),
-        description_kind: pb::StringKind::Markdown as i32,
-        deprecation_message: String::new(),
-    }
+// ---- plumbing ----------------------------------------------------------------------
+
+/// The diagnostic of a panic while handling `what`, logged as well.
+fn panicked(what: &str, payload: &(dyn std::any::Any + Send)) -> Diagnostics {
+    let message = rules::panic_message(payload);
+    log::error!("panic in {what}: {message}");
+    rules::panic_diagnostic(what, &message).into()
 }
 
-// ---- conversions -------------------------------------------------------------
-
-fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
-    use pb::attribute_path::step::Selector;
-    pb::AttributePath {
-        steps: path
-            .0
-            .iter()
-            .map(|s| pb::attribute_path::Step {
-                selector: Some(match s {
-                    PathStep::Attribute(n) => Selector::AttributeName(n.clone()),
-                    PathStep::Key(k) => Selector::ElementKeyString(k.clone()),
-                    PathStep::Index(i) => Selector::ElementKeyInt(*i),
-                }),
-            })
-            .collect(),
-    }
-}
-
-fn diags_to_proto(diags: &Diagnostics) -> Vec<pb::Diagnostic> {
-    diags
-        .iter()
-        .map(|d| pb::Diagnostic {
-            severity: match d.severity {
-                Severity::Error => pb::diagnostic::Severity::Error,
-                Severity::Warning => pb::diagnostic::Severity::Warning,
-            } as i32,
-            summary: d.summary.clone(),
-            detail: d.detail.clone(),
-            attribute: d
-                .path
-                .as_ref()
-                .filter(|p| !p.0.is_empty())
-                .map(path_to_proto),
-        })
-        .collect()
-}
-
-fn decode(value: Option<&pb::DynamicValue>, ty: &Type) -> Result<Value, Diagnostic> {
-    let Some(dv) = value else {
-        return Ok(Value::Null);
-    };
-    let result = if !dv.msgpack.is_empty() {
-        codec::decode_msgpack(&dv.msgpack, ty)
-    } else if !dv.json.is_empty() {
-        codec::decode_json(&dv.json, ty)
-    } else {
-        return Ok(Value::Null);
-    };
-    result.map_err(|e| Diagnostic::error("Invalid value from Terraform", e.to_string()))
-}
-
-fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
-    codec::encode_msgpack(value, ty)
-        .map(|msgpack| pb::DynamicValue {
-            msgpack,
-            json: Vec::new(),
-        })
-        .map_err(|e| Diagnostic::error("Provider produced an invalid value", e.to_string()))
-}
-
-fn unknown_type(kind: &str, name: &str) -> Diagnostics {
-    Diagnostic::error(
-        format!("Unknown {kind}"),
-        format!("This provider has no {kind} named {name:?}."),
-    )
-    .into()
-}
-
-/// Runs a handler, turning a panic into an error diagnostic.
+/// Runs an async handler, turning a panic into an error diagnostic.
 async fn guarded<T, F>(what: &str, fut: F) -> Result<T, Diagnostics>
 where
     F: Future<Output = T>,
 {
-    match AssertUnwindSafe(fut).catch_unwind().await {
-        Ok(v) => Ok(v),
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            log::error!("panic in {what}: {message}");
-            Err(Diagnostic::error(
-                "Internal error in the provider",
-                format!("The provider failed while handling {what}: {message}. This is a bug; please report it."),
-            )
-            .into())
-        }
-    }
+    AssertUnwindSafe(fut)
+        .catch_unwind()
+        .await
+        .map_err(|panic| panicked(what, panic.as_ref()))
 }
 
-/// Decodes a configuration, runs the schema's validators and then `check`
-/// (guarded against panics): what every `Validate…Config` RPC does.
-async fn validate_config(
-    what: &str,
-    config: Option<&pb::DynamicValue>,
-    ty: &Type,
-    schema: &Schema,
-    check: impl FnOnce(&Value, &mut Diagnostics),
-) -> Vec<pb::Diagnostic> {
-    let config = match decode(config, ty) {
-        Ok(c) => c,
-        Err(d) => return diags_to_proto(&d.into()),
-    };
-    let mut diags = Diagnostics::new();
-    schema.validate(&config, &mut diags);
-    let more = guarded(what, async {
-        let mut d = Diagnostics::new();
-        check(&config, &mut d);
-        d
-    })
-    .await
-    .unwrap_or_else(|d| d);
-    diags.extend(more);
-    diags_to_proto(&schema.locate(diags))
+/// Runs a synchronous handler, turning a panic into an error diagnostic.
+fn caught<T>(what: &str, f: impl FnOnce() -> T) -> Result<T, Diagnostics> {
+    std::panic::catch_unwind(AssertUnwindSafe(f)).map_err(|panic| panicked(what, panic.as_ref()))
 }
 
+/// Answers early with the diagnostics of an `Err`.
 macro_rules! try_diag {
     ($result:expr, $response:expr) => {
         match $result {
@@ -330,6 +222,61 @@ macro_rules! try_diag {
             }
         }
     };
+}
+
+/// What a `Validate…Config` RPC validates.
+enum Validated<'a> {
+    Provider,
+    Resource(&'a str),
+    DataSource(&'a str),
+    EphemeralResource(&'a str),
+}
+
+/// An object's own validation.
+type Check<'a> = Box<dyn FnOnce(&Value, &mut Diagnostics) + 'a>;
+
+impl<P: Provider> ProviderServer<P> {
+    /// Every `Validate…Config` RPC: finds the schema and the object's own
+    /// check, then [`rules::validate_config`].
+    fn validate(
+        &self,
+        target: Validated<'_>,
+        config: Option<&pb::DynamicValue>,
+    ) -> Vec<pb::Diagnostic> {
+        let catalog = self.catalog();
+        let found: Result<(&str, &Type, &Schema, Check<'_>), Diagnostics> = match target {
+            Validated::Provider => Ok((
+                "ValidateProviderConfig",
+                &catalog.provider_type,
+                &catalog.provider_schema,
+                Box::new(|c, d| self.provider.validate(c, d)),
+            )),
+            Validated::Resource(name) => catalog.resource(name).map(|e| {
+                let check: Check<'_> = Box::new(|c, d| e.resource.validate(c, d));
+                ("ValidateResourceConfig", &e.ty, &e.schema, check)
+            }),
+            Validated::DataSource(name) => catalog.data_source(name).map(|e| {
+                let check: Check<'_> = Box::new(|c, d| e.data_source.validate(c, d));
+                ("ValidateDataResourceConfig", &e.ty, &e.schema, check)
+            }),
+            Validated::EphemeralResource(name) => {
+                Err(unknown_type("ephemeral resource type", name))
+            }
+        };
+        let (what, ty, schema, check) = match found {
+            Ok(f) => f,
+            Err(d) => return diags_to_proto(&d),
+        };
+        let diags = rules::validate_config(decode(config, ty), schema, |config| {
+            caught(what, || {
+                let mut d = Diagnostics::new();
+                check(config, &mut d);
+                d
+            })
+            .unwrap_or_else(|d| d)
+        });
+        diags_to_proto(&schema.locate(diags))
+    }
 }
 
 // ---- the service -----------------------------------------------------------------
@@ -381,16 +328,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         request: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = request.into_inner();
-        let catalog = self.catalog();
-        let provider = self.provider.clone();
-        let diagnostics = validate_config(
-            "ValidateProviderConfig",
-            req.config.as_ref(),
-            &catalog.provider_type,
-            &catalog.provider_schema,
-            |config, d| provider.validate(config, d),
-        )
-        .await;
+        let diagnostics = self.validate(Validated::Provider, req.config.as_ref());
         Ok(Response::new(pb::validate_provider_config::Response {
             diagnostics,
         }))
@@ -401,18 +339,10 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let catalog = self.catalog();
-        let respond = |diagnostics| pb::validate_resource_config::Response { diagnostics };
-        let entry = try_diag!(catalog.resource(&req.type_name), respond);
-        let diagnostics = validate_config(
-            "ValidateResourceConfig",
-            req.config.as_ref(),
-            &entry.ty,
-            &entry.schema,
-            |config, d| entry.resource.validate(config, d),
-        )
-        .await;
-        Ok(Response::new(respond(diagnostics)))
+        let diagnostics = self.validate(Validated::Resource(&req.type_name), req.config.as_ref());
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics,
+        }))
     }
 
     async fn validate_data_resource_config(
@@ -420,18 +350,24 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let catalog = self.catalog();
-        let respond = |diagnostics| pb::validate_data_resource_config::Response { diagnostics };
-        let entry = try_diag!(catalog.data_source(&req.type_name), respond);
-        let diagnostics = validate_config(
-            "ValidateDataResourceConfig",
+        let diagnostics = self.validate(Validated::DataSource(&req.type_name), req.config.as_ref());
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics,
+        }))
+    }
+
+    async fn validate_ephemeral_resource_config(
+        &self,
+        request: Request<pb::validate_ephemeral_resource_config::Request>,
+    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let diagnostics = self.validate(
+            Validated::EphemeralResource(&req.type_name),
             req.config.as_ref(),
-            &entry.ty,
-            &entry.schema,
-            |config, d| entry.data_source.validate(config, d),
-        )
-        .await;
-        Ok(Response::new(respond(diagnostics)))
+        );
+        Ok(Response::new(
+            pb::validate_ephemeral_resource_config::Response { diagnostics },
+        ))
     }
 
     async fn upgrade_resource_state(
@@ -446,33 +382,23 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         };
         let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let raw = req.raw_state.unwrap_or_default();
-        if raw.json.is_empty() {
-            let d = Diagnostic::error(
-                "Unsupported state format",
-                "The stored state has no JSON form (legacy flatmap states are not supported by this provider).",
-            );
-            return Ok(Response::new(respond(diags_to_proto(&d.into()))));
-        }
-        if req.version > entry.schema.version {
-            let d = Diagnostic::error(
-                "State from a newer provider",
-                format!(
-                    "The state of this {} was written by a newer version of the provider (schema version {}, this one knows {}). Upgrade the provider.",
-                    req.type_name, req.version, entry.schema.version
-                ),
-            );
-            return Ok(Response::new(respond(diags_to_proto(&d.into()))));
-        }
+        try_diag!(
+            rules::stored_state_usable(
+                &req.type_name,
+                !raw.json.is_empty(),
+                req.version,
+                entry.schema.version
+            ),
+            respond
+        );
         let state = try_diag!(
-            codec::decode_json(&raw.json, &entry.ty)
-                .map_err(|e| Diagnostic::error("Invalid stored state", e.to_string())),
+            codec::decode_json(&raw.json, &entry.ty).map_err(rules::invalid_stored_state),
             respond
         );
         let upgraded = try_diag!(
-            guarded("UpgradeResourceState", async {
+            caught("UpgradeResourceState", || {
                 entry.resource.upgrade_state(req.version, state)
             })
-            .await
             .and_then(|r| r),
             respond
         );
@@ -523,20 +449,15 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let current = try_diag!(decode(req.current_state.as_ref(), &entry.ty), respond);
         let ctx = self.context();
-        let outcome = try_diag!(
-            guarded("ReadResource", entry.resource.read(&ctx, &current)).await,
-            respond
-        );
-        // On an error without a new state, keep what Terraform had.
-        let new_state = match (&outcome.state, outcome.diags.has_errors()) {
-            (Some(s), _) => s.clone(),
-            (None, true) => current,
-            (None, false) => Value::Null,
+        let outcome = guarded("ReadResource", entry.resource.read(&ctx, &current)).await;
+        let (new_state, diags) = rules::read_resource(current, outcome);
+        let Some(new_state) = new_state else {
+            return Ok(Response::new(respond(diags_to_proto(&diags))));
         };
         let encoded = try_diag!(encode(&new_state, &entry.ty), respond);
         Ok(Response::new(pb::read_resource::Response {
             new_state: Some(encoded),
-            diagnostics: diags_to_proto(&outcome.diags),
+            diagnostics: diags_to_proto(&diags),
             private: req.private,
             deferred: None,
         }))
@@ -568,19 +489,21 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             requires_replace: generic.requires_replace,
         };
         let ctx = self.context();
-        let diags = try_diag!(
-            guarded("PlanResourceChange", async {
-                let mut d = Diagnostics::new();
-                entry.resource.modify_plan(&ctx, &mut change, &mut d).await;
-                d
-            })
-            .await,
-            respond
-        );
-        let encoded = try_diag!(encode(&change.planned, &entry.ty), respond);
+        let modified = guarded("PlanResourceChange", async {
+            let mut d = Diagnostics::new();
+            entry.resource.modify_plan(&ctx, &mut change, &mut d).await;
+            d
+        })
+        .await;
+        let requires_replace = change.requires_replace.iter().map(path_to_proto).collect();
+        let (planned, diags) = rules::plan_resource(change.planned, modified);
+        let Some(planned) = planned else {
+            return Ok(Response::new(respond(diags_to_proto(&diags))));
+        };
+        let encoded = try_diag!(encode(&planned, &entry.ty), respond);
         Ok(Response::new(pb::plan_resource_change::Response {
             planned_state: Some(encoded),
-            requires_replace: change.requires_replace.iter().map(path_to_proto).collect(),
+            requires_replace,
             planned_private: req.prior_private,
             diagnostics: diags_to_proto(&entry.schema.locate(diags)),
             legacy_type_system: false,
@@ -606,54 +529,26 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
         let ctx = self.context();
         let resource = &entry.resource;
-        let (new_state, diags) = if planned.is_null() {
-            let diags = guarded(
-                "ApplyResourceChange (delete)",
-                resource.delete(&ctx, &prior),
-            )
-            .await
-            .unwrap_or_else(|d| d);
-            // A failed delete keeps the object in the state.
-            let state = if diags.has_errors() {
-                prior.clone()
-            } else {
-                Value::Null
-            };
-            (state, diags)
-        } else {
-            let outcome = if prior.is_null() {
-                guarded(
-                    "ApplyResourceChange (create)",
-                    resource.create(&ctx, &planned, &config),
-                )
-                .await
-            } else {
-                guarded(
-                    "ApplyResourceChange (update)",
+        let change = Change::of(&prior, &planned);
+        let (new_state, diags) = match change {
+            Change::Delete => {
+                let result = guarded(change.rpc(), resource.delete(&ctx, &prior)).await;
+                rules::after_delete(prior, result)
+            }
+            Change::Create => {
+                let result = guarded(change.rpc(), resource.create(&ctx, &planned, &config)).await;
+                rules::after_create_or_update(prior, result)
+            }
+            Change::Update => {
+                let result = guarded(
+                    change.rpc(),
                     resource.update(&ctx, &prior, &planned, &config),
                 )
-                .await
-            };
-            match outcome {
-                Ok(o) => (o.state.unwrap_or_else(|| prior.clone()), o.diags),
-                Err(d) => (prior.clone(), d),
+                .await;
+                rules::after_create_or_update(prior, result)
             }
         };
-        // Unknowns left after apply are a provider bug; keep the object (as
-        // Terraform itself would) with them as null, so nothing is lost.
-        let (new_state, diags) = if new_state.contains_unknown() {
-            let mut diags = diags;
-            diags.push(Diagnostic::error(
-                "Provider returned an unknown value after apply",
-                format!(
-                    "{} left a value unknown after apply; it is saved as null. This is a bug in the provider.",
-                    req.type_name
-                ),
-            ));
-            (new_state.unknown_as_null(), diags)
-        } else {
-            (new_state, diags)
-        };
+        let (new_state, diags) = rules::unknowns_after_apply(&req.type_name, new_state, diags);
         let encoded = try_diag!(encode(&new_state, &entry.ty), respond);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(encoded),
@@ -676,12 +571,10 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         };
         let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let ctx = self.context();
-        let outcome = try_diag!(
-            guarded("ImportResourceState", entry.resource.import(&ctx, &req.id)).await,
-            respond
-        );
-        let Some(state) = outcome.state.filter(|_| !outcome.diags.has_errors()) else {
-            return Ok(Response::new(respond(diags_to_proto(&outcome.diags))));
+        let outcome = guarded("ImportResourceState", entry.resource.import(&ctx, &req.id)).await;
+        let (state, diags) = rules::import_resource(outcome);
+        let Some(state) = state else {
+            return Ok(Response::new(respond(diags_to_proto(&diags))));
         };
         let encoded = try_diag!(encode(&state, &entry.ty), respond);
         Ok(Response::new(pb::import_resource_state::Response {
@@ -690,7 +583,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
                 state: Some(encoded),
                 private: Vec::new(),
             }],
-            diagnostics: diags_to_proto(&outcome.diags),
+            diagnostics: diags_to_proto(&diags),
             deferred: None,
         }))
     }
@@ -700,12 +593,10 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         request: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let d = Diagnostic::error(
-            "Moving resource state is not supported",
-            format!(
-                "{} cannot take over state from {} ({}); remove the moved block and import the object instead.",
-                req.target_type_name, req.source_type_name, req.source_provider_address
-            ),
+        let d = rules::move_refused(
+            &req.target_type_name,
+            &req.source_type_name,
+            &req.source_provider_address,
         );
         Ok(Response::new(pb::move_resource_state::Response {
             target_state: None,
@@ -728,32 +619,17 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let entry = try_diag!(catalog.data_source(&req.type_name), respond);
         let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
         let ctx = self.context();
-        let outcome = try_diag!(
-            guarded("ReadDataSource", entry.data_source.read(&ctx, &config)).await,
-            respond
-        );
-        let state = match outcome.state {
-            Some(s) if !outcome.diags.has_errors() => s,
-            _ => return Ok(Response::new(respond(diags_to_proto(&outcome.diags)))),
+        let outcome = guarded("ReadDataSource", entry.data_source.read(&ctx, &config)).await;
+        let (state, diags) = rules::read_data_source(outcome);
+        let Some(state) = state else {
+            return Ok(Response::new(respond(diags_to_proto(&diags))));
         };
         let encoded = try_diag!(encode(&state, &entry.ty), respond);
         Ok(Response::new(pb::read_data_source::Response {
             state: Some(encoded),
-            diagnostics: diags_to_proto(&outcome.diags),
+            diagnostics: diags_to_proto(&diags),
             deferred: None,
         }))
-    }
-
-    async fn validate_ephemeral_resource_config(
-        &self,
-        request: Request<pb::validate_ephemeral_resource_config::Request>,
-    ) -> Result<Response<pb::validate_ephemeral_resource_config::Response>, Status> {
-        let name = request.into_inner().type_name;
-        Ok(Response::new(
-            pb::validate_ephemeral_resource_config::Response {
-                diagnostics: diags_to_proto(&unknown_type("ephemeral resource type", &name)),
-            },
-        ))
     }
 
     async fn open_ephemeral_resource(
@@ -804,60 +680,38 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
     ) -> Result<Response<pb::call_function::Response>, Status> {
         let req = request.into_inner();
         let catalog = self.catalog();
-        let fail = |text: String, argument: Option<i64>| {
+        let fail = |e: FunctionError| {
             Ok(Response::new(pb::call_function::Response {
                 result: None,
                 error: Some(pb::FunctionError {
-                    text,
-                    function_argument: argument,
+                    text: e.text,
+                    function_argument: e.argument,
                 }),
             }))
         };
         let Some(function) = catalog.functions.get(req.name.as_str()) else {
-            return fail(
-                format!("this provider has no function named {:?}", req.name),
-                None,
-            );
+            return fail(rules::unknown_function(&req.name));
         };
         let parameters = function.parameters();
-        if req.arguments.len() != parameters.len() {
-            return fail(
-                format!(
-                    "{} takes {} arguments, got {}",
-                    req.name,
-                    parameters.len(),
-                    req.arguments.len()
-                ),
-                None,
-            );
-        }
-        let mut arguments = Vec::with_capacity(parameters.len());
-        for (i, (dv, p)) in req.arguments.iter().zip(&parameters).enumerate() {
-            match decode(Some(dv), &p.ty) {
-                Ok(v) if v.is_known() => arguments.push(v),
-                Ok(_) => {
-                    return fail(
-                        format!("argument {} must not be null", p.name),
-                        Some(i as i64),
-                    )
-                }
-                Err(d) => return fail(d.detail, Some(i as i64)),
-            }
-        }
-        let result = guarded("CallFunction", async { function.call(&arguments) }).await;
-        match result {
-            Ok(Ok(value)) => match encode(&value, &function.return_type()) {
-                Ok(dv) => Ok(Response::new(pb::call_function::Response {
-                    result: Some(dv),
-                    error: None,
-                })),
-                Err(d) => fail(d.detail, None),
-            },
-            Ok(Err(e)) => fail(e.text, e.argument),
-            Err(d) => fail(
-                d.0.first().map(|d| d.detail.clone()).unwrap_or_default(),
-                None,
-            ),
+        let arguments =
+            match rules::function_arguments(&req.name, &parameters, &req.arguments, |dv, ty| {
+                decode(Some(dv), ty)
+            }) {
+                Ok(a) => a,
+                Err(e) => return fail(e),
+            };
+        let result = rules::function_result(caught("CallFunction", || function.call(&arguments)));
+        match result.and_then(|value| {
+            encode(&value, &function.return_type()).map_err(|d| FunctionError {
+                text: d.detail,
+                argument: None,
+            })
+        }) {
+            Ok(dv) => Ok(Response::new(pb::call_function::Response {
+                result: Some(dv),
+                error: None,
+            })),
+            Err(e) => fail(e),
         }
     }
 
