@@ -80,15 +80,6 @@ impl Op {
         }
     }
 
-    /// No deadline, never cancelled, counted nowhere.
-    pub fn background() -> Op {
-        let (tx, rx) = watch::channel(false);
-        // The sender must outlive every receiver's `changed()` wait: a
-        // dropped sender would end the wait as if cancelled.
-        std::mem::forget(tx);
-        Op::detached(None, rx)
-    }
-
     pub fn deadline(&self) -> Option<Instant> {
         self.deadline
     }

@@ -147,9 +147,10 @@ impl RateHeaders {
 }
 
 /// What this process knows of the key's budget.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 enum Budget {
     /// Nothing yet, or the window reset: probe with one request.
+    #[default]
     Unknown,
     /// The server sends no rate limit headers.
     Unlimited,
@@ -163,7 +164,7 @@ enum Budget {
 }
 
 /// Shared bookkeeping, behind a mutex held only briefly (never across I/O).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct State {
     budget: Budget,
     /// Requests sent and not yet answered.
@@ -200,18 +201,6 @@ struct Ask {
 }
 
 impl State {
-    fn new() -> Self {
-        State {
-            budget: Budget::Unknown,
-            in_flight: 0,
-            probing: false,
-            blocked_until: None,
-            consecutive_429: 0,
-            limit: None,
-            writes_waiting: 0,
-        }
-    }
-
     /// Takes a unit of budget; `Ok(true)` when the request is the probe.
     fn try_acquire(&mut self, now: Instant, ask: Ask) -> Result<bool, Wait> {
         if let Some(until) = self.blocked_until {
@@ -346,7 +335,7 @@ pub struct RateLimiter {
 impl RateLimiter {
     pub fn new(options: RateLimitOptions) -> Self {
         RateLimiter {
-            state: Mutex::new(State::new()),
+            state: Mutex::new(State::default()),
             tally: Arc::new(Tally::default()),
             options,
         }
@@ -679,11 +668,156 @@ mod tests {
         }
     }
 
+    const POLL: Ask = Ask {
+        poll: true,
+        all_waiting: false,
+    };
+    const POLL_ALL_WAITING: Ask = Ask {
+        poll: true,
+        all_waiting: true,
+    };
+
+    /// A state that knows `remaining` units of a 20-request window.
+    fn known(remaining: u32) -> (State, Instant) {
+        let mut s = State::default();
+        let t0 = Instant::now();
+        s.complete(
+            false,
+            200,
+            rh(remaining, 60),
+            t0,
+            &RateLimitOptions::default(),
+            Duration::ZERO,
+        );
+        (s, t0)
+    }
+
+    #[test]
+    fn polls_leave_the_reserve_to_writes_unless_every_operation_waits() {
+        // A limit of 20 keeps a reserve of 2 (a tenth, at least the floor).
+        assert_eq!(reserve(Some(20)), 2);
+        assert_eq!(reserve(Some(100)), 10);
+        assert_eq!(reserve(None), FLOOR);
+        let (mut s, t0) = known(12);
+        let reset = t0 + Duration::from_secs(60);
+        // At a limit of 100, two polls take 12 units down to the reserve of ten...
+        let mut s100 = State::default();
+        s100.complete(
+            false,
+            200,
+            RateHeaders {
+                limit: Some(100),
+                remaining: Some(12),
+                reset_secs: Some(60),
+            },
+            t0,
+            &RateLimitOptions::default(),
+            Duration::ZERO,
+        );
+        for _ in 0..2 {
+            assert_eq!(s100.try_acquire(t0, POLL), Ok(false));
+        }
+        assert_eq!(s100.try_acquire(t0, POLL), Err(Wait::Behind(reset)));
+        // ... which a poll may spend only when every operation waits for
+        // a poll, and never below the floor.
+        for _ in 0..(10 - FLOOR) {
+            assert_eq!(s100.try_acquire(t0, POLL_ALL_WAITING), Ok(false));
+        }
+        assert_eq!(
+            s100.try_acquire(t0, POLL_ALL_WAITING),
+            Err(Wait::Until(reset))
+        );
+        // A write takes what is left, down to nothing.
+        for _ in 0..FLOOR {
+            assert_eq!(s100.try_acquire(t0, WRITE), Ok(false));
+        }
+        assert_eq!(s100.try_acquire(t0, WRITE), Err(Wait::Until(reset)));
+        // With budget to spare, a poll goes as a write does.
+        assert_eq!(s.try_acquire(t0, POLL), Ok(false));
+    }
+
+    #[test]
+    fn polls_wait_behind_writes_that_wait() {
+        let (mut s, t0) = known(15);
+        s.writes_waiting = 1;
+        let reset = t0 + Duration::from_secs(60);
+        assert_eq!(s.try_acquire(t0, POLL), Err(Wait::Behind(reset)));
+        assert_eq!(
+            s.try_acquire(t0, POLL_ALL_WAITING),
+            Err(Wait::Behind(reset))
+        );
+        assert_eq!(s.try_acquire(t0, WRITE), Ok(false));
+        s.writes_waiting = 0;
+        assert_eq!(s.try_acquire(t0, POLL), Ok(false));
+    }
+
+    /// A server whose window is spent for the next minute.
+    struct Spent;
+
+    #[async_trait]
+    impl Transport for Spent {
+        async fn send(&self, _: &ApiRequest) -> Result<ApiResponse, ApiError> {
+            Ok(ApiResponse {
+                status: 200,
+                headers: headers(Some("0"), Some("60")),
+                body: Vec::new(),
+                attempts: 1,
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_for_budget_ends_at_the_deadline_at_once_and_on_cancel() {
+        let layer = Arc::new(RateLimited::new(Spent, RateLimitOptions::default()));
+        // The first answer says the window is spent for 60 s.
+        layer
+            .send(&ApiRequest::new(Method::GET, "/x"))
+            .await
+            .unwrap();
+        // A request whose deadline comes before the reset fails at once,
+        // and says when the budget comes back.
+        let started = Instant::now();
+        let deadline = Some(started + Duration::from_secs(20));
+        let err = layer
+            .send(&ApiRequest::new(Method::POST, "/x").with_deadline(deadline))
+            .await
+            .unwrap_err();
+        assert_eq!(Instant::now(), started, "no wait was started");
+        let ApiError::RateLimited { budget_back_in, .. } = &err else {
+            panic!("{err:?}")
+        };
+        assert!(budget_back_in.unwrap() >= Duration::from_secs(59), "{err}");
+        // One without a deadline waits; a cancel ends that wait at once,
+        // and the request was not sent.
+        let (cancel, rx) = tokio::sync::watch::channel(false);
+        let mut request = ApiRequest::new(Method::POST, "/x");
+        request.cancel = Some(rx);
+        let waiting = {
+            let layer = layer.clone();
+            tokio::spawn(async move { layer.send(&request).await })
+        };
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        assert!(!waiting.is_finished());
+        cancel.send(true).unwrap();
+        let err = waiting.await.unwrap().unwrap_err();
+        assert_eq!(Instant::now(), started + Duration::from_secs(5));
+        assert!(
+            matches!(
+                err,
+                ApiError::Transport {
+                    maybe_sent: false,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
     #[test]
     fn one_probe_while_the_budget_is_unknown() {
         let opts = RateLimitOptions::default();
         let t0 = Instant::now();
-        let mut s = State::new();
+        let mut s = State::default();
         assert_eq!(s.try_acquire(t0, WRITE), Ok(true));
         assert_eq!(s.try_acquire(t0, WRITE), Err(Wait::ForProbe));
         // The probe's answer: 19 left. Nothing else in flight.
@@ -708,7 +842,7 @@ mod tests {
     fn new_windows_subtract_requests_in_flight_and_same_windows_take_the_minimum() {
         let opts = RateLimitOptions::default();
         let t0 = Instant::now();
-        let mut s = State::new();
+        let mut s = State::default();
         s.complete(false, 200, rh(10, 60), t0, &opts, Duration::ZERO);
         assert!(matches!(s.budget, Budget::Known { remaining: 10, .. }));
         for _ in 0..3 {
@@ -729,7 +863,7 @@ mod tests {
     fn a_429_blocks_everyone_until_the_reset() {
         let opts = RateLimitOptions::default();
         let t0 = Instant::now();
-        let mut s = State::new();
+        let mut s = State::default();
         s.complete(false, 200, rh(50, 60), t0, &opts, Duration::ZERO);
         s.try_acquire(t0, WRITE).unwrap();
         let pause = s.complete(false, 429, rh(0, 5), t0, &opts, Duration::from_millis(100));
@@ -739,7 +873,7 @@ mod tests {
         assert_eq!(s.try_acquire(until, WRITE), Ok(true), "then one probe");
 
         // Reset "0" still waits the minimum; no header backs off exponentially.
-        let mut s = State::new();
+        let mut s = State::default();
         let pause = s.complete(false, 429, rh(0, 0), t0, &opts, Duration::ZERO);
         assert_eq!(pause, Some(opts.min_429_wait));
         let none = RateHeaders::default();
@@ -756,7 +890,7 @@ mod tests {
     fn servers_without_headers_are_not_throttled() {
         let opts = RateLimitOptions::default();
         let t0 = Instant::now();
-        let mut s = State::new();
+        let mut s = State::default();
         assert_eq!(s.try_acquire(t0, WRITE), Ok(true));
         s.complete(true, 200, RateHeaders::default(), t0, &opts, Duration::ZERO);
         for _ in 0..1000 {

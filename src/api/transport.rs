@@ -116,14 +116,6 @@ impl ApiRequest {
         self
     }
 
-    /// Bounds every wait of this request by the operation's deadline and
-    /// ends it on the operation's cancel signal.
-    pub fn within(mut self, op: &super::op::Op) -> Self {
-        self.deadline = op.deadline();
-        self.cancel = Some(op.cancel());
-        self
-    }
-
     /// Marks a request that changes nothing on the server.
     pub fn read_only(mut self) -> Self {
         self.read_only = true;

@@ -16,8 +16,10 @@
 //! * [`errors`]: the diagnostics for API failures.
 //! * [`import`]: the connection an import ID names, a miss telling a
 //!   missing cluster from a missing connection.
-//! * [`waits`]: TiDB finders, typed statuses and the typed waits, the only
-//!   place that waits for an object to settle.
+//! * [`status`]: the finders (an object or a typed "not found") and the
+//!   typed states of connections and attachments.
+//! * [`waits`]: the typed waits, the only place that waits for an object to
+//!   settle.
 //! * [`watch`]: one watcher per cluster that serves every wait, and its
 //!   [`schedule`](watch::schedule), a pure function of what was observed.
 
@@ -31,6 +33,7 @@ pub mod import;
 pub mod ownership;
 mod provider_data;
 mod snapshots;
+pub mod status;
 pub mod validate;
 pub mod waits;
 pub mod watch;

@@ -535,23 +535,20 @@ fn start_poll(shared: &Arc<Shared>, s: &mut State, cluster_id: &str, target: Tar
         .waiters
         .values()
         .filter(|w| w.cluster == cluster_id && w.target == target);
+    // A waiter without a deadline leaves the poll without one.
     let deadline = served
         .clone()
         .map(|w| w.deadline)
-        .try_fold(None::<Instant>, |acc, d| {
-            d.map(|d| acc.map_or(d, |a| a.max(d))).map(Some)
-        })
+        .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)))
         .flatten();
     let only_deletes = served.clone().all(|w| w.at.kind == Kind::Delete);
-    if log::log_enabled!(log::Level::Debug) {
-        let why: Vec<String> = served
-            .map(|w| format!("{:?} {}", w.at.kind, w.connection))
-            .collect();
-        log::debug!(
-            "poll {target:?} of cluster {cluster_id} for {}",
-            why.join(", ")
-        );
-    }
+    let why: Vec<String> = served
+        .map(|w| format!("{:?} {}", w.at.kind, w.connection))
+        .collect();
+    log::debug!(
+        "poll {target:?} of cluster {cluster_id} for {}",
+        why.join(", ")
+    );
     let (cancel_tx, cancel_rx) = watch::channel(false);
     s.clusters
         .entry(cluster_id.to_string())
