@@ -130,11 +130,13 @@ impl fmt::Display for LastAnswer<'_> {
 /// Whole seconds (or milliseconds, below one second) for messages.
 pub(crate) fn human_duration(d: Duration) -> String {
     if d >= Duration::from_secs(1) {
-        let secs = d.as_secs_f64();
-        if secs >= 120.0 {
-            format!("{:.0} min {:.0} s", (secs / 60.0).floor(), secs % 60.0)
+        // Whole seconds first, so that 599.9 s reads "10 min 0 s", never
+        // "9 min 60 s".
+        let secs = d.as_secs_f64().round() as u64;
+        if secs >= 120 {
+            format!("{} min {} s", secs / 60, secs % 60)
         } else {
-            format!("{secs:.0} s")
+            format!("{secs} s")
         }
     } else {
         format!("{} ms", d.as_millis())
@@ -715,6 +717,16 @@ fn describe_body(status: u16, body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn durations_read_in_whole_seconds() {
+        let h = |ms: u64| human_duration(Duration::from_millis(ms));
+        assert_eq!(h(599_900), "10 min 0 s");
+        assert_eq!(h(150_000), "2 min 30 s");
+        assert_eq!(h(119_400), "119 s");
+        assert_eq!(h(1_400), "1 s");
+        assert_eq!(h(250), "250 ms");
+    }
     use super::*;
     use reqwest::header::HeaderValue;
 

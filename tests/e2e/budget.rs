@@ -157,6 +157,60 @@ fn creates_started_together_share_the_listing_they_need_first() {
 }
 
 #[test]
+fn a_create_waits_for_budget_no_longer_than_its_timeout() {
+    // Another user of the key has spent the window, which resets only in
+    // ten minutes. A saved plan's create with `timeouts { create = "20s" }`
+    // must not wait for that reset: it ends at once, says when the budget
+    // comes back, and creates nothing.
+    let sim = Sim::start(&["--rate-limit-rpm", "6", "--rate-limit-window-s", "600"]);
+    let tf = Tf::new(Some(&sim));
+    tf.write(&format!(
+        r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "budget"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+  timeouts {{
+    create = "20s"
+  }}
+}}
+"#
+    ));
+    tf.ok(&["plan", "-out=saved", "-no-color", "-input=false"]);
+    // Spend all but one request of the window, as another pipeline on the
+    // key would; the one left serves the cluster check of Terraform's plan
+    // during apply, which no timeout bounds.
+    let used = sim.stats()["requests_total"].as_u64().unwrap();
+    let api = sim.api();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            for _ in used..5 {
+                let r = api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}")).await;
+                assert_eq!(r.status, 200);
+            }
+        });
+    let applied = tf.run(&["apply", "-no-color", "-input=false", "saved"]);
+    let said = applied.all();
+    assert!(!applied.success, "{said}");
+    assert!(said.contains("the budget comes back in"), "{said}");
+    // The product says how long it waited for budget: less than the
+    // timeout (it did not wait for the reset at all).
+    let waited: Vec<&str> = said
+        .split("waited ")
+        .nth(1)
+        .map(|rest| rest.split_whitespace().take(2).collect())
+        .unwrap_or_else(|| panic!("no waited figure: {said}"));
+    assert_eq!(waited.get(1), Some(&"ms"), "waited {waited:?}: {said}");
+    let world = sim.control("GET", "/_sim/world", None).1.to_string();
+    assert!(!world.contains("plc-"), "nothing was created: {world}");
+}
+
+#[test]
 fn a_settle_times_file_is_ignored_with_a_warning_and_left_alone() {
     // Earlier versions remembered settle times in a file outside the
     // state. Nothing is kept outside Terraform's state now: a set variable
