@@ -4,6 +4,8 @@
 //! mutations, and no 429 reaches the user. Requests are counted with
 //! `/_sim/stats`, never timed.
 
+use std::os::unix::process::CommandExt;
+
 use serde_json::{json, Value};
 
 use crate::harness::*;
@@ -206,6 +208,78 @@ resource "tidbcloud_private_link_connection" "c" {{
         .map(|rest| rest.split_whitespace().take(2).collect())
         .unwrap_or_else(|| panic!("no waited figure: {said}"));
     assert_eq!(waited.get(1), Some(&"ms"), "waited {waited:?}: {said}");
+    let world = sim.control("GET", "/_sim/world", None).1.to_string();
+    assert!(!world.contains("plc-"), "nothing was created: {world}");
+}
+
+#[test]
+fn ctrl_c_ends_a_wait_for_budget_at_once() {
+    // The window is spent and resets only in ten minutes, well within the
+    // create's default timeout of 30 minutes, so applying a saved plan
+    // waits for it. Ctrl-C must end that wait at once: Terraform asks the
+    // provider to stop, and the run ends without creating anything.
+    // (Terraform 1.11 does not ask providers to stop during a plan; there
+    // a second Ctrl-C ends Terraform, which loses nothing.)
+    let sim = Sim::start(&["--rate-limit-rpm", "3", "--rate-limit-window-s", "600"]);
+    let mut tf = Tf::new(Some(&sim));
+    tf.write(&connections(1));
+    tf.ok(&["plan", "-out=saved", "-no-color", "-input=false"]);
+    let log = tf.path().join("provider.log");
+    tf.set_env("TF_LOG_PROVIDER", "info");
+    tf.set_env("TF_LOG_PATH", &log.display().to_string());
+    let api = sim.api();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            for _ in 0..10 {
+                let r = api.get(&format!("/v1beta1/clusters/{AWS_CLUSTER}")).await;
+                if r.status == 429 {
+                    return;
+                }
+            }
+            panic!("the window was not spent");
+        });
+    let mut cmd = tf.command(&["apply", "-no-color", "-input=false", "saved"]);
+    cmd.process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("terraform");
+    let pgid = child.id();
+    // The provider's own line says it waits for the window's reset.
+    crate::support::wait::eventually("the provider to wait for budget", || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("rate limit reached: waiting"))
+    });
+    let status = std::process::Command::new("kill")
+        .args(["-INT", "--", &format!("-{pgid}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // Without the stop reaching the wait, the run would go on for ten
+    // minutes; the bound below only fails the test.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let Ok(output) = rx.recv_timeout(std::time::Duration::from_secs(120)) else {
+        let _ = std::process::Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pgid}")])
+            .status();
+        panic!(
+            "terraform did not end after Ctrl-C; its log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    };
+    let output = output.unwrap();
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!output.status.success(), "{said}");
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged.contains("stop requested"), "{logged}");
     let world = sim.control("GET", "/_sim/world", None).1.to_string();
     assert!(!world.contains("plc-"), "nothing was created: {world}");
 }
