@@ -167,6 +167,11 @@ impl Client {
         }
     }
 
+    /// Whether the operation of this view was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(|c| *c.borrow())
+    }
+
     /// The view of this client whose requests are polls (see
     /// [`ratelimit`](super::ratelimit)).
     pub fn polling(&self) -> Client {

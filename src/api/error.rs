@@ -555,6 +555,18 @@ impl ApiError {
     pub fn is_rate_limited(&self) -> bool {
         matches!(self, ApiError::RateLimited { .. })
     }
+
+    /// Whether the request never left this process because its caller's
+    /// operation ended its wait (a cancel, or budget that comes back only
+    /// after its deadline). Another caller sharing the request may still
+    /// make it under its own operation.
+    pub fn ended_before_sending(&self) -> bool {
+        match self {
+            ApiError::Transport { maybe_sent, .. } => !maybe_sent,
+            ApiError::RateLimited { attempts, .. } => *attempts == 0,
+            _ => false,
+        }
+    }
     pub fn is_server_error(&self) -> bool {
         matches!(self, ApiError::Server(_))
     }
