@@ -5,6 +5,9 @@
 //! cargo bench --bench provider -- [--runs 50] [--rpcs 500] [--resources 200] [--tf-runs 5] [--skip-terraform] [--skip-apply] [--apply-only] [--only NAME]
 //! ```
 //!
+//! With `--apply-only`, `--only NAME` keeps the apply/destroy rows whose
+//! name contains NAME (for example `--apply-only --only ±50%`).
+//!
 //! Prints a markdown table. Nothing here asserts on time; tests assert
 //! behaviour, this reports numbers.
 //!
@@ -18,16 +21,24 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+/// The simulator's transition durations, so that the model's figure of a
+/// jitter row draws the same sequence as the simulator it stands beside.
+#[path = "../src/sim/jitter.rs"]
+#[allow(dead_code, unused_imports)]
+mod sim_jitter;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use support::api_model::{ApiModel, ModelConfig};
 use support::floor::{self, Floor, Limits, Phase};
 use support::grpc::{ClientIdentity, Curve};
 use support::provider::{self, Managed};
 use support::sim::Sim;
+use support::tf_walk;
 use tidbcloud_provider::proto::tfplugin6 as pb;
 use tidbcloud_provider::proto::tfplugin6::provider_client::ProviderClient;
 use tonic_health::pb::health_client::HealthClient;
@@ -817,6 +828,123 @@ const RATE_WINDOW: Duration = Duration::from_secs(60);
 const SETTLE: Duration = Duration::from_secs(10);
 /// Terraform's default `-parallelism`.
 const PARALLELISM: u64 = 10;
+/// The jitter row: each transition lasts `SETTLE` times a factor drawn
+/// uniformly from [0.5, 1.5] (the waiting grid's jitter), from this seed.
+const JITTER: Jitter = Jitter {
+    pct: 50.0,
+    seed: 20_250_304,
+};
+
+/// The simulator's `--transition-jitter PCT --jitter-seed N`.
+#[derive(Debug, Clone, Copy)]
+struct Jitter {
+    pct: f64,
+    seed: u64,
+}
+
+impl Jitter {
+    fn flags(self) -> [String; 4] {
+        [
+            "--transition-jitter".into(),
+            self.pct.to_string(),
+            "--jitter-seed".into(),
+            self.seed.to_string(),
+        ]
+    }
+}
+
+// ---- the model's figure of a row --------------------------------------------------------------
+
+/// A row's command as the waiting grid runs it (`tests/waiting_grid.rs`):
+/// the provider's resources driven by `tests/support/tf_walk.rs` over the
+/// API model of `tests/support/api_model.rs`, under tokio's paused clock,
+/// with the row's rate limit, settle time, jitter and parallelism.
+#[derive(Debug, Clone, Copy)]
+struct ModelFigure {
+    /// Virtual time, from the command's start to the end of its last
+    /// workspace.
+    time: Duration,
+    /// Requests the model answered, those answered 429 included.
+    requests: u64,
+    answered_429: u64,
+    /// Error diagnostics of the run (none expected).
+    errors: usize,
+}
+
+/// The model's apply of `n` connections (and domains) in each of
+/// `workspaces` workspaces on one key, then, with `destroy`, their
+/// destroy on another key (a fresh rate window, as the rows run it).
+///
+/// The settle times are the simulator's: `SETTLE`, or with `jitter` the
+/// same sequence of draws, the n-th transition started taking the n-th.
+fn model_figures(
+    workspaces: usize,
+    n: usize,
+    domains: bool,
+    jitter: Option<Jitter>,
+    destroy: bool,
+) -> (ModelFigure, Option<ModelFigure>) {
+    use std::sync::{Arc, Mutex};
+    let durations = Mutex::new(match jitter {
+        Some(j) => sim_jitter::Durations::jittered(SETTLE, j.pct, j.seed),
+        None => sim_jitter::Durations::fixed(SETTLE),
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .expect("a paused runtime");
+    runtime.block_on(async {
+        let model = ApiModel::new(ModelConfig {
+            budget: RATE_LIMIT_RPM,
+            window: RATE_WINDOW,
+            settle: Arc::new(move |_, _| {
+                durations.lock().unwrap_or_else(|e| e.into_inner()).next()
+            }),
+            abort: None,
+        });
+        let figure = |outcomes: &[&tf_walk::Outcome]| {
+            let mut f = ModelFigure {
+                time: Duration::ZERO,
+                requests: 0,
+                answered_429: 0,
+                errors: 0,
+            };
+            for w in 0..workspaces {
+                let c = model.counts(w);
+                f.requests += c.total();
+                f.answered_429 += c.rejected;
+            }
+            for o in outcomes {
+                f.time = f.time.max(o.elapsed);
+                f.errors += o.errors.len();
+                if let Some(e) = o.errors.first() {
+                    eprintln!("bench: the model's run failed: {e}");
+                }
+            }
+            f
+        };
+        let parallelism = PARALLELISM as usize;
+        let applied = futures_util::future::join_all(
+            (0..workspaces)
+                .map(|w| tf_walk::apply(&model, "model-apply", w, n, domains, parallelism)),
+        )
+        .await;
+        let apply = figure(&applied.iter().map(|(o, _)| o).collect::<Vec<_>>());
+        if !destroy {
+            return (apply, None);
+        }
+        model.reset_counts();
+        let destroyed = futures_util::future::join_all(
+            applied
+                .iter()
+                .enumerate()
+                .map(|(w, (_, s))| tf_walk::destroy(&model, "model-destroy", w, s, parallelism)),
+        )
+        .await;
+        (apply, Some(figure(&destroyed.iter().collect::<Vec<_>>())))
+    })
+}
 
 /// What the apply rows need of the simulator beyond the shared launcher.
 trait BenchSim {
@@ -931,6 +1059,8 @@ struct ApplyRow {
     floor: Floor,
     /// Runs whose output mentions a rate limit error (429s that reached the user).
     user_429s: usize,
+    /// The same command in the waiting grid's model.
+    model: ModelFigure,
     target: &'static str,
 }
 
@@ -957,25 +1087,29 @@ fn floor_of(runs: &[&[Phase]]) -> Floor {
     )
 }
 
-fn rate_limited_sim() -> Result<Sim, String> {
-    Ok(Sim::start(&[
+fn rate_limited_sim(jitter: Option<Jitter>) -> Result<Sim, String> {
+    let (settle_ms, rpm, window_s) = (
+        SETTLE.as_millis().to_string(),
+        RATE_LIMIT_RPM.to_string(),
+        RATE_WINDOW.as_secs().to_string(),
+    );
+    let jitter = jitter.map(Jitter::flags);
+    let mut args = vec![
         "--transition-delay-ms",
-        &SETTLE.as_millis().to_string(),
+        &settle_ms,
         "--rate-limit-rpm",
-        &RATE_LIMIT_RPM.to_string(),
+        &rpm,
         "--rate-limit-window-s",
-        &RATE_WINDOW.as_secs().to_string(),
+        &window_s,
         "--api-key",
         "bench-apply:apply-secret",
         "--api-key",
         "bench-destroy:destroy-secret",
         "--api-key",
         "bench-other:other-secret",
-        "--api-key",
-        "bench-apply-again:apply-again-secret",
-        "--api-key",
-        "bench-destroy-again:destroy-again-secret",
-    ]))
+    ];
+    args.extend(jitter.iter().flatten().map(String::as_str));
+    Ok(Sim::start(&args))
 }
 
 fn mentions_429(err_or_out: &str) -> bool {
@@ -985,22 +1119,34 @@ fn mentions_429(err_or_out: &str) -> bool {
 
 /// Apply then destroy of `n` connections (and as many domains), each in a
 /// fresh rate window: the destroy uses a second key of the same simulator.
+/// With `jitter`, every transition lasts its own draw.
 fn bench_pairs(
     tf: &TerraformEnv,
     root: &Path,
     n: usize,
     domains: bool,
+    jitter: Option<Jitter>,
     rows: &mut Vec<ApplyRow>,
 ) -> Result<(), String> {
-    let sim = rate_limited_sim()?;
-    let label = if domains {
+    let sim = rate_limited_sim(jitter)?;
+    let mut label = if domains {
         format!("{n} connections + {n} managed domains")
     } else {
         format!("{n} connections")
     };
+    if let Some(j) = jitter {
+        // The bound and the floor take every transition at SETTLE.
+        let _ = write!(
+            label,
+            ", settle times ±{}% (seed {}; bound and floor at {} s)",
+            j.pct,
+            j.seed,
+            SETTLE.as_secs()
+        );
+    }
     let dir = workspace(
         root,
-        &format!("apply-{n}-{domains}"),
+        &format!("apply-{n}-{domains}-{}", jitter.is_some()),
         &pairs_config(n, domains, "bench"),
     );
     let n64 = n as u64;
@@ -1016,60 +1162,45 @@ fn bench_pairs(
     };
     let apply = vec!["apply", "-auto-approve", "-input=false", "-no-color"];
     let destroy = vec!["destroy", "-auto-approve", "-input=false", "-no-color"];
-    // The first apply on this simulator knows no settle times; the
-    // destroy starts from the apply's (create and attach) for its kinds.
-    // With domains, the pair runs again, as it would the next day on the
-    // same machine: every kind is then remembered.
-    let mut runs = vec![
+    // Each run's provider processes learn on their own: nothing crosses
+    // from the apply to the destroy.
+    let (model_apply, model_destroy) = model_figures(1, n, domains, jitter, true);
+    let runs = [
         (
             "apply",
-            "",
             ("bench-apply", "apply-secret"),
             &apply,
             apply_floor,
+            model_apply,
         ),
         (
             "destroy",
-            "",
             ("bench-destroy", "destroy-secret"),
             &destroy,
             destroy_floor,
+            model_destroy.expect("a destroy"),
         ),
     ];
-    if domains {
-        runs.extend([
-            (
-                "apply",
-                ", settle times remembered",
-                ("bench-apply-again", "apply-again-secret"),
-                &apply,
-                apply_floor,
-            ),
-            (
-                "destroy",
-                ", settle times remembered",
-                ("bench-destroy-again", "destroy-again-secret"),
-                &destroy,
-                destroy_floor,
-            ),
-        ]);
-    }
-    for (phase, note, key, args, floor) in runs {
+    for (phase, key, args, floor, model) in runs {
         sim.raw_control("POST", "/_sim/stats/reset")?;
         let env = sim.env_with_key(key.0, key.1);
         let outcome = tf.run(&dir, args, &env, false);
         let stats = sim.raw_control("GET", "/_sim/stats")?;
         let run = outcome?;
         rows.push(ApplyRow {
-            what: format!("{phase} {label}{note}"),
+            what: format!("{phase} {label}"),
             wall: run.elapsed,
             bound: lower_bound(slots, floor.requests),
             requests: Requests::from_stats(&stats),
             floor,
             user_429s: 0,
+            model,
             target,
         });
-        eprintln!("bench: {phase} {label}{note}: {:.1?}", run.elapsed);
+        eprintln!(
+            "bench: {phase} {label}: {:.1?} (model {:.1?})",
+            run.elapsed, model.time
+        );
     }
     Ok(())
 }
@@ -1081,7 +1212,7 @@ fn bench_shared_key(
     n: usize,
     rows: &mut Vec<ApplyRow>,
 ) -> Result<(), String> {
-    let sim = rate_limited_sim()?;
+    let sim = rate_limited_sim(None)?;
     let env = sim.env_with_key("bench-other", "other-secret");
     let dirs: Vec<PathBuf> = ["a", "b"]
         .iter()
@@ -1129,18 +1260,31 @@ fn bench_shared_key(
         requests: Requests::from_stats(&stats),
         floor,
         user_429s,
+        model: model_figures(2, n, false, None, false).0,
         target: "no 429 seen by either user",
     });
     eprintln!("bench: shared key: {wall:.1?}");
     Ok(())
 }
 
-fn bench_apply(rows: &mut Vec<ApplyRow>) -> Result<(), String> {
+/// The apply/destroy rows; with `only`, those whose name contains it.
+fn bench_apply(rows: &mut Vec<ApplyRow>, only: Option<&str>) -> Result<(), String> {
     let tf = TerraformEnv::new();
     let root = tempfile::tempdir().map_err(|e| e.to_string())?;
-    bench_pairs(&tf, root.path(), 30, false, rows)?;
-    bench_pairs(&tf, root.path(), 30, true, rows)?;
-    bench_shared_key(&tf, root.path(), 15, rows)?;
+    let wanted = |name: &str| only.is_none_or(|o| name.contains(o));
+    let pairs: [(usize, bool, Option<Jitter>, &str); 3] = [
+        (30, false, None, "30 connections"),
+        (30, true, None, "30 connections + 30 managed domains"),
+        (30, false, Some(JITTER), "30 connections, settle times ±50%"),
+    ];
+    for (n, domains, jitter, name) in pairs {
+        if wanted(name) {
+            bench_pairs(&tf, root.path(), n, domains, jitter, rows)?;
+        }
+    }
+    if wanted("2 concurrent applies of 15 connections, one key") {
+        bench_shared_key(&tf, root.path(), 15, rows)?;
+    }
     Ok(())
 }
 
@@ -1163,14 +1307,26 @@ fn print_apply_rows(rows: &[ApplyRow]) {
         SETTLE.as_secs()
     );
     println!();
-    println!("| run | wall time | lower bound | ratio | floor in Terraform's order | ratio | API requests | unavoidable | creates | deletes | dry runs | attaches | detaches | listings | connection GETs | cluster GETs | 429 answers (absorbed) | 429s seen by the user | target |");
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("The model columns run the same command in the waiting grid's model of Terraform and the API, under a paused clock (`tests/waiting_grid.rs`); its ratio is wall time ÷ model time.");
+    println!();
+    println!("| run | wall time | model | ratio | model requests (429s) | lower bound | ratio | floor in Terraform's order | ratio | API requests | unavoidable | creates | deletes | dry runs | attaches | detaches | listings | connection GETs | cluster GETs | 429 answers (absorbed) | 429s seen by the user | target |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in rows {
         let q = r.requests;
+        let m = r.model;
+        let failed = if m.errors > 0 {
+            format!(", {} errors", m.errors)
+        } else {
+            String::new()
+        };
         println!(
-            "| {} | {:.1} s | {:.0} s | {} | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {:.1} s | {:.1} s | {:.2}x | {} ({}{failed}) | {:.0} s | {} | {:.0} s | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.what,
             r.wall.as_secs_f64(),
+            m.time.as_secs_f64(),
+            r.wall.as_secs_f64() / m.time.as_secs_f64().max(f64::MIN_POSITIVE),
+            m.requests,
+            m.answered_429,
             r.bound.as_secs_f64(),
             ratio(r.wall, r.bound),
             r.floor.time.as_secs_f64(),
@@ -1226,6 +1382,19 @@ fn main() {
     let o = options();
     let mut rows = Vec::new();
     let mut apply_rows = Vec::new();
+    if o.apply_only {
+        if terraform_version().is_none() {
+            fail("terraform is not on PATH; install Terraform 1.11.4");
+        }
+        if let Err(e) = bench_apply(&mut apply_rows, o.only.as_deref()) {
+            fail(&e);
+        }
+        println!("Machine: {}", machine());
+        println!();
+        print_apply_rows(&apply_rows);
+        return;
+    }
+
     if o.only.is_some() {
         if terraform_version().is_none() {
             fail("terraform is not on PATH; install Terraform 1.11.4");
@@ -1238,19 +1407,6 @@ fn main() {
         print_rows(&rows);
         return;
     }
-    if o.apply_only {
-        if terraform_version().is_none() {
-            fail("terraform is not on PATH; install Terraform 1.11.4");
-        }
-        if let Err(e) = bench_apply(&mut apply_rows) {
-            fail(&e);
-        }
-        println!("Machine: {}", machine());
-        println!();
-        print_apply_rows(&apply_rows);
-        return;
-    }
-
     bench_start(&o, &mut rows);
 
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -1273,7 +1429,7 @@ fn main() {
             fail(&e);
         }
         if o.apply {
-            if let Err(e) = bench_apply(&mut apply_rows) {
+            if let Err(e) = bench_apply(&mut apply_rows, None) {
                 fail(&e);
             }
         }

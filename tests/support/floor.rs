@@ -274,10 +274,14 @@ use super::api_model::Op;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Policy {
     /// F_oracle: knows every settle time and polls exactly once, at it.
+    /// It shares a listing only among the waits of one process: the
+    /// workspaces' processes are independent, so each needs its own
+    /// observations.
     Oracle,
     /// F_online: polls at the settle time its process has already observed
     /// for the kind, else 1 s apart for the first 10 s of the wait and then
-    /// at 10% of the wait so far.
+    /// at 10% of the wait so far. Centralised: one listing at a poll
+    /// instant serves the connection waits of every workspace.
     Online,
 }
 
@@ -321,16 +325,38 @@ pub fn default_timeout(op: Op) -> Duration {
     }
 }
 
+/// A provider process of a workspace and the kind of wait it polls for.
+///
+/// Every provider process of every workspace, as `tf_walk` runs them:
+/// `terraform apply`'s plan process only checks the cluster, and its apply
+/// process waits for creates and then attaches; `terraform destroy`'s
+/// refresh-and-plan process only reads, and its apply process waits for
+/// detaches and then deletes. The processes that wait for nothing poll
+/// nothing, and within a command the kind names the waiting process, so
+/// `(workspace, op)` names the process and the kind. Every connection of a
+/// [`Workload`] is in one cluster, so this is also per cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Waits {
+    pub workspace: usize,
+    pub op: Op,
+}
+
 /// The outcome of a reference run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reference {
     /// When the last workspace's command ended.
     pub time: Duration,
     /// Requests the workspaces sent (the other client's aside).
     pub requests: u64,
-    /// Polls that ended no wait and were sent before the first settled
-    /// observation of their process and kind, or (with `jitter_window`)
-    /// between 0.5x and 1.5x the observed settle time.
+    /// The exploring polls of each process and kind: polls that saw none
+    /// of that process's waits of that kind settled and were sent before
+    /// its first settled observation of the kind, or (with
+    /// `jitter_window`) between 0.5x and 1.5x the settle time it observed.
+    /// A listing that serves the waits of several workspaces counts once
+    /// for each of them that it explored for: each of their processes
+    /// would have had to send it.
+    pub exploring_by: std::collections::BTreeMap<Waits, u64>,
+    /// The sum of [`Reference::exploring_by`].
     pub exploring: u64,
     /// Requests answered 429 (none by construction: a request without
     /// budget waits for the reset).
@@ -360,8 +386,9 @@ enum Ev {
     Baseline(usize, u64),
     /// Write `step` (0-based) of a waiter.
     Write(usize, u8),
-    /// A listing for every connection wait that is due.
-    Listing,
+    /// A listing for every connection wait that is due: of one process
+    /// (`Some(run)`), or of every workspace (`None`).
+    Listing(Option<usize>),
     /// A GET for one waiter's domain wait, if still due.
     Get(usize),
     /// Free slots of a run take operations.
@@ -524,7 +551,11 @@ impl Sim<'_> {
         };
         self.waiters[w].due = Some(due);
         if listed(self.waiters[w].op) {
-            self.push(due, Priority::Poll, Ev::Listing);
+            let scope = match self.policy {
+                Policy::Oracle => Some(self.waiters[w].run),
+                Policy::Online => None,
+            };
+            self.push(due, Priority::Poll, Ev::Listing(scope));
         } else {
             self.push(due, Priority::Poll, Ev::Get(w));
         }
@@ -540,6 +571,20 @@ impl Sim<'_> {
                 self.jitter_window && waited >= e / 2 && waited <= e * 3 / 2
             }
         }
+    }
+
+    /// The process and kind of waiter `w`.
+    fn waits(&self, w: usize) -> Waits {
+        Waits {
+            workspace: self.waiters[w].run,
+            op: self.waiters[w].op,
+        }
+    }
+
+    /// Counts an exploring poll of `waits`.
+    fn explored(&mut self, waits: Waits) {
+        *self.out.exploring_by.entry(waits).or_default() += 1;
+        self.out.exploring += 1;
     }
 
     /// A poll at `now` saw waiter `w`: ended, or scheduled again.
@@ -674,11 +719,12 @@ impl Sim<'_> {
                         }
                     }
                 },
-                Ev::Listing => {
+                Ev::Listing(scope) => {
+                    let serves = |x: &Waiter| listed(x.op) && scope.is_none_or(|r| r == x.run);
                     let due: Vec<usize> = (0..self.waiters.len())
                         .filter(|&w| {
                             let x = &self.waiters[w];
-                            listed(x.op) && x.ended.is_none() && x.due.is_some_and(|d| d <= now)
+                            serves(x) && x.ended.is_none() && x.due.is_some_and(|d| d <= now)
                         })
                         .collect();
                     if due.is_empty() {
@@ -689,27 +735,41 @@ impl Sim<'_> {
                         continue;
                     }
                     self.out.requests += 1;
-                    let exploring = due.iter().any(|&w| self.exploring(w, now));
-                    let mut ended = false;
+                    // The processes and kinds this listing explores for,
+                    // judged before it is seen.
+                    let mut exploring: Vec<Waits> = due
+                        .iter()
+                        .filter(|&&w| self.exploring(w, now))
+                        .map(|&w| self.waits(w))
+                        .collect();
+                    let mut ended: Vec<Waits> = Vec::new();
                     for w in due {
-                        ended |= self.observe(w, now);
+                        if self.observe(w, now) {
+                            ended.push(self.waits(w));
+                        }
                     }
                     // A listing shows every connection: waits not yet due
                     // that are settled end too.
                     let others: Vec<usize> = (0..self.waiters.len())
                         .filter(|&w| {
                             let x = &self.waiters[w];
-                            listed(x.op)
+                            serves(x)
                                 && x.ended.is_none()
                                 && x.written.is_some_and(|t| now >= t + x.settle)
                         })
                         .collect();
                     for w in others {
                         self.waiters[w].polls = self.waiters[w].polls.saturating_sub(1);
-                        ended |= self.observe(w, now);
+                        if self.observe(w, now) {
+                            ended.push(self.waits(w));
+                        }
                     }
-                    if !ended && exploring {
-                        self.out.exploring += 1;
+                    exploring.sort();
+                    exploring.dedup();
+                    for k in exploring {
+                        if !ended.contains(&k) {
+                            self.explored(k);
+                        }
                     }
                 }
                 Ev::Get(w) => {
@@ -724,7 +784,7 @@ impl Sim<'_> {
                     self.out.requests += 1;
                     let exploring = self.exploring(w, now);
                     if !self.observe(w, now) && exploring {
-                        self.out.exploring += 1;
+                        self.explored(self.waits(w));
                     }
                 }
             }
