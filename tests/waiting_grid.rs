@@ -356,6 +356,9 @@ fn run_cell(cell: Cell) -> CellResult {
 }
 
 fn run_cell_here(cell: Cell, abort: Arc<std::sync::atomic::AtomicBool>) -> CellResult {
+    // The client's only random draws (reset and retry jitter) come from a
+    // seed, so that every run of a cell is the same.
+    tidbcloud_provider::api::backoff::seed_this_thread(SEED);
     let (online, oracle) = references(&cell);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()

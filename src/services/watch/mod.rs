@@ -22,7 +22,7 @@
 
 pub mod schedule;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -131,8 +131,8 @@ impl<T> WaitError<Option<T>> {
     }
 }
 
-/// A poll request.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A poll request (ordered, so that polls due together go in one order).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Target {
     Listing,
     Get(String),
@@ -189,7 +189,9 @@ struct Cluster {
 
 #[derive(Default)]
 struct State {
-    waiters: HashMap<u64, Waiter>,
+    /// In the order they started (a schedule that does not depend on
+    /// hashing).
+    waiters: BTreeMap<u64, Waiter>,
     clusters: HashMap<String, Cluster>,
     /// When this process's last write to each connection was answered.
     writes: HashMap<String, Instant>,
@@ -481,7 +483,7 @@ async fn drive(shared: Arc<Shared>, cluster_id: String) {
                 .collect();
             let mut at: Vec<_> = here.iter().map(|(_, _, w)| *w).collect();
             explorers(&mut at, &s.learned);
-            let mut due: HashMap<Target, Vec<schedule::Waiter<Kind>>> = HashMap::new();
+            let mut due: BTreeMap<Target, Vec<schedule::Waiter<Kind>>> = BTreeMap::new();
             for ((target, unread, _), w) in here.drain(..).zip(at) {
                 let entry = due.entry(target).or_default();
                 if !unread {
