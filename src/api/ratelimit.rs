@@ -72,37 +72,42 @@ pub fn reserve(limit: Option<u32>) -> u32 {
     limit.map_or(FLOOR, |l| l.div_ceil(10).max(FLOOR))
 }
 
-/// Tunables of the rate limit layer.
+/// Tunables of the rate limit layer. The defaults follow from facts of the
+/// API and the product, except `reset_jitter`, a choice.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitOptions {
     /// How many `429` answers one request waits out before the error is
-    /// returned to the caller.
+    /// returned to the caller. No bound of its own by default: the
+    /// request's deadline (or `max_wait`) bounds the waiting.
     pub max_429_retries: u32,
     /// The longest one request waits for the rate limit in total, when its
     /// caller set no deadline of its own (reads: Terraform gives them no
-    /// timeout). As long as the default create timeout: a read waits for
-    /// the budget as long as a create would, and Ctrl-C ends it at once.
+    /// timeout). As long as the product's default create timeout, 30
+    /// minutes: a read waits for the budget as long as a create would, and
+    /// Ctrl-C ends it at once.
     pub max_wait: Duration,
-    /// The shortest wait after a `429` (reset headers are rounded down to
-    /// whole seconds, so `0` can mean "almost a second").
+    /// The shortest wait after a `429`: reset headers are whole seconds,
+    /// rounded down, so `0` can mean "almost a second".
     pub min_429_wait: Duration,
-    /// Backoff after a `429` without a reset header: starts here...
+    /// Backoff after a `429` without a reset header: from the header's unit
+    /// (a second) ...
     pub backoff_initial: Duration,
-    /// ... and doubles up to this.
+    /// ... doubling up to a window, after which the budget is back.
     pub backoff_max: Duration,
     /// A random extra wait of up to this after each reset, so that clients
-    /// sharing a key do not all start again at the same instant.
+    /// sharing a key do not all start again at the same instant: half a
+    /// second, half the unit of the reset header.
     pub reset_jitter: Duration,
 }
 
 impl Default for RateLimitOptions {
     fn default() -> Self {
         RateLimitOptions {
-            max_429_retries: 10,
+            max_429_retries: u32::MAX,
             max_wait: Duration::from_secs(30 * 60),
             min_429_wait: Duration::from_secs(1),
             backoff_initial: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            backoff_max: DEFAULT_WINDOW,
             reset_jitter: Duration::from_millis(500),
         }
     }

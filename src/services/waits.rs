@@ -14,6 +14,7 @@ pub use super::status::{
     attachment_going_away, attachment_state, connection_state, connection_status,
     connection_transitional, find_attachment, find_connection,
 };
+use super::watch::schedule::STEP;
 use super::watch::{stopped_before_sending, Kind, Watchers};
 pub use super::watch::{Poll, WaitError};
 use crate::api::op::cancelled;
@@ -275,7 +276,7 @@ where
         }
         // The transport's own retries are spent: pause as a wait would,
         // a second or a tenth of the time so far.
-        let pause = Duration::from_secs(1).max(started.elapsed() / 10);
+        let pause = STEP.max(started.elapsed() / 10);
         if unless_cancelled(op, tokio::time::sleep(pause))
             .await
             .is_none()
