@@ -28,15 +28,15 @@ pub struct ConnectionSnapshots {
 }
 
 impl ConnectionSnapshots {
-    /// The connection, or `None` when the API says it does not exist.
-    pub async fn find(
+    /// Every connection of the cluster, from the listing the reads that
+    /// start about now share.
+    pub async fn all(
         &self,
         client: &Client,
         cluster_id: &str,
-        id: &str,
-    ) -> Result<Option<PrivateLinkConnection>, ApiError> {
+    ) -> Result<Arc<HashMap<String, PrivateLinkConnection>>, ApiError> {
         let listing = self.listing(cluster_id);
-        let listed = listing
+        listing
             .get_or_init(|| async {
                 client
                     .list_private_link_connections(cluster_id, None)
@@ -49,8 +49,19 @@ impl ConnectionSnapshots {
                         )
                     })
             })
-            .await;
-        if let Ok(map) = listed {
+            .await
+            .clone()
+    }
+
+    /// The connection, or `None` when the API says it does not exist.
+    pub async fn find(
+        &self,
+        client: &Client,
+        cluster_id: &str,
+        id: &str,
+    ) -> Result<Option<PrivateLinkConnection>, ApiError> {
+        let listed = self.all(client, cluster_id).await;
+        if let Ok(map) = &listed {
             if let Some(c) = map.get(id) {
                 return Ok(Some(c.clone()));
             }

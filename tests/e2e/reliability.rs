@@ -158,3 +158,72 @@ fn a_low_rate_limit_slows_apply_down_but_never_fails_it() {
     );
     assert_eq!(state_connection_ids(&tf).len(), 12);
 }
+
+#[test]
+fn a_plan_warns_of_a_connection_that_an_import_would_bring_in() {
+    // A connection made in the console (or by a run killed before it could
+    // save it) has the name and endpoint service of a planned create. The
+    // plan names it and says how to import it, in both forms; a connection
+    // this configuration's state holds is not mentioned.
+    let sim = Sim::start(&[]);
+    let api = sim.api();
+    let made = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(api.create_aws("kafka-0", AWS_AUTO));
+    let tf = Tf::new(Some(&sim));
+    let config = |name: &str| {
+        format!(
+            r#"
+resource "tidbcloud_private_link_connection" "c" {{
+  cluster_id   = "{AWS_CLUSTER}"
+  display_name = "{name}"
+  aws_endpoint_service = {{
+    name = "{AWS_AUTO}"
+  }}
+}}
+"#
+        )
+    };
+    tf.write(&config("kafka-0"));
+    let before = sim.stats()["requests_total"].as_u64().unwrap();
+    let plan = tf.plan();
+    let said = plan.all();
+    assert_eq!(plan.code, Some(2), "{said}");
+    assert!(
+        said.contains(&format!(
+            "Connection {made} already exists with this name and endpoint service"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!(
+            "terraform import tidbcloud_private_link_connection.NAME {AWS_CLUSTER},{made}"
+        )),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("id = \"{AWS_CLUSTER},{made}\"")),
+        "{said}"
+    );
+    // One cluster check and one listing for it, nothing more.
+    let cost = sim.stats()["requests_total"].as_u64().unwrap() - before;
+    assert!(cost <= 2, "the plan sent {cost} requests");
+    // Another name: no warning.
+    tf.write(&config("kafka-1"));
+    let said = tf.plan().all();
+    assert!(!said.contains("already exists with this name"), "{said}");
+    // Once imported, the connection is this configuration's own.
+    tf.write(&format!(
+        "{}\nimport {{\n  to = tidbcloud_private_link_connection.c\n  id = \"{AWS_CLUSTER},{made}\"\n}}\n",
+        config("kafka-0")
+    ));
+    let applied = tf.apply();
+    assert!(
+        !applied.all().contains("already exists with this name"),
+        "{}",
+        applied.all()
+    );
+    tf.assert_no_changes();
+}

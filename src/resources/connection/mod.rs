@@ -25,7 +25,7 @@ use crate::framework::{
 };
 use crate::services::cloud::{self, Cloud};
 use crate::services::describe::{ALICLOUD_ENDPOINT_SERVICE, AWS_ENDPOINT_SERVICE, CONNECTION};
-use crate::services::errors::cluster_error;
+use crate::services::errors::{cluster_error, import_hint};
 use crate::services::{validate, ProviderData};
 
 pub const TYPE_NAME: &str = "tidbcloud_private_link_connection";
@@ -168,6 +168,62 @@ async fn check_cluster_for_create(
     };
     if let Some(d) = cluster_problem(&cluster, cloud, plan.config) {
         diags.push(d);
+        return;
+    }
+    look_for_a_twin(data, &client, &cluster_id, plan.config, diags).await;
+}
+
+/// Warns when the cluster already has a connection of the planned name to
+/// the planned endpoint service that no resource of this configuration's
+/// state holds: one a killed run created, or one made in the console,
+/// which an import would bring under Terraform instead of a second
+/// connection. It reads the listing the refresh shares (one per cluster
+/// and plan at most); a failed listing only skips the check.
+async fn look_for_a_twin(
+    data: &ProviderData,
+    client: &crate::api::Client,
+    cluster_id: &str,
+    config: &Value,
+    diags: &mut Diagnostics,
+) {
+    let (Some(name), Some(service)) = (
+        config.str_attr("display_name"),
+        cloud::of_blocks(config).and_then(|c| config.attr(c.block).str_attr("name")),
+    ) else {
+        return;
+    };
+    let Ok(all) = data.connections.all(client, cluster_id).await else {
+        return;
+    };
+    let mut twins: Vec<_> = all
+        .values()
+        .filter(|c| {
+            c.display_name == name
+                && c.endpoint_service_name() == Some(service)
+                && c.state != Some(crate::api::ConnectionState::Deleting)
+                && !data
+                    .ownership
+                    .holds(cluster_id, &c.private_link_connection_id)
+        })
+        .collect();
+    twins.sort_by(|a, b| {
+        a.private_link_connection_id
+            .cmp(&b.private_link_connection_id)
+    });
+    for c in twins {
+        let id = format!("{cluster_id},{}", c.private_link_connection_id);
+        diags.push(Diagnostic::warning(
+            format!(
+                "Connection {} already exists with this name and endpoint service",
+                c.private_link_connection_id
+            ),
+            format!(
+                "Cluster {cluster_id} already has connection {} named {name:?} to {service}, created {}, and no resource of this configuration's state holds it. If an earlier run was killed before it could save it, or it was made in the console, import it rather than creating a second one:{}",
+                c.private_link_connection_id,
+                c.create_time.as_deref().unwrap_or("at an unknown time"),
+                import_hint(TYPE_NAME, &id)
+            ),
+        ));
     }
 }
 
