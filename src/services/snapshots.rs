@@ -25,6 +25,9 @@ type Listing = Arc<OnceCell<Result<Arc<HashMap<String, PrivateLinkConnection>>, 
 #[derive(Default)]
 pub struct ConnectionSnapshots {
     by_cluster: Mutex<HashMap<String, (Instant, Listing)>>,
+    /// The first listing of each cluster this process made that succeeded
+    /// (see [`ConnectionSnapshots::first`]).
+    first: Mutex<HashMap<String, Arc<HashMap<String, PrivateLinkConnection>>>>,
 }
 
 impl ConnectionSnapshots {
@@ -51,6 +54,44 @@ impl ConnectionSnapshots {
             })
             .await
             .clone()
+            .inspect_err(|_| self.forget(cluster_id, &listing))
+    }
+
+    /// Forgets a failed listing, unless a newer one replaced it.
+    fn forget(&self, cluster_id: &str, listing: &Listing) {
+        let mut by_cluster = self.by_cluster.lock().unwrap_or_else(|p| p.into_inner());
+        if by_cluster
+            .get(cluster_id)
+            .is_some_and(|(_, l)| Arc::ptr_eq(l, listing))
+        {
+            by_cluster.remove(cluster_id);
+        }
+    }
+
+    /// The first listing of the cluster this process saw succeed, from
+    /// [`all`](Self::all) when there is none yet: for checks that need the
+    /// cluster's connections once per process, not once per resource.
+    pub async fn first(
+        &self,
+        client: &Client,
+        cluster_id: &str,
+    ) -> Result<Arc<HashMap<String, PrivateLinkConnection>>, ApiError> {
+        let held = self.lock_first().get(cluster_id).cloned();
+        if let Some(held) = held {
+            return Ok(held);
+        }
+        let all = self.all(client, cluster_id).await?;
+        self.lock_first()
+            .entry(cluster_id.to_string())
+            .or_insert_with(|| all.clone());
+        Ok(all)
+    }
+
+    fn lock_first(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<HashMap<String, PrivateLinkConnection>>>>
+    {
+        self.first.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The connection, or `None` when the API says it does not exist.

@@ -170,18 +170,20 @@ async fn check_cluster_for_create(
         diags.push(d);
         return;
     }
-    look_for_a_twin(data, &client, &cluster_id, plan.config, diags).await;
+    look_for_a_twin(data, stop, &cluster_id, plan.config, diags).await;
 }
 
 /// Warns when the cluster already has a connection of the planned name to
 /// the planned endpoint service that no resource of this configuration's
 /// state holds: one a killed run created, or one made in the console,
 /// which an import would bring under Terraform instead of a second
-/// connection. It reads the listing the refresh shares (one per cluster
-/// and plan at most); a failed listing only skips the check.
+/// connection. It reads the cluster's first listing of this process (the
+/// one the refresh shares, or one of its own: one per cluster and
+/// process), and never waits for budget for it: without budget to spare,
+/// or when the listing fails, the check is skipped.
 async fn look_for_a_twin(
     data: &ProviderData,
-    client: &crate::api::Client,
+    stop: &StopSignal,
     cluster_id: &str,
     config: &Value,
     diags: &mut Diagnostics,
@@ -192,8 +194,18 @@ async fn look_for_a_twin(
     ) else {
         return;
     };
-    let Ok(all) = data.connections.all(client, cluster_id).await else {
+    let Ok(op) = data.op(stop, Some(std::time::Duration::ZERO)) else {
         return;
+    };
+    let Ok(client) = data.client_within(&op) else {
+        return;
+    };
+    let all = match data.connections.first(&client.polling(), cluster_id).await {
+        Ok(all) => all,
+        Err(e) => {
+            log::debug!("not checking cluster {cluster_id} for connections of the same name: {e}");
+            return;
+        }
     };
     let mut twins: Vec<_> = all
         .values()
