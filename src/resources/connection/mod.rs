@@ -10,6 +10,7 @@
 
 mod create;
 mod delete;
+mod evidence;
 mod import;
 mod read;
 
