@@ -36,14 +36,14 @@ use tokio::time::Instant;
 
 use super::evidence::{self, Verdict, Window};
 use super::read::created_state;
-use super::{DEFAULT_CREATE_TIMEOUT, TYPE_NAME};
+use super::DEFAULT_CREATE_TIMEOUT;
 use crate::api::{
     ApiError, ConnectionState, CreateOutcome, Op, PrivateLinkConnection as Connection, Stamp,
 };
 use crate::framework::timeouts;
 use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, Value};
 use crate::services::cloud;
-use crate::services::errors::{api_error, import_hint};
+use crate::services::errors::api_error;
 use crate::services::waits::{
     self, connection_state, connection_status, unless_cancelled, WaitError,
 };
@@ -87,24 +87,6 @@ enum Failure {
     /// The create may have made a connection that could not be looked up:
     /// the entry is kept with an empty id and this window.
     Lost(Diagnostic, Window),
-}
-
-/// The candidates, with both import forms each.
-pub(super) fn candidate_list(cluster_id: &str, found: &[Connection]) -> String {
-    found
-        .iter()
-        .map(|c| {
-            format!(
-                "\n\n- {} (created {}){}",
-                c.private_link_connection_id,
-                c.create_time.as_deref().unwrap_or("at an unknown time"),
-                import_hint(
-                    TYPE_NAME,
-                    &format!("{cluster_id},{}", c.private_link_connection_id)
-                )
-            )
-        })
-        .collect()
 }
 
 /// Lists the cluster until the rule gives a verdict, or a listing taken
@@ -306,7 +288,7 @@ async fn send_create(
                         request.display_name,
                         service,
                         window.describe(),
-                        candidate_list(&request.cluster_id, &found)
+                        evidence::candidate_list(&request.cluster_id, &found)
                     ),
                 )))
             }

@@ -14,7 +14,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::TYPE_NAME;
 use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
+use crate::services::errors::import_hint;
 
 /// How far before the latest `Date` seen before the create a connection
 /// made by it may say it was created: the API's clocks may disagree by a
@@ -164,6 +166,24 @@ pub(super) fn judge(
         1 => Verdict::One(Box::new(inside.remove(0))),
         _ => Verdict::Several(inside),
     }
+}
+
+/// The candidates, with both import forms each.
+pub(super) fn candidate_list(cluster_id: &str, found: &[Connection]) -> String {
+    found
+        .iter()
+        .map(|c| {
+            format!(
+                "\n\n- {} (created {}){}",
+                c.private_link_connection_id,
+                c.create_time.as_deref().unwrap_or("at an unknown time"),
+                import_hint(
+                    TYPE_NAME,
+                    &format!("{cluster_id},{}", c.private_link_connection_id)
+                )
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ async fn read_without_id(
         } else {
             format!(
                 "The state held a connection named {name:?} to {service} with an empty connection id (\"{cluster_id},\"), and {why}, so none was adopted and the entry is removed from the state. Before applying (or the next apply creates another), import the one it stood for, if any:{}",
-                super::create::candidate_list(cluster_id, &found)
+                evidence::candidate_list(cluster_id, &found)
             )
         },
     ));
