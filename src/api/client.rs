@@ -26,7 +26,7 @@ use super::models::{
 use super::op::Op;
 use super::ratelimit::{RateLimited, RateLimiter};
 use super::retry::Retrying;
-use super::transport::{self, ApiRequest, ApiResponse, HttpTransport, Transport};
+use super::transport::{self, ApiRequest, ApiResponse, HttpTransport, Stamp, Transport};
 
 /// Page size used when reading all pages (the API's maximum).
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -50,6 +50,7 @@ pub struct Client {
     deadline: Option<Instant>,
     cancel: Option<watch::Receiver<bool>>,
     poll: bool,
+    stamp: Option<Stamp>,
 }
 
 struct Inner {
@@ -112,6 +113,7 @@ impl Client {
             deadline: None,
             cancel: None,
             poll: false,
+            stamp: None,
         })
     }
 
@@ -136,6 +138,7 @@ impl Client {
             deadline: None,
             cancel: None,
             poll: false,
+            stamp: None,
         }
     }
 
@@ -177,6 +180,16 @@ impl Client {
     pub fn polling(&self) -> Client {
         Client {
             poll: true,
+            ..self.clone()
+        }
+    }
+
+    /// The view of this client whose requests note the server's `Date`
+    /// headers around them in `stamp` (the latest one seen before each was
+    /// written, and the one of its answer; see [`Stamp`]).
+    pub fn stamped(&self, stamp: &Stamp) -> Client {
+        Client {
+            stamp: Some(stamp.clone()),
             ..self.clone()
         }
     }
@@ -291,8 +304,10 @@ impl Client {
     }
 
     /// `POST .../privateLinkConnections`. Not idempotent and never retried
-    /// once sent: a 5xx or a lost connection returns [`ApiError::Ambiguous`],
-    /// and the caller must look for the connection before creating again.
+    /// once sent: a 5xx, a lost connection or a success without
+    /// `privateLinkConnectionId` returns [`ApiError::Ambiguous`], and the
+    /// caller must look for the connection before creating again
+    /// ([`ApiError::create_outcome`] tells which case it is).
     /// An empty `conn.cluster_id` is filled in from `cluster_id`.
     pub async fn create_private_link_connection(
         &self,
@@ -308,17 +323,24 @@ impl Client {
                 private_link_connection: &conn,
             },
         )?;
-        self.call(request).await.map_err(|e| {
-            if e.outcome_unknown() {
-                ApiError::Ambiguous {
+        let path = request.path.clone();
+        let ambiguous = |cause| ApiError::Ambiguous {
+            method: "POST".into(),
+            path: path.clone(),
+            cause: Box::new(cause),
+        };
+        match self.call::<PrivateLinkConnection>(request).await {
+            Ok(created) if created.private_link_connection_id.is_empty() => {
+                Err(ambiguous(ApiError::Decode {
                     method: "POST".into(),
-                    path: connections_path(cluster_id).unwrap_or_default(),
-                    cause: Box::new(e),
-                }
-            } else {
-                e
+                    path: path.clone(),
+                    message: "the answer has no privateLinkConnectionId".into(),
+                }))
             }
-        })
+            Ok(created) => Ok(created),
+            Err(e) if e.outcome_unknown() => Err(ambiguous(e)),
+            Err(e) => Err(e),
+        }
     }
 
     /// `DELETE .../privateLinkConnections/{id}`. Returns once the API has
@@ -403,6 +425,7 @@ impl Client {
         let mut request = request.with_deadline(self.deadline);
         request.cancel = self.cancel.clone();
         request.poll = self.poll;
+        request.stamp = self.stamp.clone();
         let response = self.inner.stack.send(&request).await?;
         if response.is_success() {
             Ok(response)

@@ -46,6 +46,9 @@ pub struct ErrorResponse {
     pub status: u16,
     /// gRPC code of the envelope (`5` = NOT_FOUND, ...), when present.
     pub code: Option<i32>,
+    /// Whether `code` came as a JSON integer, as the API's `Status` sends
+    /// it (rather than a string, read leniently).
+    pub integer_code: bool,
     /// The API's message (sanitised), or a description of the body when it
     /// was not the envelope.
     pub message: String,
@@ -318,17 +321,21 @@ fn transport_text(method: &str, path: &str, message: &str, kind: TransportKind) 
 #[derive(Deserialize)]
 struct Envelope {
     #[serde(default, deserialize_with = "lenient_code")]
-    code: Option<i32>,
+    code: Option<(i32, bool)>,
     #[serde(default)]
     message: Option<String>,
     #[serde(default)]
     details: Option<Vec<serde_json::Value>>,
 }
 
-fn lenient_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i32>, D::Error> {
+/// The code and whether it was a JSON integer.
+fn lenient_code<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<(i32, bool)>, D::Error> {
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
-        Some(serde_json::Value::Number(n)) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        Some(serde_json::Value::Number(n)) => n
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .map(|n| (n, true)),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok().map(|n| (n, false)),
         _ => None,
     })
 }
@@ -344,7 +351,26 @@ mod code {
     pub const FAILED_PRECONDITION: i32 = 9;
     pub const ABORTED: i32 = 10;
     pub const OUT_OF_RANGE: i32 = 11;
+    pub const UNAVAILABLE: i32 = 14;
     pub const UNAUTHENTICATED: i32 = 16;
+}
+
+/// What the failure of a create says about whether the API made the object
+/// (see [`ApiError::create_outcome`]). These are assumptions about TiDB
+/// Cloud, stated in the troubleshooting guide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateOutcome {
+    /// The API did not process the request: any 4xx (including a 429), a
+    /// 503 whose body is the API's `Status` with the integer code 14
+    /// (UNAVAILABLE), a redirect, or a request that never left.
+    NotProcessed,
+    /// The API may have processed it: every other 5xx (a 504 with an
+    /// envelope, a 503 from a proxy without one), a connection dropped
+    /// after the request was written, a timeout.
+    Ambiguous,
+    /// The API processed it but its answer names no id (a 2xx without one,
+    /// or one that could not be read).
+    ProcessedIdUnknown,
 }
 
 /// The trace id: the `X-Debug-Trace-Id` header, else the envelope's
@@ -401,12 +427,15 @@ impl ApiError {
             ),
             None => (None, describe_body(status, body), Vec::new()),
         };
+        let integer_code = code.is_some_and(|(_, integer)| integer);
+        let code = code.map(|(code, _)| code);
         let response = ErrorResponse {
             method: method.to_string(),
             path: path.to_string(),
             status,
             trace_id: trace_id(headers, &details),
             code,
+            integer_code,
             message,
             details,
             attempts,
@@ -607,6 +636,30 @@ impl ApiError {
     /// the call allowed.
     pub fn is_transient(&self) -> bool {
         self.is_server_error() || self.is_transport()
+    }
+
+    /// What this failure of a create says about whether the API made the
+    /// object (see [`CreateOutcome`]).
+    pub fn create_outcome(&self) -> CreateOutcome {
+        match self {
+            ApiError::Ambiguous { cause, .. } => cause.create_outcome(),
+            ApiError::Decode { .. } => CreateOutcome::ProcessedIdUnknown,
+            ApiError::BodyTooLarge { status, .. } if (200..300).contains(status) => {
+                CreateOutcome::ProcessedIdUnknown
+            }
+            ApiError::Server(r) | ApiError::Unexpected(r) if (500..600).contains(&r.status) => {
+                if r.status == 503 && r.integer_code && r.code == Some(code::UNAVAILABLE) {
+                    CreateOutcome::NotProcessed
+                } else {
+                    CreateOutcome::Ambiguous
+                }
+            }
+            ApiError::BodyTooLarge { status, .. } if (500..600).contains(status) => {
+                CreateOutcome::Ambiguous
+            }
+            ApiError::Transport { maybe_sent, .. } if *maybe_sent => CreateOutcome::Ambiguous,
+            _ => CreateOutcome::NotProcessed,
+        }
     }
 
     /// Whether a request that failed this way may have changed something on
@@ -905,5 +958,87 @@ mod tests {
         let retried = ApiError::from_http("DELETE", "/x", 404, None, b"", 2);
         assert!(first.is_not_found() && !first.not_found_after_retry());
         assert!(retried.is_not_found() && retried.not_found_after_retry());
+    }
+
+    /// The classification of a create's failure (the troubleshooting
+    /// guide's assumptions about TiDB Cloud).
+    #[test]
+    fn what_a_failed_create_says_about_its_outcome() {
+        let post = |status: u16, body: &str| {
+            let e = ApiError::from_response(
+                "POST",
+                "/v1beta1/clusters/1/privateLinkConnections",
+                status,
+                body.as_bytes(),
+            );
+            if e.outcome_unknown() {
+                ApiError::Ambiguous {
+                    method: "POST".into(),
+                    path: "/p".into(),
+                    cause: Box::new(e),
+                }
+            } else {
+                e
+            }
+        };
+        let status = |code: &str| format!(r#"{{"code":{code},"message":"m","details":[]}}"#);
+        use CreateOutcome::*;
+        for (status_code, body, expected) in [
+            (400, status("3"), NotProcessed),
+            (404, status("5"), NotProcessed),
+            (409, status("6"), NotProcessed),
+            (429, status("8"), NotProcessed),
+            (403, "<html>no</html>".to_string(), NotProcessed),
+            (503, status("14"), NotProcessed),
+            // Only the API's own Status, with the integer code, says so.
+            (503, status("\"14\""), Ambiguous),
+            (
+                503,
+                "<html>Service Unavailable</html>".to_string(),
+                Ambiguous,
+            ),
+            (503, String::new(), Ambiguous),
+            (503, status("13"), Ambiguous),
+            (504, status("4"), Ambiguous),
+            (502, "bad gateway".to_string(), Ambiguous),
+            (500, status("13"), Ambiguous),
+            (501, status("12"), Ambiguous),
+        ] {
+            assert_eq!(
+                post(status_code, &body).create_outcome(),
+                expected,
+                "{status_code} {body}"
+            );
+        }
+        let transport = |maybe_sent, kind| ApiError::Transport {
+            method: "POST".into(),
+            path: "/p".into(),
+            message: "m".into(),
+            maybe_sent,
+            kind,
+        };
+        assert_eq!(
+            transport(false, TransportKind::Connect).create_outcome(),
+            NotProcessed
+        );
+        assert_eq!(
+            transport(true, TransportKind::Dropped).create_outcome(),
+            Ambiguous
+        );
+        assert_eq!(
+            transport(true, TransportKind::Timeout).create_outcome(),
+            Ambiguous
+        );
+        let no_id = ApiError::Ambiguous {
+            method: "POST".into(),
+            path: "/p".into(),
+            cause: Box::new(ApiError::Decode {
+                method: "POST".into(),
+                path: "/p".into(),
+                message: "the answer has no privateLinkConnectionId".into(),
+            }),
+        };
+        assert_eq!(no_id.create_outcome(), ProcessedIdUnknown);
+        assert_eq!(ApiError::Config("x".into()).create_outcome(), NotProcessed);
     }
 }

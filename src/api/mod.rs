@@ -45,7 +45,7 @@ pub mod transport;
 
 pub use client::{Client, MAX_PAGE_SIZE};
 pub use config::{ClientConfig, ClientOptions, DEFAULT_ENDPOINT};
-pub use error::{ApiError, ErrorResponse, TransportKind};
+pub use error::{ApiError, CreateOutcome, ErrorResponse, TransportKind};
 pub use models::{
     AlicloudEndpointService, AttachDomain, AvailabilityZones, AwsEndpointService, CloudProvider,
     Cluster, ClusterState, ConnectionState, ConnectionType, Domain, DomainState, DomainType,
@@ -54,6 +54,7 @@ pub use models::{
 pub use op::Op;
 pub use ratelimit::RateLimitOptions;
 pub use retry::RetryPolicy;
+pub use transport::{Dates, Stamp};
 
 #[cfg(test)]
 mod layering {

@@ -13,7 +13,8 @@
 //! of the client above it (layers run one way: client → retry → rate limit →
 //! transport; see the [module map](super)).
 
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use reqwest::header::{
@@ -87,6 +88,42 @@ pub struct ApiRequest {
     /// Set for a request that only asks whether something settled: it waits
     /// behind every other request for rate limit budget (see `ratelimit`).
     pub poll: bool,
+    /// Where the transport notes the `Date` headers around this request
+    /// (see [`Stamp`]), when the caller asked for them.
+    pub stamp: Option<Stamp>,
+}
+
+/// The server's `Date` headers around one request: the latest one the
+/// transport had seen when it wrote the request, and the one of the
+/// request's own answer (whatever its status). Cheap to clone; clones
+/// share what was noted.
+#[derive(Debug, Clone, Default)]
+pub struct Stamp(Arc<Mutex<Dates>>);
+
+/// What a [`Stamp`] noted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dates {
+    /// The latest `Date` received before the request was written.
+    pub before: Option<SystemTime>,
+    /// The `Date` of the request's answer, if one came with one.
+    pub answer: Option<SystemTime>,
+}
+
+impl Stamp {
+    /// What was noted so far.
+    pub fn dates(&self) -> Dates {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn note(&self, f: impl FnOnce(&mut Dates)) {
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()));
+    }
+}
+
+/// The `Date` header of an answer, when it is a valid HTTP date.
+pub fn date_of(headers: &HeaderMap) -> Option<SystemTime> {
+    let value = headers.get(reqwest::header::DATE)?.to_str().ok()?;
+    httpdate::parse_http_date(value.trim()).ok()
 }
 
 impl ApiRequest {
@@ -100,7 +137,14 @@ impl ApiRequest {
             deadline: None,
             cancel: None,
             poll: false,
+            stamp: None,
         }
+    }
+
+    /// Notes the `Date` headers around this request in `stamp`.
+    pub fn stamped(mut self, stamp: &Stamp) -> Self {
+        self.stamp = Some(stamp.clone());
+        self
     }
 
     /// Marks a request that may be sent again without changing the outcome
@@ -196,6 +240,8 @@ pub struct HttpTransport {
     host: String,
     auth: DigestAuth,
     max_body_bytes: u64,
+    /// The `Date` of the latest answer received, for [`Stamp`]s.
+    latest_date: Mutex<Option<SystemTime>>,
 }
 
 impl HttpTransport {
@@ -233,6 +279,7 @@ impl HttpTransport {
             host: log_host(base),
             auth: DigestAuth::new(public_key, private_key),
             max_body_bytes,
+            latest_date: Mutex::new(None),
         })
     }
 
@@ -269,6 +316,10 @@ impl HttpTransport {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
+        if let Some(stamp) = &request.stamp {
+            let latest = *self.latest_date.lock().unwrap_or_else(|p| p.into_inner());
+            stamp.note(|d| d.before = latest);
+        }
         let result = async {
             let mut response = builder.send().await.map_err(|e| {
                 // A connect failure means nothing reached the server.
@@ -276,6 +327,12 @@ impl HttpTransport {
             })?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
+            if let Some(date) = date_of(&headers) {
+                *self.latest_date.lock().unwrap_or_else(|p| p.into_inner()) = Some(date);
+                if let Some(stamp) = &request.stamp {
+                    stamp.note(|d| d.answer = Some(date));
+                }
+            }
             let too_large = |length: Option<u64>| ApiError::BodyTooLarge {
                 method: request.method.to_string(),
                 path: request.path.clone(),

@@ -49,11 +49,48 @@ impl StopSignal {
 pub struct Context<D> {
     data: Option<Arc<D>>,
     pub stop: StopSignal,
+    /// The resource's private state as Terraform sent it (read, apply).
+    private: Vec<u8>,
+    /// The private state to return instead, when the operation set one.
+    private_out: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 impl<D> Context<D> {
     pub fn new(data: Option<Arc<D>>, stop: StopSignal) -> Context<D> {
-        Context { data, stop }
+        Context {
+            data,
+            stop,
+            private: Vec::new(),
+            private_out: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// The same context carrying the resource's private state.
+    pub fn with_private(mut self, private: Vec<u8>) -> Context<D> {
+        self.private = private;
+        self
+    }
+
+    /// The resource's private state: opaque bytes Terraform keeps with the
+    /// state and sends back to read and apply (empty when there is none).
+    pub fn private(&self) -> &[u8] {
+        &self.private
+    }
+
+    /// Replaces the private state Terraform keeps with this resource's new
+    /// state (an empty one clears it). Without a call, what came in is
+    /// returned.
+    pub fn set_private(&self, private: Vec<u8>) {
+        *self.private_out.lock().unwrap_or_else(|p| p.into_inner()) = Some(private);
+    }
+
+    /// The private state to return: the one set, else the one that came in.
+    pub fn private_out(&self) -> Vec<u8> {
+        self.private_out
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.private.clone())
     }
 
     /// The provider's configured data, or an error diagnostic when the

@@ -170,6 +170,7 @@ mod tests {
             path: "/v1beta1/clusters/1".into(),
             status: 401,
             code: Some(16),
+            integer_code: true,
             message: "bad key".into(),
             details: vec![],
             trace_id: None,

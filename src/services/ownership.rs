@@ -26,11 +26,15 @@ struct DetachCount {
 pub struct Ownership {
     held: Mutex<HashSet<(String, String)>>,
     detaches: watch::Sender<HashMap<String, DetachCount>>,
+    /// The `createdBy` of the connections this process created, as the API
+    /// spelled it (the first one seen).
+    created_by: Mutex<Option<String>>,
 }
 
 impl Default for Ownership {
     fn default() -> Ownership {
         Ownership {
+            created_by: Mutex::default(),
             held: Mutex::default(),
             detaches: watch::Sender::new(HashMap::new()),
         }
@@ -65,6 +69,26 @@ impl Drop for Detaching<'_> {
 }
 
 impl Ownership {
+    /// Records the `createdBy` of a connection this process created.
+    pub fn created_by(&self, by: Option<&str>) {
+        let Some(by) = by.filter(|b| !b.is_empty()) else {
+            return;
+        };
+        let mut mine = self.created_by.lock().unwrap_or_else(|p| p.into_inner());
+        if mine.is_none() {
+            *mine = Some(by.to_string());
+        }
+    }
+
+    /// The `createdBy` of the connections this process created, once it
+    /// has seen one.
+    pub fn own_creator(&self) -> Option<String> {
+        self.created_by
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     /// Records that this process holds connection `id` of `cluster_id`.
     pub fn hold(&self, cluster_id: &str, id: &str) {
         if id.is_empty() {

@@ -78,6 +78,10 @@ pub enum Action {
     /// Forward it, then answer with the upstream's status and this
     /// function of its body.
     Rewrite(fn(&str) -> String),
+    /// Forward it (the API processes it), then answer `status` with `body`
+    /// instead of the API's answer, as a gateway that lost the answer does.
+    /// The upstream's `Date` is passed through.
+    ForwardThen { status: u16, body: &'static str },
 }
 
 type Rule = Arc<dyn Fn(&Request, usize) -> Action + Send + Sync>;
@@ -210,6 +214,7 @@ fn serve(
             &mut client,
             503,
             r#"{"code":14,"message":"upstream unavailable","details":[]}"#,
+            None,
         );
     }
     if let Action::RateLimited { reset_secs } = action {
@@ -233,20 +238,32 @@ fn serve(
     up.write_all(&body)?;
     let mut answer = Vec::new();
     up.read_to_end(&mut answer)?;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    // The upstream's `Date`, passed on by every answer the proxy writes.
+    let date = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or("")
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("date")
+                .then(|| value.trim().to_string())
+        });
     match action {
         Action::Drop => {
             let _ = client.shutdown(std::net::Shutdown::Both);
             Ok(())
         }
+        Action::ForwardThen { status, body } => respond(&mut client, status, body, date),
         Action::Rewrite(rewrite) => {
-            let text = String::from_utf8_lossy(&answer).into_owned();
             let status: u16 = text
                 .split_whitespace()
                 .nth(1)
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(502);
             let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-            respond(&mut client, status, &rewrite(body))
+            respond(&mut client, status, &rewrite(body), date)
         }
         _ => {
             client.write_all(&answer)?;
@@ -256,10 +273,16 @@ fn serve(
     }
 }
 
-fn respond(client: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
+fn respond(
+    client: &mut TcpStream,
+    status: u16,
+    body: &str,
+    date: Option<String>,
+) -> std::io::Result<()> {
+    let date = date.map(|d| format!("Date: {d}\r\n")).unwrap_or_default();
     write!(
         client,
-        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n{date}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
     let _ = client.shutdown(std::net::Shutdown::Write);

@@ -448,7 +448,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         };
         let entry = try_diag!(catalog.resource(&req.type_name), respond);
         let current = try_diag!(decode(req.current_state.as_ref(), &entry.ty), respond);
-        let ctx = self.context();
+        let ctx = self.context().with_private(req.private);
         let outcome = guarded("ReadResource", entry.resource.read(&ctx, &current)).await;
         let (new_state, diags) = rules::read_resource(current, outcome);
         let Some(new_state) = new_state else {
@@ -458,7 +458,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         Ok(Response::new(pb::read_resource::Response {
             new_state: Some(encoded),
             diagnostics: diags_to_proto(&diags),
-            private: req.private,
+            private: ctx.private_out(),
             deferred: None,
         }))
     }
@@ -527,7 +527,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let prior = try_diag!(decode(req.prior_state.as_ref(), &entry.ty), respond);
         let planned = try_diag!(decode(req.planned_state.as_ref(), &entry.ty), respond);
         let config = try_diag!(decode(req.config.as_ref(), &entry.ty), respond);
-        let ctx = self.context();
+        let ctx = self.context().with_private(req.planned_private);
         let resource = &entry.resource;
         let change = Change::of(&prior, &planned);
         let (new_state, diags) = match change {
@@ -552,7 +552,7 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
         let encoded = try_diag!(encode(&new_state, &entry.ty), respond);
         Ok(Response::new(pb::apply_resource_change::Response {
             new_state: Some(encoded),
-            private: req.planned_private,
+            private: ctx.private_out(),
             diagnostics: diags_to_proto(&entry.schema.locate(diags)),
             legacy_type_system: false,
         }))

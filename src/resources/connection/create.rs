@@ -3,34 +3,43 @@
 //! Create-and-reconcile is one of the two deliberate exceptions to
 //! "resources never retry" (ARCHITECTURE.md, Rules): the transport never
 //! retries a create, because a lost answer may hide a connection that
-//! exists. Here, and only here, a create whose answer was lost (a 5xx, a
-//! dropped connection, or a success without an id) is looked up before
-//! anything is sent again:
+//! exists. What came back decides ([`CreateOutcome`], the troubleshooting
+//! guide's assumptions about TiDB Cloud):
 //!
-//! 1. Before the create is sent, a listing of the cluster whose answer
-//!    arrived after the create was queued is obtained (shared by the creates
-//!    queued meanwhile): whatever it lists existed before this create.
-//! 2. After a lost answer, the cluster is listed again. A candidate has the
-//!    same display name and endpoint service, is not DELETING, is absent
-//!    from that baseline, and is not held by this process (created,
-//!    adopted, imported or read by it).
-//! 3. Exactly one candidate is adopted; several stop with an error listing
-//!    them for import; none, after a short re-check, means the create did
-//!    not happen, and it is sent again.
+//! * **not processed** (any 4xx, a 503 with the API's `Status` code 14):
+//!   nothing is looked up or adopted; a 503 is sent again, a 4xx is the
+//!   error;
+//! * **ambiguous** (every other 5xx, a connection dropped after the request
+//!   was written, a timeout) and **processed, id unknown** (a 2xx without an
+//!   id): the cluster is listed and the candidates judged by the rule of
+//!   [`evidence`](super::evidence) (name, service, not DELETING, absent
+//!   from the baseline listing taken before the create, not held by this
+//!   process, the same `createdBy`, inside the create's time window by the
+//!   API's `Date` headers). Exactly one is adopted with a warning naming
+//!   it; several, or too little evidence, stop with an error listing them
+//!   for import; none means listing again until a listing's `Date` is 5 s
+//!   past the create's, then sending again (at most twice), except after a
+//!   2xx without an id, which is never sent again.
+//! * when the look-up itself fails, the entry is returned with an empty
+//!   connection id and the window in its private state; the next refresh
+//!   adopts through it under the same rule.
 //!
-//! The limit: two workspaces creating the same display name on the same
-//! endpoint service at the same moment (both creates queued before either
-//! connection exists) cannot be told apart by a listing; a workspace whose
-//! answer was lost then may adopt the other's connection.
+//! The limit: two workspaces on one key creating the same display name on
+//! the same endpoint service within the same two or three seconds cannot be
+//! told apart. Then nothing is adopted when both connections are listed
+//! (several candidates); an adoption is always warned, never silent.
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
+use super::evidence::{self, Verdict, Window};
 use super::read::created_state;
-use super::{DEFAULT_CREATE_TIMEOUT, TYPE_NAME};
-use crate::api::{ApiError, ConnectionState, Op, PrivateLinkConnection as Connection};
+use super::DEFAULT_CREATE_TIMEOUT;
+use crate::api::{
+    ApiError, ConnectionState, CreateOutcome, Op, PrivateLinkConnection as Connection, Stamp,
+};
 use crate::framework::timeouts;
 use crate::framework::{ApplyOutcome, Context, Diagnostic, Diagnostics, Value};
 use crate::services::cloud;
@@ -41,9 +50,16 @@ use crate::services::waits::{
 use crate::services::watch::{stopped_before_sending, Watchers};
 use crate::services::{Ownership, ProviderData};
 
-/// How long to wait before listing a second time when the first listing
-/// after a lost answer shows no candidate (a listing may lag a create).
-const RECHECK_AFTER: Duration = Duration::from_secs(2);
+/// How long to wait between the listings of a look-up.
+const RECHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// Listings of a look-up when the API's answers carry no `Date` to measure
+/// the wait by.
+const UNDATED_LOOKS: usize = 3;
+
+/// How long after the create's `Date` a look-up after a 2xx without an id
+/// keeps listing (such a create happened; only the listing may lag).
+const PROCESSED_LOOKS_FOR: Duration = Duration::from_secs(30);
 
 /// How many times a create is sent when its answers are lost and the
 /// look-ups show it did not happen.
@@ -64,185 +80,234 @@ fn create_request(planned: &Value, config: &Value) -> Option<Connection> {
     )
 }
 
-/// What the look-up after a lost answer found.
-enum Reconciled {
-    Adopted(Box<Connection>),
-    NotCreated,
-    Several(Vec<String>),
+/// Why the create failed.
+enum Failure {
+    /// Nothing to keep.
+    Error(Diagnostic),
+    /// The create may have made a connection that could not be looked up:
+    /// the entry is kept with an empty id and this window.
+    Lost(Diagnostic, Window),
 }
 
-/// The connections that may be the one a lost create made: same name and
-/// endpoint service, not DELETING, absent from the baseline and not held
-/// by this process.
-fn candidates(
-    all: Vec<Connection>,
-    request: &Connection,
-    baseline: &HashSet<String>,
-    ownership: &Ownership,
-) -> Vec<Connection> {
-    all.into_iter()
-        .filter(|c| {
-            c.display_name == request.display_name
-                && c.endpoint_service_name() == request.endpoint_service_name()
-                && connection_state(c) != Some(&ConnectionState::Deleting)
-                && !c.private_link_connection_id.is_empty()
-                && !baseline.contains(&c.private_link_connection_id)
-                && !ownership.holds(&request.cluster_id, &c.private_link_connection_id)
-        })
-        .collect()
-}
-
-async fn reconcile(
+/// Lists the cluster until the rule gives a verdict, or a listing taken
+/// [`evidence::SETTLED_AFTER`] past D_after still shows no candidate. Sets
+/// D_after from the first listing when the create's answer had no `Date`.
+async fn look_up(
     watch: &Watchers,
     request: &Connection,
     baseline: &HashSet<String>,
     ownership: &Ownership,
     op: &Op,
-) -> Result<Reconciled, ApiError> {
-    for look in 0..2 {
-        if look > 0
-            && unless_cancelled(op, tokio::time::sleep(RECHECK_AFTER))
-                .await
-                .is_none()
-        {
-            break;
+    window: &mut Window,
+    outcome: CreateOutcome,
+) -> Result<Verdict, ApiError> {
+    let own = ownership.own_creator();
+    let key = evidence::Key {
+        display_name: &request.display_name,
+        service: request.endpoint_service_name(),
+        own_creator: own.as_deref(),
+    };
+    let mut looks = 0;
+    loop {
+        if looks > 0 {
+            tokio::time::sleep(RECHECK_EVERY).await;
         }
-        let all = watch
+        looks += 1;
+        let stamp = Stamp::default();
+        let listed = watch
             .client()
             .within(op)
+            .stamped(&stamp)
             .list_private_link_connections(&request.cluster_id, None)
-            .await?;
-        let mut found = candidates(all, request, baseline, ownership);
-        match found.len() {
-            0 => continue,
-            1 => {
-                if let Some(only) = found.pop() {
-                    return Ok(Reconciled::Adopted(Box::new(only)));
-                }
+            .await;
+        let listed_at = stamp.dates().answer;
+        if window.after.is_none() {
+            window.after = listed_at;
+        }
+        let verdict = evidence::judge(listed?, &key, window, |id| {
+            baseline.contains(id) || ownership.holds(&request.cluster_id, id)
+        });
+        if !matches!(verdict, Verdict::None) {
+            return Ok(verdict);
+        }
+        let waited_enough = match (window.after, listed_at) {
+            (Some(after), Some(at)) => {
+                let bound = if outcome == CreateOutcome::ProcessedIdUnknown {
+                    PROCESSED_LOOKS_FOR
+                } else {
+                    evidence::SETTLED_AFTER
+                };
+                at >= after + bound
             }
-            _ => {
-                return Ok(Reconciled::Several(
-                    found
-                        .into_iter()
-                        .map(|c| c.private_link_connection_id)
-                        .collect(),
-                ))
-            }
+            _ => looks >= UNDATED_LOOKS,
+        };
+        if waited_enough {
+            return Ok(Verdict::None);
         }
     }
-    Ok(Reconciled::NotCreated)
 }
 
-/// The create's answer, or why it is unknown: an answer without an id is
-/// as good as lost.
-async fn post(watch: &Watchers, op: &Op, request: &Connection) -> Result<Connection, ApiError> {
-    let created = watch
-        .client()
-        .within(op)
-        .create_private_link_connection(&request.cluster_id, request)
-        .await?;
-    if created.private_link_connection_id.is_empty() {
-        return Err(ApiError::Ambiguous {
-            method: "POST".into(),
-            path: format!(
-                "/v1beta1/clusters/{}/privateLinkConnections",
-                request.cluster_id
-            ),
-            cause: Box::new(ApiError::Decode {
-                method: "POST".into(),
-                path: format!(
-                    "/v1beta1/clusters/{}/privateLinkConnections",
-                    request.cluster_id
-                ),
-                message: "the answer has no privateLinkConnectionId".into(),
-            }),
-        });
-    }
-    Ok(created)
+fn adopted_warning(
+    request: &Connection,
+    c: &Connection,
+    e: &ApiError,
+    window: &Window,
+) -> Diagnostic {
+    let id = &c.private_link_connection_id;
+    Diagnostic::warning(
+        format!("Adopted private link connection {id}"),
+        format!(
+            "The create request for {:?} to {} got no usable answer ({e}). Connection {id} has that display name and endpoint service, was created at {}, inside this create's time window ({}) by the API's Date headers, was not listed before the create was sent, and is held by no other resource of this provider process, so it is taken as the connection this create made and saved in the state. Another workspace creating a connection of the same name on the same endpoint service within the same seconds cannot be told apart: if {id} is another workspace's, remove it from this state (terraform state rm) and apply again.",
+            request.display_name,
+            request.endpoint_service_name().unwrap_or_default(),
+            c.create_time.as_deref().unwrap_or("an unknown time"),
+            window.describe(),
+        ),
+    )
 }
 
 /// Sends the create, reconciling lost answers so that exactly one
-/// connection exists afterwards.
+/// connection exists afterwards; the connection and, when it was adopted,
+/// the warning saying so.
 async fn send_create(
     watch: &Watchers,
     ownership: &Ownership,
     request: &Connection,
     op: &Op,
-) -> Result<Connection, Diagnostic> {
+) -> Result<(Connection, Option<Diagnostic>), Failure> {
     let queued = Instant::now();
     let baseline = match watch.listing_after(op, &request.cluster_id, queued).await {
         Ok(listing) => listing.keys().cloned().collect::<HashSet<_>>(),
-        Err(e) if stopped_before_sending(op, &e) => return Err(interrupted_before_sending()),
+        Err(e) if stopped_before_sending(op, &e) => {
+            return Err(Failure::Error(interrupted_before_sending()))
+        }
         Err(e) => {
-            return Err(api_error(
+            return Err(Failure::Error(api_error(
                 "Could not list the cluster's connections before creating one",
                 &e,
-            ))
+            )))
         }
     };
+    let service = request.endpoint_service_name().unwrap_or_default();
     let mut last_error = None;
-    for _ in 0..ATTEMPTS {
-        match post(watch, op, request).await {
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0
+            && unless_cancelled(op, tokio::time::sleep(RECHECK_EVERY))
+                .await
+                .is_none()
+        {
+            break;
+        }
+        let stamp = Stamp::default();
+        let sent = watch
+            .client()
+            .within(op)
+            .stamped(&stamp)
+            .create_private_link_connection(&request.cluster_id, request)
+            .await;
+        let e = match sent {
             Ok(c) => {
                 ownership.hold(&request.cluster_id, &c.private_link_connection_id);
-                return Ok(c);
+                ownership.created_by(c.created_by.as_deref());
+                return Ok((c, None));
             }
-            Err(e) if stopped_before_sending(op, &e) => return Err(interrupted_before_sending()),
-            Err(e) if e.is_ambiguous() => {
-                log::warn!(
-                    "create answer lost ({e}); looking the connection up before sending again"
-                );
-                let Some(found) =
-                    unless_cancelled(op, reconcile(watch, request, &baseline, ownership, op)).await
-                else {
-                    return Err(Diagnostic::error(
+            Err(e) if stopped_before_sending(op, &e) => {
+                return Err(Failure::Error(interrupted_before_sending()))
+            }
+            Err(e) => e,
+        };
+        let outcome = e.create_outcome();
+        if outcome == CreateOutcome::NotProcessed {
+            if e.status() == Some(503) {
+                log::warn!("the API did not process the create ({e}); sending it again");
+                last_error = Some(e);
+                continue;
+            }
+            return Err(Failure::Error(api_error(
+                "Could not create the private link connection",
+                &e,
+            )));
+        }
+        log::warn!("create answer lost ({e}); looking the connection up before sending again");
+        let dates = stamp.dates();
+        let mut window = Window {
+            before: dates.before,
+            after: dates.answer,
+        };
+        let found = unless_cancelled(
+            op,
+            look_up(
+                watch,
+                request,
+                &baseline,
+                ownership,
+                op,
+                &mut window,
+                outcome,
+            ),
+        )
+        .await;
+        let next_run = "Terraform keeps this resource with an empty connection id and marks it tainted. The next refresh looks the connection up under the same rule and adopts it if exactly one matches; because the resource is tainted, the next apply would then replace it, so run terraform apply -refresh-only and then terraform untaint on this resource first. If none matches, the next apply creates it.";
+        let verdict = match found {
+            None => {
+                return Err(Failure::Lost(
+                    Diagnostic::error(
                         "Interrupted: outcome of the create is unknown",
-                        format!("{e}. The provider was stopped before it could look the connection up; nothing was sent again. Check the cluster's connections in the console and import the connection if it exists."),
-                    ));
-                };
-                match found {
-                    Ok(Reconciled::Adopted(c)) => {
-                        log::warn!(
-                            "adopting connection {} made by the create whose answer was lost",
-                            c.private_link_connection_id
-                        );
-                        ownership.hold(&request.cluster_id, &c.private_link_connection_id);
-                        return Ok(*c);
-                    }
-                    Ok(Reconciled::NotCreated) => last_error = Some(e),
-                    Ok(Reconciled::Several(ids)) => {
-                        return Err(Diagnostic::error(
-                            "Several matching connections",
-                            format!(
-                                "The answer to the create request was lost, and cluster {} now has several new connections named {:?} to {} that this workspace does not hold: {}. Delete all but the one to keep, and import that one:{}",
-                                request.cluster_id,
-                                request.display_name,
-                                request.endpoint_service_name().unwrap_or_default(),
-                                ids.join(", "),
-                                crate::services::errors::import_hint(TYPE_NAME, &format!("{},<id>", request.cluster_id))
-                            ),
-                        ))
-                    }
-                    Err(list_error) => {
-                        return Err(Diagnostic::error(
-                            "Outcome of the create is unknown",
-                            format!("{e}. Looking the connection up failed too ({list_error}); nothing was sent again. Check the cluster's connections in the console and import the connection if it exists."),
-                        ))
-                    }
-                }
-            }
-            Err(e) => {
-                return Err(api_error(
-                    "Could not create the private link connection",
-                    &e,
+                        format!("{e}. The provider was stopped before it could look the connection up; nothing was sent again. {next_run}"),
+                    ),
+                    window,
                 ))
             }
+            Some(Err(list_error)) => {
+                return Err(Failure::Lost(
+                    Diagnostic::error(
+                        "Outcome of the create is unknown",
+                        format!("{e}. Looking the connection up failed too ({list_error}); nothing was sent again. {next_run}"),
+                    ),
+                    window,
+                ))
+            }
+            Some(Ok(v)) => v,
+        };
+        match verdict {
+            Verdict::One(c) => {
+                log::warn!(
+                    "adopting connection {} made by the create whose answer was lost",
+                    c.private_link_connection_id
+                );
+                ownership.hold(&request.cluster_id, &c.private_link_connection_id);
+                let warning = adopted_warning(request, &c, &e, &window);
+                return Ok((*c, Some(warning)));
+            }
+            Verdict::Several(found) | Verdict::TooLittle(found) => {
+                return Err(Failure::Error(Diagnostic::error(
+                    "Several matching connections",
+                    format!(
+                        "The answer to the create request was lost ({e}), and cluster {} has connections named {:?} to {} that may be the one it made, which this workspace does not hold; the evidence ({}) cannot tell which, so none was adopted. Another workspace may have created some of them. Import the one this resource stands for, if any:{}",
+                        request.cluster_id,
+                        request.display_name,
+                        service,
+                        window.describe(),
+                        evidence::candidate_list(&request.cluster_id, &found)
+                    ),
+                )))
+            }
+            Verdict::None if outcome == CreateOutcome::ProcessedIdUnknown => {
+                return Err(Failure::Lost(
+                    Diagnostic::error(
+                        "Created, but the connection was not found",
+                        format!("{e}. The API accepted the create, so it is never sent again, but no listing has shown the connection yet. {next_run}"),
+                    ),
+                    window,
+                ))
+            }
+            Verdict::None => last_error = Some(e),
         }
     }
-    Err(Diagnostic::error(
+    Err(Failure::Error(Diagnostic::error(
         "Could not create the private link connection",
         last_error.map(|e| e.to_string()).unwrap_or_default(),
-    ))
+    )))
 }
 
 fn interrupted_before_sending() -> Diagnostic {
@@ -281,9 +346,26 @@ pub(super) async fn create(
             "cluster_id, display_name and exactly one endpoint service with its name must be known to create a connection.",
         ));
     };
+    let mut diags = Diagnostics::new();
     let created = match send_create(watch, &data.ownership, &request, &op).await {
-        Ok(c) => c,
-        Err(d) => return ApplyOutcome::failed(d),
+        Ok((c, adopted)) => {
+            if let Some(warning) = adopted {
+                diags.push(warning);
+            }
+            c
+        }
+        Err(Failure::Error(d)) => return ApplyOutcome::failed(d),
+        Err(Failure::Lost(d, window)) => {
+            // The entry stays, with an empty id and the evidence for the
+            // next refresh.
+            let mut lost = request.clone();
+            lost.private_link_connection_id.clear();
+            ctx.set_private(window.to_private());
+            return ApplyOutcome {
+                state: Some(created_state(&lost, planned)),
+                diags: d.into(),
+            };
+        }
     };
     let cluster_id = request.cluster_id.clone();
     let id = created.private_link_connection_id.clone();
@@ -294,7 +376,6 @@ pub(super) async fn create(
     let started = Instant::now();
     let settled =
         waits::wait_connection_created(watch, &op, &cluster_id, &id, wait_for_active).await;
-    let mut diags = Diagnostics::new();
     let last = match settled {
         Ok(c) => {
             match connection_state(&c) {

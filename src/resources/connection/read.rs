@@ -1,9 +1,12 @@
 //! Read: a refresh goes through the cluster's coalesced listing
-//! ([`crate::services::ConnectionSnapshots`]). An entry saved by older
-//! versions with an empty connection id (`"<cluster>,"`) is looked up by
-//! name, endpoint service and creation time instead.
+//! ([`crate::services::ConnectionSnapshots`]). An entry with an empty
+//! connection id (`"<cluster>,"`: a create whose answer and look-up were
+//! both lost, or a state saved by older versions) is looked up under the
+//! rule of [`evidence`](super::evidence), with the create's time window
+//! kept in the resource's private state.
 
-use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
+use super::evidence::{self, Verdict, Window};
+use crate::api::PrivateLinkConnection as Connection;
 use crate::framework::{Context, Diagnostic, ReadOutcome, Value};
 use crate::services::cloud;
 use crate::services::describe::{self, RegionRead, CONNECTION};
@@ -86,7 +89,7 @@ pub(super) async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutc
         return out;
     };
     if id.is_empty() {
-        return read_without_id(data, client, &cluster_id, state).await;
+        return read_without_id(ctx, data, client, &cluster_id, state).await;
     }
     match data.connections.find(client, &cluster_id, &id).await {
         Ok(None) => {
@@ -105,13 +108,14 @@ pub(super) async fn read(ctx: &Context<ProviderData>, state: &Value) -> ReadOutc
     out
 }
 
-/// An entry without a connection id (saved by older versions when a create
-/// answer lacked it): the connection it stands for is the one with its
-/// display name, endpoint service and, when the entry has one, creation
-/// time, not held by this process. Exactly one is adopted with a warning;
-/// otherwise the entry is dropped ("gone") with a warning listing the
-/// candidates for import, so the workspace is never wedged.
+/// An entry without a connection id: the connection it stands for is the
+/// one the rule of [`evidence`] picks with the window in the private state.
+/// Exactly one is adopted with a warning; several, or too little evidence
+/// (no window: a state saved by older versions or edited by hand), drop the
+/// entry with a warning listing the candidates for import; none drops it
+/// too (the next apply creates it). The workspace is never wedged.
 async fn read_without_id(
+    ctx: &Context<ProviderData>,
     data: &ProviderData,
     client: &crate::api::Client,
     cluster_id: &str,
@@ -120,7 +124,6 @@ async fn read_without_id(
     let mut out = ReadOutcome::default();
     let name = state.str_attr("display_name").unwrap_or_default();
     let service = cloud::of_blocks(state).and_then(|c| state.attr(c.block).str_attr("name"));
-    let created = state.str_attr("create_time").filter(|t| !t.is_empty());
     let all = match client.list_private_link_connections(cluster_id, None).await {
         Ok(all) => all,
         Err(e) => {
@@ -131,47 +134,49 @@ async fn read_without_id(
             return out;
         }
     };
-    let mut found: Vec<Connection> = all
-        .into_iter()
-        .filter(|c| {
-            c.display_name == name
-                && c.endpoint_service_name() == service
-                && c.state != Some(ConnectionState::Deleting)
-                && created.is_none_or(|t| c.create_time.as_deref() == Some(t))
-                && !data
-                    .ownership
-                    .holds(cluster_id, &c.private_link_connection_id)
-        })
-        .collect();
-    if found.len() == 1 {
-        if let Some(c) = found.pop() {
+    let window = Window::from_private(ctx.private());
+    let own = data.ownership.own_creator();
+    let key = evidence::Key {
+        display_name: name,
+        service,
+        own_creator: own.as_deref(),
+    };
+    let verdict = evidence::judge(all, &key, &window.unwrap_or_default(), |id| {
+        data.ownership.holds(cluster_id, id)
+    });
+    let service = service.unwrap_or_default();
+    let found = match verdict {
+        Verdict::One(c) => {
+            let id = &c.private_link_connection_id;
             out.diags.push(Diagnostic::warning(
-                "Adopted the connection of an entry saved with an empty connection id",
+                format!("Adopted private link connection {id}"),
                 format!(
-                    "The state held this connection with an empty connection id (\"{cluster_id},\"), saved when a create answer lacked it. The only connection named {name:?} to {} on cluster {cluster_id} is {}; it is now in the state.",
-                    service.unwrap_or_default(),
-                    c.private_link_connection_id
+                    "The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"), left by a create whose answer and look-up were lost. Connection {id} has that name and endpoint service ({service}), was created at {}, inside that create's time window ({}), and is held by no other resource of this provider process, so it is now in the state. Terraform marked the resource tainted when the create failed: run terraform untaint on it after this refresh, or the next apply replaces the connection.",
+                    c.create_time.as_deref().unwrap_or("an unknown time"),
+                    window.unwrap_or_default().describe()
                 ),
             ));
-            data.ownership
-                .hold(cluster_id, &c.private_link_connection_id);
+            data.ownership.hold(cluster_id, id);
+            ctx.set_private(Vec::new());
             out.state = Some(state_from(&c, state));
+            return out;
         }
-        return out;
-    }
-    let ids: Vec<String> = found
-        .iter()
-        .map(|c| c.private_link_connection_id.clone())
-        .collect();
+        Verdict::None => Vec::new(),
+        Verdict::Several(found) | Verdict::TooLittle(found) => found,
+    };
+    let why = if window.is_some() {
+        "several connections match it"
+    } else {
+        "the state keeps no record of when its create was sent, too little evidence to tell which connection it stands for"
+    };
     out.diags.push(Diagnostic::warning(
         "Dropped an entry saved with an empty connection id",
-        if ids.is_empty() {
+        if found.is_empty() {
             format!("The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"). No connection of cluster {cluster_id} matches it, so it is removed from the state and the next apply creates it.")
         } else {
             format!(
-                "The state held a connection named {name:?} with an empty connection id (\"{cluster_id},\"), and several connections of cluster {cluster_id} match it: {}. It is removed from the state. Before applying (or the next apply creates another), import the one it stood for:{}",
-                ids.join(", "),
-                crate::services::errors::import_hint(super::TYPE_NAME, &format!("{cluster_id},<id>"))
+                "The state held a connection named {name:?} to {service} with an empty connection id (\"{cluster_id},\"), and {why}, so none was adopted and the entry is removed from the state. Before applying (or the next apply creates another), import the one it stood for, if any:{}",
+                evidence::candidate_list(cluster_id, &found)
             )
         },
     ));
