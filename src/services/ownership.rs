@@ -75,9 +75,7 @@ impl Ownership {
             return;
         };
         let mut mine = self.created_by.lock().unwrap_or_else(|p| p.into_inner());
-        if mine.is_none() {
-            *mine = Some(by.to_string());
-        }
+        mine.get_or_insert_with(|| by.to_string());
     }
 
     /// The `createdBy` of the connections this process created, once it

@@ -591,9 +591,8 @@ fn start_poll(shared: &Arc<Shared>, s: &mut State, cluster_id: &str, target: Tar
 }
 
 fn by_id(all: &[Connection]) -> HashMap<String, Connection> {
-    all.iter()
-        .map(|c| (c.private_link_connection_id.clone(), c.clone()))
-        .collect()
+    let id = |c: &Connection| c.private_link_connection_id.clone();
+    all.iter().map(|c| (id(c), c.clone())).collect()
 }
 
 /// Hands a listing of `cluster_id` (queued at `sent`) to every waiter it
