@@ -739,10 +739,11 @@ mod references {
         let ten = |_: usize, _: Op, _: usize| Duration::from_secs(10);
         let c = conditions(100, 10, false, &ten);
         // Three waves of ten creates: before each, a listing; after each, a
-        // listing at 10 s. Plus a cluster check in the plan's process and
-        // one in the apply's: 2 + 3 x 11 + 3 = 38, as the floor says.
+        // listing at 10 s. Plus a cluster check and a same-name listing in
+        // the plan's process and in the apply's: 4 + 3 x 11 + 3 = 40, as the
+        // floor says.
         let r = floor::reference(Policy::Oracle, Command::Apply, &one(30, false), &c, false);
-        assert_eq!((r.time, r.requests, r.exploring), (ms(30_000), 38, 0));
+        assert_eq!((r.time, r.requests, r.exploring), (ms(30_000), 40, 0));
         assert!(r.feasible);
         let f = floor::floor(
             &[&floor::apply_phases(30, false)],
@@ -758,10 +759,10 @@ mod references {
         // listing per wave.
         let r = floor::reference(Policy::Oracle, Command::Destroy, &one(30, false), &c, false);
         assert_eq!((r.time, r.requests), (ms(30_000), 34));
-        // 30 + 30 domains: the floor's 70 s and 128 requests.
+        // 30 + 30 domains: the floor's 70 s and 130 requests.
         let r = floor::reference(Policy::Oracle, Command::Apply, &one(30, true), &c, false);
-        assert_eq!((r.time, r.requests), (ms(70_000), 128));
-        // Two workspaces of 15: each 2 checks, 2 baselines, 15 creates and
+        assert_eq!((r.time, r.requests), (ms(70_000), 130));
+        // Two workspaces of 15: each 2 checks, 2 same-name listings, 2 baselines, 15 creates and
         // its own listings at 10 and 20 s (independent processes cannot
         // share one).
         let two = vec![
@@ -772,7 +773,7 @@ mod references {
             2
         ];
         let r = floor::reference(Policy::Oracle, Command::Apply, &two, &c, false);
-        assert_eq!((r.time, r.requests), (ms(20_000), 42));
+        assert_eq!((r.time, r.requests), (ms(20_000), 46));
     }
 
     #[test]
@@ -781,16 +782,16 @@ mod references {
         let c = conditions(100, 10, false, &s);
         // Creates at 0; listings at 1 and 2 s miss, the one at 3 s ends them.
         let r = floor::reference(Policy::Online, Command::Apply, &one(3, false), &c, false);
-        assert_eq!((r.time, r.requests, r.exploring), (ms(3_000), 9, 2));
+        assert_eq!((r.time, r.requests, r.exploring), (ms(3_000), 11, 2));
         let oracle = floor::reference(Policy::Oracle, Command::Apply, &one(3, false), &c, false);
-        assert_eq!((oracle.time, oracle.requests), (ms(2_500), 7));
+        assert_eq!((oracle.time, oracle.requests), (ms(2_500), 9));
         // The second wave (at 3 s) is polled once, at the 3 s observed.
         let r = floor::reference(Policy::Online, Command::Apply, &one(20, false), &c, false);
-        assert_eq!((r.time, r.requests, r.exploring), (ms(6_000), 28, 2));
+        assert_eq!((r.time, r.requests, r.exploring), (ms(6_000), 30, 2));
         // Domains: the connection as above (3 s), then a dry run and an
         // attach at 3 s, GETs at 4, 5 and 6 s (settled at 5.5 s).
         let r = floor::reference(Policy::Online, Command::Apply, &one(1, true), &c, false);
-        assert_eq!((r.time, r.requests, r.exploring), (ms(6_000), 12, 4));
+        assert_eq!((r.time, r.requests, r.exploring), (ms(6_000), 14, 4));
     }
 
     #[test]
@@ -800,24 +801,25 @@ mod references {
         // Polls at 1..=10 s, then 11, 12.1, 13.31 (misses) and 14.641 s.
         let r = floor::reference(Policy::Online, Command::Apply, &one(1, false), &c, false);
         assert_eq!(r.time, ms(14_641));
-        assert_eq!((r.requests, r.exploring), (2 + 2 + 14, 13));
+        assert_eq!((r.requests, r.exploring), (4 + 2 + 14, 13));
     }
 
     #[test]
     fn requests_past_the_budget_wait_for_the_window_to_reset() {
         let s = |_: usize, _: Op, _: usize| ms(1_000);
-        // Five a window: two checks, the baseline and two creates at 0; the
-        // third create and the listing for the first two at 60 s (writes
-        // first), the third's listing at 61 s.
+        // Five a window: two checks, two same-name listings and the baseline
+        // at 0; the three creates at 60 s, their listing at 61 s.
         let c = conditions(5, 10, false, &s);
         let r = floor::reference(Policy::Oracle, Command::Apply, &one(3, false), &c, false);
-        assert_eq!((r.time, r.requests), (ms(61_000), 8));
+        assert_eq!((r.time, r.requests), (ms(61_000), 9));
         // Another client (two a window, at 0 and 30 s) with four a window:
-        // at 0 it takes one, the run three; the create waits for 60 s,
-        // where the other client opens the window; the listing goes at 61 s.
+        // at 0 it takes one, the run three of its four checks and
+        // listings; at 60 s the other client opens the window and the run
+        // sends the last of them, the baseline and the create; the listing
+        // that sees it waits for the third window, at 120 s.
         let c = conditions(4, 10, true, &s);
         let r = floor::reference(Policy::Oracle, Command::Apply, &one(1, false), &c, false);
-        assert_eq!((r.time, r.requests), (ms(61_000), 5));
+        assert_eq!((r.time, r.requests), (ms(120_000), 7));
     }
 
     #[test]
@@ -827,11 +829,11 @@ mod references {
         let s = |_: usize, _: Op, i: usize| ms(1_000 * (1 + i as u64));
         let c = conditions(100, 10, false, &s);
         let r = floor::reference(Policy::Oracle, Command::Apply, &one(3, false), &c, false);
-        assert_eq!((r.time, r.requests), (ms(3_000), 2 + 1 + 3 + 3));
+        assert_eq!((r.time, r.requests), (ms(3_000), 4 + 1 + 3 + 3));
         // Online observes 1 s for the first and polls the others at 1 s
         // (miss, counted in the jitter window), then 2 s, 3 s.
         let r = floor::reference(Policy::Online, Command::Apply, &one(3, false), &c, true);
-        assert_eq!((r.time, r.requests), (ms(3_000), 9));
+        assert_eq!((r.time, r.requests), (ms(3_000), 11));
     }
 
     #[test]
@@ -900,9 +902,10 @@ mod allowance {
             &c,
             false,
         );
-        // Unavoidable: 2 cluster checks, a baseline, 3 creates, a listing
-        // at 2.5 s; 3 dry runs and 3 attaches, a GET of each at 5 s.
-        assert_eq!(oracle.requests, 2 + 1 + 3 + 1 + 3 + 3 + 3);
+        // Unavoidable: 2 cluster checks and 2 same-name listings (plan and
+        // apply), a baseline, 3 creates, a listing at 2.5 s; 3 dry runs and
+        // 3 attaches, a GET of each at 5 s.
+        assert_eq!(oracle.requests, 4 + 1 + 3 + 1 + 3 + 3 + 3);
         // Online: listings at 1 and 2 s miss, the one at 3 s sees the
         // creates; attaches at 3 s, GETs of all three at 4 and 5 s miss
         // (nothing observed of attaches yet), those at 6 s see them.
@@ -910,8 +913,8 @@ mod allowance {
             by(&online),
             vec![(0, Op::Create, 2), (0, Op::Attach, 3 + 3)]
         );
-        assert_eq!(allowance(&oracle, &online), 16 + 8);
-        assert_eq!(online.requests, 2 + 1 + 3 + 3 + 3 + 3 + 9);
+        assert_eq!(allowance(&oracle, &online), 18 + 8);
+        assert_eq!(online.requests, 4 + 1 + 3 + 3 + 3 + 3 + 9);
         assert!(online.requests <= allowance(&oracle, &online));
     }
 
@@ -932,10 +935,10 @@ mod allowance {
             },
         ];
         let (oracle, online) = apply(&work, &c, false);
-        // Unavoidable, per workspace: 2 checks, a baseline, a create and
+        // Unavoidable, per workspace: 2 checks, 2 same-name listings, a baseline, a create and
         // its own listing at 2.5 s; workspace 0 also a dry run, an attach
         // and a GET at 5 s. One listing cannot serve both processes.
-        assert_eq!(oracle.requests, (2 + 1 + 1 + 1 + 3) + (2 + 1 + 1 + 1));
+        assert_eq!(oracle.requests, (4 + 1 + 1 + 1 + 3) + (4 + 1 + 1 + 1));
         // Online shares its listings at 1 and 2 s between the workspaces;
         // each process would have sent its own, so each counts both. Then
         // workspace 0's GETs at 4 and 5 s miss.
@@ -943,7 +946,7 @@ mod allowance {
             by(&online),
             vec![(0, Op::Create, 2), (0, Op::Attach, 2), (1, Op::Create, 2)]
         );
-        assert_eq!(allowance(&oracle, &online), 13 + 6);
+        assert_eq!(allowance(&oracle, &online), 17 + 6);
         // Workspace 1 has no attaches, so nothing of them is allowed.
         assert_eq!(
             online.exploring_by.get(&Waits {
@@ -965,11 +968,11 @@ mod allowance {
             domains: false,
         }];
         let (oracle, online) = apply(&work, &c, true);
-        // Unavoidable: 2 checks; per wave a baseline, 10 creates and a
+        // Unavoidable: 2 checks, 2 same-name listings; per wave a baseline, 10 creates and a
         // listing at its settle time (2.5 s, then 2.5 + 4.5 s).
         assert_eq!(
             (oracle.time, oracle.requests),
-            (ms(7_000), 2 + 2 * (1 + 10 + 1))
+            (ms(7_000), 4 + 2 * (1 + 10 + 1))
         );
         // Online: wave 1 missed at 1 and 2 s and seen at 3 s (observed
         // 3 s); wave 2, written at 3 s, missed at 6 and 7 s (waited 3 and
@@ -977,13 +980,13 @@ mod allowance {
         assert_eq!(by(&online), vec![(0, Op::Create, 2 + 2)]);
         assert_eq!(
             (online.time, online.requests),
-            (ms(8_000), 2 + 2 * (1 + 10 + 3))
+            (ms(8_000), 4 + 2 * (1 + 10 + 3))
         );
-        assert_eq!(allowance(&oracle, &online), 26 + 4);
+        assert_eq!(allowance(&oracle, &online), 28 + 4);
         // Without the jitter window only the misses before the first
         // observation count.
         let (oracle, online) = apply(&work, &c, false);
-        assert_eq!(allowance(&oracle, &online), 26 + 2);
+        assert_eq!(allowance(&oracle, &online), 28 + 2);
     }
 }
 

@@ -361,10 +361,10 @@ mod floor_of_a_run {
 
     #[test]
     fn without_enough_requests_to_fill_a_window_it_is_waves_of_the_settle_time() {
-        assert_eq!(of(&apply_phases(30, false)), secs(30, 38));
+        assert_eq!(of(&apply_phases(30, false)), secs(30, 40));
         assert_eq!(of(&destroy_phases(30, false)), secs(30, 34));
         let apply = apply_phases(15, false);
-        assert_eq!(floor(&[&apply, &apply], LIMITS), secs(20, 42));
+        assert_eq!(floor(&[&apply, &apply], LIMITS), secs(20, 46));
     }
 
     #[test]
@@ -382,7 +382,7 @@ mod floor_of_a_run {
     fn thirty_connections_and_thirty_domains() {
         // The apply's third wave of domain resources cannot start before
         // the window resets at 60 s.
-        assert_eq!(of(&apply_phases(30, true)), secs(70, 128));
+        assert_eq!(of(&apply_phases(30, true)), secs(70, 130));
         // The refresh and the detach phase leave 9 requests of the first
         // window for deletes; the other 21 take three waves from 60 s.
         assert_eq!(of(&destroy_phases(30, true)), secs(90, 125));

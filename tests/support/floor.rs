@@ -219,7 +219,9 @@ pub fn floor(runs: &[&[Phase]], limits: Limits) -> Floor {
 /// The phases of `terraform apply` of `n` new connections, and with
 /// `domains` as many `tidbcloud_private_link_domains` referring to them.
 ///
-/// - A cluster check in the plan's process and one in the apply's.
+/// - In the plan's process and in the apply's, a cluster check and a
+///   listing that looks for a connection of the same name an import would
+///   bring in (one per cluster and process).
 /// - Per connection a create. The creates queued together share a
 ///   listing taken before they are sent (what a lost answer is reconciled
 ///   against) and one that sees them settled.
@@ -228,7 +230,7 @@ pub fn floor(runs: &[&[Phase]], limits: Limits) -> Floor {
 ///   carry no domains).
 pub fn apply_phases(n: u64, domains: bool) -> Vec<Phase> {
     let creates = Phase {
-        before: 2,
+        before: 4,
         ..Phase::of(n, Cost { shared: 1, each: 1 }, Cost::shared(1))
     };
     let mut phases = vec![creates];
@@ -328,7 +330,8 @@ pub fn default_timeout(op: Op) -> Duration {
 /// A provider process of a workspace and the kind of wait it polls for.
 ///
 /// Every provider process of every workspace, as `tf_walk` runs them:
-/// `terraform apply`'s plan process only checks the cluster, and its apply
+/// `terraform apply`'s plan process only checks the cluster (and lists it
+/// once for a same-name connection), and its apply
 /// process waits for creates and then attaches; `terraform destroy`'s
 /// refresh-and-plan process only reads, and its apply process waits for
 /// detaches and then deletes. The processes that wait for nothing poll
@@ -436,7 +439,9 @@ fn phases_of(command: Command, w: Workload) -> Vec<RefPhase> {
         Command::Apply => {
             let mut p = vec![
                 RefPhase {
-                    before: 2,
+                    // Per process (plan, apply): the cluster check and the
+                    // listing that looks for a same-name connection.
+                    before: 4,
                     operations: 0,
                     op: None,
                 },
