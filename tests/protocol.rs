@@ -1072,3 +1072,36 @@ async fn input_the_api_would_refuse_is_an_error_at_its_attribute() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_state_that_cannot_be_read_says_how_to_recover() {
+    // A stored state whose JSON does not match the schema (edited by hand,
+    // or written by something else) is an error that names the resource
+    // type and schema version, and says how to get back: remove the entry,
+    // import the object again with the id of this resource's form.
+    let p = Managed::start(Curve::P256);
+    let mut c = client(&p).await;
+    let r = c
+        .upgrade_resource_state(pb::upgrade_resource_state::Request {
+            type_name: CONNECTION.into(),
+            version: 0,
+            raw_state: Some(pb::RawState {
+                json: br#"{"aws_endpoint_service": "not an object"}"#.to_vec(),
+                flatmap: Default::default(),
+            }),
+        })
+        .await
+        .expect("UpgradeResourceState")
+        .into_inner();
+    assert!(r.upgraded_state.is_none());
+    let errs = errors(&r.diagnostics);
+    assert_eq!(errs.len(), 1, "{:?}", r.diagnostics);
+    let detail = &errs[0].detail;
+    for part in [
+        "tidbcloud_private_link_connection (schema version 0)",
+        "terraform state rm tidbcloud_private_link_connection.NAME",
+        "terraform import tidbcloud_private_link_connection.NAME <cluster_id>,<private_link_connection_id>",
+    ] {
+        assert!(detail.contains(part), "{part}: {detail}");
+    }
+}

@@ -197,6 +197,13 @@ pub trait Resource<D: Send + Sync + 'static>: Send + Sync {
         ))
     }
 
+    /// The form of this resource's import id (such as `<a>,<b>`), for the
+    /// advice given when a stored state cannot be read: remove it from the
+    /// state, then import the object again.
+    fn import_id_format(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Upgrades a state decoded with the current schema from an older
     /// schema version (identity by default).
     fn upgrade_state(&self, _version: i64, state: Value) -> Result<Value, Diagnostics> {

@@ -392,7 +392,12 @@ impl<P: Provider> ProviderService for ProviderServer<P> {
             respond
         );
         let state = try_diag!(
-            codec::decode_json(&raw.json, &entry.ty).map_err(rules::invalid_stored_state),
+            codec::decode_json(&raw.json, &entry.ty).map_err(|e| rules::invalid_stored_state(
+                &req.type_name,
+                req.version,
+                entry.resource.import_id_format(),
+                e
+            )),
             respond
         );
         let upgraded = try_diag!(

@@ -98,9 +98,25 @@ pub fn stored_state_usable(
     Ok(())
 }
 
-/// A stored state that does not match the schema.
-pub fn invalid_stored_state(error: impl std::fmt::Display) -> Diagnostic {
-    Diagnostic::error("Invalid stored state", error.to_string())
+/// A stored state of a `type_name` resource at schema `version` that does
+/// not match the schema: what is wrong, and how to recover (remove the
+/// entry, import the object again, when the resource can be imported).
+pub fn invalid_stored_state(
+    type_name: &str,
+    version: i64,
+    import_id: Option<&str>,
+    error: impl std::fmt::Display,
+) -> Diagnostic {
+    let recover = match import_id {
+        Some(id) => format!(
+            " Remove the entry from the state and import the object again:\n\n  terraform state rm {type_name}.NAME\n  terraform import {type_name}.NAME {id}\n\n(or an import block with that id)."
+        ),
+        None => format!(" Remove the entry from the state (terraform state rm {type_name}.NAME) and apply again."),
+    };
+    Diagnostic::error(
+        "Invalid stored state",
+        format!("The state of this {type_name} (schema version {version}) cannot be read: {error}.{recover}"),
+    )
 }
 
 // ---- ReadResource -------------------------------------------------------------------
@@ -333,6 +349,22 @@ pub fn function_result(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_unreadable_state_says_how_to_recover() {
+        let d = invalid_stored_state("x_thing", 3, Some("<a>,<b>"), "cannot decode value at id");
+        let text = format!("{d:?}");
+        for part in [
+            "x_thing (schema version 3)",
+            "cannot decode value at id",
+            "terraform state rm x_thing.NAME",
+            "terraform import x_thing.NAME <a>,<b>",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        let d = invalid_stored_state("x_thing", 0, None, "bad");
+        assert!(format!("{d:?}").contains("terraform state rm x_thing.NAME"));
+    }
     use super::*;
     use crate::framework::schema::Attribute;
 

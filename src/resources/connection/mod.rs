@@ -316,6 +316,10 @@ impl Resource<ProviderData> for PrivateLinkConnection {
         TYPE_NAME
     }
 
+    fn import_id_format(&self) -> Option<&'static str> {
+        Some("<cluster_id>,<private_link_connection_id>")
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }

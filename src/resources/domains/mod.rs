@@ -624,6 +624,10 @@ impl Resource<ProviderData> for PrivateLinkDomains {
         TYPE_NAME
     }
 
+    fn import_id_format(&self) -> Option<&'static str> {
+        Some("<cluster_id>,<private_link_connection_id>,<attach_domain_id>")
+    }
+
     fn schema(&self) -> Schema {
         schema()
     }
