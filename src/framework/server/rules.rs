@@ -109,7 +109,7 @@ pub fn invalid_stored_state(
 ) -> Diagnostic {
     let recover = match import_id {
         Some(id) => format!(
-            " Remove the entry from the state and import the object again:\n\n  terraform state rm {type_name}.NAME\n  terraform import {type_name}.NAME {id}\n\n(or an import block with that id)."
+            " Remove the entry from the state and import the object again:\n\n  terraform state rm {type_name}.NAME\n  terraform import {type_name}.NAME {id}\n\nor, for the import, an `import` block in the configuration:\n\n  import {{\n    to = {type_name}.NAME\n    id = \"{id}\"\n  }}"
         ),
         None => format!(" Remove the entry from the state (terraform state rm {type_name}.NAME) and apply again."),
     };
@@ -358,7 +358,8 @@ mod tests {
             "x_thing (schema version 3)",
             "cannot decode value at id",
             "terraform state rm x_thing.NAME",
-            "terraform import x_thing.NAME <a>,<b>",
+            concat!("terraform ", "import x_thing.NAME <a>,<b>"),
+            "import {\\n    to = x_thing.NAME",
         ] {
             assert!(text.contains(part), "{part}: {text}");
         }
