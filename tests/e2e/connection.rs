@@ -410,6 +410,13 @@ resource "tidbcloud_private_link_domains" "d" {{
     run.assert_mentions("has attached domains");
     run.assert_mentions(&attach);
     run.assert_mentions("Detach them first");
+    // An attachment this state does not manage can be imported.
+    run.assert_mentions(&format!(
+        "terraform import tidbcloud_private_link_domains.NAME {AWS_CLUSTER},{id},{attach}"
+    ));
+    run.assert_mentions(&format!(
+        "to = tidbcloud_private_link_domains.NAME id = \"{AWS_CLUSTER},{id},{attach}\""
+    ));
     assert!(
         tf.resource(ADDR).is_some(),
         "the connection stays in the state"

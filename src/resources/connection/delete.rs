@@ -12,7 +12,7 @@ use super::DEFAULT_DELETE_TIMEOUT;
 use crate::api::{ConnectionState, PrivateLinkConnection as Connection};
 use crate::framework::timeouts;
 use crate::framework::{Context, Diagnostic, Diagnostics, Value};
-use crate::services::errors::api_error;
+use crate::services::errors::{api_error, import_hint};
 use crate::services::ownership::DetachWait;
 use crate::services::waits::{
     self, connection_state, connection_status, unless_cancelled, Removal, RemovalError, Seen,
@@ -34,15 +34,28 @@ fn blocked_by_domains(c: &Connection, cluster_id: &str) -> Diagnostic {
         .iter()
         .map(|a| a.attach_domain_id.as_str())
         .collect();
+    // An attachment no resource of this state manages (a killed run's, or
+    // one made in the console) can be imported, then destroyed with it.
+    let imports: String = ids
+        .iter()
+        .map(|a| {
+            let id = format!("{cluster_id},{},{a}", c.private_link_connection_id);
+            import_hint(DOMAINS_TYPE, &id)
+        })
+        .collect();
     Diagnostic::error(
         "Private link connection has attached domains",
         format!(
-            "Connection {} cannot be deleted while domains are attached to it (attach_domain_id: {}). Detach them first: destroy the tidbcloud_private_link_domains resource that manages them (terraform destroy -target=...), or detach them in the TiDB Cloud console (cluster {cluster_id} > Networking > Private Link Connection > Detach Domains), then apply again.",
+            "Connection {} cannot be deleted while domains are attached to it (attach_domain_id: {}). Detach them first: destroy the tidbcloud_private_link_domains resource that manages them (terraform destroy -target=...), or detach them in the TiDB Cloud console (cluster {cluster_id} > Networking > Private Link Connection > Detach Domains), then apply again. An attachment that no resource of this state manages can also be imported, and then destroyed with the rest:{imports}",
             c.private_link_connection_id,
             ids.join(", ")
         ),
     )
 }
+
+/// The type of the resource that manages attachments (named here only for
+/// the import hint: resources do not import each other).
+const DOMAINS_TYPE: &str = "tidbcloud_private_link_domains";
 
 fn interrupted_before_sending(id: &str) -> Diagnostic {
     Diagnostic::error(
