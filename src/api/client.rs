@@ -100,13 +100,24 @@ impl Client {
             options.request_timeout,
             options.max_body_bytes,
         )?;
-        let limited = RateLimited::new(http, options.rate_limit);
+        Ok(Client::over(base.as_str(), cfg.public_key, http, options))
+    }
+
+    /// A client over `transport`, wrapped in the rate limit and retry
+    /// layers.
+    fn over(
+        endpoint: &str,
+        public_key: String,
+        transport: impl Transport + 'static,
+        options: ClientOptions,
+    ) -> Client {
+        let limited = RateLimited::new(transport, options.rate_limit);
         let limiter = limited.limiter();
         let stack = Retrying::new(limited, options.retry);
-        Ok(Client {
+        Client {
             inner: Arc::new(Inner {
-                endpoint: base.as_str().trim_end_matches('/').to_string(),
-                public_key: cfg.public_key,
+                endpoint: endpoint.trim_end_matches('/').to_string(),
+                public_key,
                 stack: Box::new(stack),
                 limiter,
             }),
@@ -114,7 +125,7 @@ impl Client {
             cancel: None,
             poll: false,
             stamp: None,
-        })
+        }
     }
 
     /// A client over another transport (an in-process model of the API, for
@@ -125,21 +136,7 @@ impl Client {
         transport: impl Transport + 'static,
         options: ClientOptions,
     ) -> Client {
-        let limited = RateLimited::new(transport, options.rate_limit);
-        let limiter = limited.limiter();
-        let stack = Retrying::new(limited, options.retry);
-        Client {
-            inner: Arc::new(Inner {
-                endpoint: endpoint.trim_end_matches('/').to_string(),
-                public_key: String::new(),
-                stack: Box::new(stack),
-                limiter,
-            }),
-            deadline: None,
-            cancel: None,
-            poll: false,
-            stamp: None,
-        }
+        Client::over(endpoint, String::new(), transport, options)
     }
 
     /// The same client (shared pool, nonce and rate limit budget) whose
