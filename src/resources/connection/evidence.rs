@@ -126,6 +126,16 @@ pub(super) struct Key<'a> {
     pub own_creator: Option<&'a str>,
 }
 
+/// Whether `c` is a live connection named `display_name` to `service`:
+/// what a create of that name would make (DELETING ones are on their way
+/// out).
+pub(super) fn same_connection(c: &Connection, display_name: &str, service: Option<&str>) -> bool {
+    c.display_name == display_name
+        && c.endpoint_service_name() == service
+        && c.state != Some(ConnectionState::Deleting)
+        && !c.private_link_connection_id.is_empty()
+}
+
 /// Applies the rule to a listing; `excluded` says which ids cannot be the
 /// create's (listed before it, held by this process).
 pub(super) fn judge(
@@ -137,10 +147,7 @@ pub(super) fn judge(
     let matching: Vec<Connection> = all
         .into_iter()
         .filter(|c| {
-            c.display_name == key.display_name
-                && c.endpoint_service_name() == key.service
-                && c.state != Some(ConnectionState::Deleting)
-                && !c.private_link_connection_id.is_empty()
+            same_connection(c, key.display_name, key.service)
                 && !excluded(&c.private_link_connection_id)
                 && match (key.own_creator, c.created_by.as_deref()) {
                     (Some(mine), Some(theirs)) => mine == theirs,

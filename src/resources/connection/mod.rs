@@ -211,9 +211,7 @@ async fn look_for_a_twin(
     let mut twins: Vec<_> = all
         .values()
         .filter(|c| {
-            c.display_name == name
-                && c.endpoint_service_name() == Some(service)
-                && c.state != Some(crate::api::ConnectionState::Deleting)
+            evidence::same_connection(c, name, Some(service))
                 && !data
                     .ownership
                     .holds(cluster_id, &c.private_link_connection_id)
